@@ -1,0 +1,4 @@
+#ifndef ENCORE_CRDKAFKA_SHIM_H
+#define ENCORE_CRDKAFKA_SHIM_H
+#include <librdkafka/rdkafka.h>
+#endif

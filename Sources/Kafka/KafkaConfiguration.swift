@@ -1,0 +1,78 @@
+import CRdKafka
+
+/// librdkafka configuration properties for one client, with Encore's defaults per role.
+///
+/// Any librdkafka property can be set by name; an unknown name or invalid value is
+/// reported as a ``KafkaError`` when the client is created, naming the property.
+public struct KafkaConfiguration: Sendable {
+    /// The properties handed to librdkafka, by their librdkafka names.
+    public var properties: [String: String]
+
+    /// A configuration with only `bootstrap.servers` set, plus `extra`.
+    public init(bootstrapServers: String, _ extra: [String: String] = [:]) {
+        properties = ["bootstrap.servers": bootstrapServers].merging(extra) { _, new in new }
+    }
+
+    /// Reads or sets one librdkafka property.
+    public subscript(key: String) -> String? {
+        get { properties[key] }
+        set { properties[key] = newValue }
+    }
+
+    /// Producer defaults: idempotent, `acks=all`, batching on, delivery bounded to 30 s.
+    public static func producer(bootstrapServers: String, _ extra: [String: String] = [:]) -> KafkaConfiguration {
+        KafkaConfiguration(
+            bootstrapServers: bootstrapServers,
+            [
+                "enable.idempotence": "true",
+                "acks": "all",
+                "linger.ms": "5",
+                "batch.num.messages": "10000",
+                // Without this bound a send to an unreachable broker would wait 300 s.
+                "message.timeout.ms": "30000",
+            ].merging(extra) { _, new in new }
+        )
+    }
+
+    /// Consumer defaults: explicit commits, start at the earliest record, no EOF events.
+    public static func consumer(
+        bootstrapServers: String,
+        groupID: String,
+        sessionTimeout: Duration = .seconds(45),
+        _ extra: [String: String] = [:]
+    ) -> KafkaConfiguration {
+        var base = [
+            "enable.auto.commit": "false",
+            "auto.offset.reset": "earliest",
+            "enable.partition.eof": "false",
+            "session.timeout.ms": String(sessionTimeout.milliseconds),
+            "heartbeat.interval.ms": String(max(sessionTimeout.milliseconds / 3, 100)),
+        ]
+        base["group.id"] = groupID
+        return KafkaConfiguration(bootstrapServers: bootstrapServers, base.merging(extra) { _, new in new })
+    }
+
+    /// Builds librdkafka's configuration object; the caller owns it.
+    func makeNative() throws(KafkaError) -> OpaquePointer {
+        let conf = rd_kafka_conf_new()!
+        var errstr = [CChar](repeating: 0, count: 512)
+        for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
+            let result = rd_kafka_conf_set(conf, key, value, &errstr, errstr.count)
+            guard result == RD_KAFKA_CONF_OK else {
+                rd_kafka_conf_destroy(conf)
+                let reason = String(errorBuffer: errstr)
+                throw .configuration("invalid Kafka configuration \(key)=\(value): \(reason)")
+            }
+        }
+        return conf
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, saturating at `Int32.max` (librdkafka's timeout type).
+    var milliseconds: Int32 {
+        let (seconds, attoseconds) = components
+        let ms = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: ms)
+    }
+}

@@ -1,0 +1,158 @@
+import CRdKafka
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// An idempotent Kafka producer whose `send` returns once the broker has the record.
+///
+/// A dedicated thread serves librdkafka's delivery reports; callers await them without
+/// blocking Swift's cooperative pool. Run it in a `ServiceGroup` (or call ``close(flushTimeout:)``)
+/// so queued records are flushed before the handle is destroyed.
+public final class KafkaProducer: Sendable, Service {
+    private let client: NativeClient
+    private let poller: PollThread
+    private let isClosed = Atomic<Bool>(false)
+    private let closeTimeout: Duration
+
+    /// Creates a producer; see ``KafkaConfiguration/producer(bootstrapServers:_:)`` for defaults.
+    public init(configuration: KafkaConfiguration, logger: Logger, closeTimeout: Duration = .seconds(10)) throws {
+        client = try NativeClient(kind: RD_KAFKA_PRODUCER, configuration: configuration, context: ClientContext(logger: logger)) {
+            rd_kafka_conf_set_dr_msg_cb($0, deliveryCallback)
+        }
+        poller = PollThread(name: "rdkafka-producer-poll") { [client] in rd_kafka_poll(client.handle, 100) }
+        self.closeTimeout = closeTimeout
+    }
+
+    /// The latest librdkafka statistics, when `statistics.interval.ms` is set.
+    public var statistics: KafkaStatistics? { client.context.latestStatistics.withLock { $0 } }
+
+    /// Appends one record and returns where the broker stored it.
+    ///
+    /// Throws the delivery error (e.g. `_MSG_TIMED_OUT` after `message.timeout.ms` when no
+    /// broker is reachable); a thrown send was not acknowledged by the broker.
+    public func send(_ message: ProducerMessage) async throws -> DeliveryReport {
+        while true {
+            guard !isClosed.load(ordering: .acquiring) else { throw KafkaError.closed }
+            if let report = try await withCheckedThrowingContinuation({ enqueue(message, continuation: $0) }) {
+                return report
+            }
+            // The local queue is full: give the poll thread time to drain delivery reports.
+            try await Task.sleep(for: .milliseconds(1))
+        }
+    }
+
+    /// Waits until every queued record was delivered or failed, at most `timeout`.
+    public func flush(timeout: Duration) async throws {
+        try await blocking { [client] in
+            try rd_kafka_flush(client.handle, timeout.milliseconds).check("flush did not finish within \(timeout)")
+        }
+    }
+
+    /// Flushes (bounded by `flushTimeout`), fails what is still queued, and destroys the handle.
+    public func close(flushTimeout: Duration? = nil) async {
+        guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let timeout = flushTimeout ?? closeTimeout
+        try? await blocking { [client, poller] in
+            let handle = client.handle
+            if rd_kafka_flush(handle, timeout.milliseconds) != RD_KAFKA_RESP_ERR_NO_ERROR {
+                client.context.logger.warning("producer closing with \(rd_kafka_outq_len(handle)) undelivered records; failing them")
+                // Purged records get error delivery reports, so no caller waits forever.
+                rd_kafka_purge(handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+                rd_kafka_flush(handle, 1000)
+            }
+            poller.stop()
+            client.destroy()
+        }
+    }
+
+    /// Runs until graceful shutdown, then closes.
+    public func run() async throws {
+        try? await gracefulShutdown()
+        await close()
+    }
+
+    /// Starts one produce call; resumes with nil when the local queue is full.
+    private func enqueue(_ message: ProducerMessage, continuation: CheckedContinuation<DeliveryReport?, any Error>) {
+        let box = Unmanaged.passRetained(DeliveryBox(continuation))
+        let error = produce(message, opaque: box.toOpaque())
+        guard let error else { return }  // The delivery callback resumes the continuation.
+        box.release()
+        let failure = KafkaError(consuming: error)
+        if failure.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue {
+            continuation.resume(returning: nil)
+        } else {
+            continuation.resume(throwing: failure)
+        }
+    }
+
+    private func produce(_ message: ProducerMessage, opaque: UnsafeMutableRawPointer) -> OpaquePointer? {
+        let headers = rd_kafka_headers_new(message.headers.count)!
+        for header in message.headers {
+            if let value = header.value {
+                _ = value.withUnsafeBytes { rd_kafka_header_add(headers, header.name, -1, $0.baseAddress, $0.count) }
+            } else {
+                rd_kafka_header_add(headers, header.name, -1, nil, 0)
+            }
+        }
+        let key = message.key ?? Data()
+        let error: OpaquePointer? = message.topic.withCString { topic in
+            key.withUnsafeBytes { keyBytes in
+                message.value.withUnsafeBytes { valueBytes in
+                    var values = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 7)
+                    values[0].vtype = RD_KAFKA_VTYPE_TOPIC
+                    values[0].u.cstr = topic
+                    values[1].vtype = RD_KAFKA_VTYPE_VALUE
+                    values[1].u.mem.ptr = UnsafeMutableRawPointer(mutating: valueBytes.baseAddress)
+                    values[1].u.mem.size = valueBytes.count
+                    values[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                    values[2].u.i = RD_KAFKA_MSG_F_COPY
+                    values[3].vtype = RD_KAFKA_VTYPE_OPAQUE
+                    values[3].u.ptr = opaque
+                    values[4].vtype = RD_KAFKA_VTYPE_HEADERS
+                    values[4].u.headers = headers
+                    var count = 5
+                    if message.key != nil {
+                        values[count].vtype = RD_KAFKA_VTYPE_KEY
+                        values[count].u.mem.ptr = UnsafeMutableRawPointer(mutating: keyBytes.baseAddress)
+                        values[count].u.mem.size = keyBytes.count
+                        count += 1
+                    }
+                    if let partition = message.partition {
+                        values[count].vtype = RD_KAFKA_VTYPE_PARTITION
+                        values[count].u.i32 = partition
+                        count += 1
+                    }
+                    return rd_kafka_produceva(client.handle, values, count)
+                }
+            }
+        }
+        if error != nil { rd_kafka_headers_destroy(headers) }  // On success librdkafka owns them.
+        return error
+    }
+}
+
+/// Carries a waiting `send` through librdkafka's per-message opaque pointer.
+private final class DeliveryBox {
+    let continuation: CheckedContinuation<DeliveryReport?, any Error>
+    init(_ continuation: CheckedContinuation<DeliveryReport?, any Error>) { self.continuation = continuation }
+}
+
+private let deliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
+    _, message, _ in
+    guard let message, let opaque = message.pointee._private else { return }
+    let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
+    let m = message.pointee
+    guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+        box.continuation.resume(throwing: KafkaError(m.err, message: "delivery failed: \(String(cString: rd_kafka_err2str(m.err)))"))
+        return
+    }
+    var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+    let ms = rd_kafka_message_timestamp(message, &type)
+    box.continuation.resume(returning: DeliveryReport(
+        topic: String(cString: rd_kafka_topic_name(m.rkt)),
+        partition: m.partition,
+        offset: m.offset,
+        timestamp: type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : Date(timeIntervalSince1970: Double(ms) / 1000)
+    ))
+}

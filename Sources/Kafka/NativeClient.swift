@@ -1,0 +1,118 @@
+import CRdKafka
+import Foundation
+import Logging
+import Synchronization
+
+/// What librdkafka's C callbacks reach through the client's opaque pointer.
+final class ClientContext: Sendable {
+    let logger: Logger
+    let rebalanceListener: (any RebalanceListener)?
+    let latestStatistics = Mutex<KafkaStatistics?>(nil)
+
+    init(logger: Logger, rebalanceListener: (any RebalanceListener)? = nil) {
+        self.logger = logger
+        self.rebalanceListener = rebalanceListener
+    }
+
+    static func from(_ handle: OpaquePointer?) -> ClientContext? {
+        guard let handle, let opaque = rd_kafka_opaque(handle) else { return nil }
+        return Unmanaged<ClientContext>.fromOpaque(opaque).takeUnretainedValue()
+    }
+}
+
+/// Owns one `rd_kafka_t` and the context its callbacks use.
+///
+/// librdkafka handles are thread-safe, so the handle may be used from any thread;
+/// `destroy` must be called exactly once, after which the handle is invalid.
+final class NativeClient: @unchecked Sendable {
+    let handle: OpaquePointer
+    let context: ClientContext
+    private let retainedContext: Unmanaged<ClientContext>
+
+    /// Creates the handle; `configure` may install role-specific callbacks on the conf.
+    init(
+        kind: rd_kafka_type_t,
+        configuration: KafkaConfiguration,
+        context: ClientContext,
+        configure: (OpaquePointer) -> Void = { _ in }
+    ) throws(KafkaError) {
+        let conf = try configuration.makeNative()
+        retainedContext = Unmanaged.passRetained(context)
+        rd_kafka_conf_set_opaque(conf, retainedContext.toOpaque())
+        rd_kafka_conf_set_log_cb(conf, logCallback)
+        rd_kafka_conf_set_error_cb(conf, errorCallback)
+        rd_kafka_conf_set_stats_cb(conf, statisticsCallback)
+        configure(conf)
+        var errstr = [CChar](repeating: 0, count: 512)
+        guard let handle = rd_kafka_new(kind, conf, &errstr, errstr.count) else {
+            rd_kafka_conf_destroy(conf)
+            retainedContext.release()
+            throw .configuration("cannot create Kafka client: \(String(errorBuffer: errstr))")
+        }
+        self.handle = handle
+        self.context = context
+    }
+
+    /// Destroys the handle (blocking until librdkafka's threads stop) and releases the context.
+    func destroy() {
+        rd_kafka_destroy(handle)
+        retainedContext.release()
+    }
+}
+
+/// Runs a blocking librdkafka call on a Dispatch thread, never on Swift's cooperative pool.
+func blocking<T: Sendable>(
+    on queue: DispatchQueue = .global(),
+    _ body: @escaping @Sendable () throws -> T
+) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        queue.async { continuation.resume(with: Result { try body() }) }
+    }
+}
+
+// librdkafka calls these from its own threads (or from inside poll calls).
+
+private let logCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
+    handle, level, facility, message in
+    guard let context = ClientContext.from(handle) else { return }
+    let fac = facility.map { String(cString: $0) } ?? "-"
+    context.logger.log(
+        level: Logger.Level(syslog: level),
+        "\(message.map { String(cString: $0) } ?? "")",
+        metadata: ["rdkafka.facility": "\(fac)"]
+    )
+}
+
+private let errorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafeMutableRawPointer?) -> Void = {
+    handle, code, reason, _ in
+    guard let context = ClientContext.from(handle) else { return }
+    let error = KafkaError(code: code, message: reason.map { String(cString: $0) })
+    let fatal = code == RD_KAFKA_RESP_ERR__FATAL.rawValue
+    context.logger.log(level: fatal ? .critical : .warning, "librdkafka: \(error)")
+}
+
+private let statisticsCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?, Int, UnsafeMutableRawPointer?) -> Int32 = {
+    handle, json, length, _ in
+    guard let context = ClientContext.from(handle), let json else { return 0 }
+    do {
+        let statistics = try KafkaStatistics.decode(Data(bytes: json, count: length))
+        context.latestStatistics.withLock { $0 = statistics }
+    } catch {
+        context.logger.debug("unreadable librdkafka statistics: \(error)")
+    }
+    return 0  // librdkafka keeps ownership of the JSON buffer.
+}
+
+extension Logger.Level {
+    /// Maps syslog severities (librdkafka's log levels) to swift-log levels.
+    init(syslog level: Int32) {
+        switch level {
+        case ...2: self = .critical
+        case 3: self = .error
+        case 4: self = .warning
+        case 5: self = .notice
+        case 6: self = .info
+        default: self = .debug
+        }
+    }
+}

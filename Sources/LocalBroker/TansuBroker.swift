@@ -1,0 +1,196 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// A local Tansu broker process (Apache-Kafka-compatible, memory storage) for dev and tests.
+///
+/// The broker is started through a tiny shell watchdog that kills it when this process's
+/// end of a pipe closes, so a crashed or killed parent never leaves a broker behind.
+public final class TansuBroker: Sendable, Service {
+    /// Where and how to run the broker.
+    public struct Configuration: Sendable {
+        public var executable: String
+        public var host: String
+        public var port: Int
+        /// File that receives the broker's output; nil discards it.
+        public var logFile: String?
+        public var clusterID: String
+
+        public init(executable: String, host: String = "127.0.0.1", port: Int, logFile: String? = nil, clusterID: String = "encore-dev") {
+            self.executable = executable
+            self.host = host
+            self.port = port
+            self.logFile = logFile
+            self.clusterID = clusterID
+        }
+    }
+
+    public let configuration: Configuration
+    private let logger: Logger
+    private let running = Mutex<RunningBroker?>(nil)
+
+    public init(configuration: Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// `host:port`, for `bootstrap.servers`.
+    public var bootstrapServers: String { "\(configuration.host):\(configuration.port)" }
+
+    /// Spawns the broker and returns once it accepts connections.
+    public func start(readyTimeout: Duration = .seconds(20)) async throws {
+        let broker = try RunningBroker.spawn(configuration)
+        running.withLock { $0 = broker }
+        let deadline = ContinuousClock.now + readyTimeout
+        while !TCPProbe.accepts(host: configuration.host, port: configuration.port) {
+            if let status = broker.exitStatus {
+                throw TansuBrokerError.exited(status: status, logFile: configuration.logFile)
+            }
+            guard ContinuousClock.now < deadline else {
+                await stop()
+                throw TansuBrokerError.notReady(address: bootstrapServers, after: readyTimeout)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        logger.info("Tansu broker ready", metadata: ["address": "\(bootstrapServers)"])
+    }
+
+    /// Stops the broker (SIGTERM) and waits for it to exit. Safe to call more than once.
+    public func stop() async {
+        guard let broker = running.withLock({ state in defer { state = nil }; return state }) else { return }
+        broker.requestStop()
+        let status = await broker.exit.value
+        logger.info("Tansu broker stopped", metadata: ["status": "\(status)"])
+    }
+
+    /// Supervises a started broker until graceful shutdown; throws if it dies on its own.
+    public func run() async throws {
+        guard let broker = running.withLock({ $0 }) else { return }
+        let diedFirst = await withGracefulShutdownHandler {
+            _ = await broker.exit.value
+            return running.withLock { $0 != nil }  // nil: stop() ran, so the exit was requested.
+        } onGracefulShutdown: {
+            broker.requestStop()
+        }
+        await stop()
+        if diedFirst, let status = broker.exitStatus {
+            throw TansuBrokerError.exited(status: status, logFile: configuration.logFile)
+        }
+    }
+
+    /// Finds the Tansu binary: `$ENCORE_TANSU`, then `.venv/bin/tansu` in this or a parent
+    /// directory (where scripts/setup puts it), then `tansu` on `PATH`.
+    public static func locateExecutable(from directory: String = FileManager.default.currentDirectoryPath) throws -> String {
+        let environment = ProcessInfo.processInfo.environment
+        if let path = environment["ENCORE_TANSU"], !path.isEmpty { return path }
+        var url = URL(fileURLWithPath: directory)
+        while true {
+            let candidate = url.appendingPathComponent(".venv/bin/tansu").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            let parent = url.deletingLastPathComponent()
+            if parent.path == url.path { break }
+            url = parent
+        }
+        for dir in (environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = "\(dir)/tansu"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw TansuBrokerError.executableNotFound
+    }
+
+    /// A TCP port on 127.0.0.1 that was free a moment ago.
+    public static func freePort() throws -> Int {
+        try TCPProbe.freePort()
+    }
+}
+
+/// Why the local broker could not run.
+public enum TansuBrokerError: Error, CustomStringConvertible {
+    case executableNotFound
+    case exited(status: Int32, logFile: String?)
+    case notReady(address: String, after: Duration)
+
+    public var description: String {
+        switch self {
+        case .executableNotFound:
+            "Tansu broker not found: run scripts/setup (installs it into .venv) or set ENCORE_TANSU"
+        case .exited(let status, let logFile):
+            "Tansu broker exited with status \(status)" + (logFile.map { "; see \($0)" } ?? "")
+        case .notReady(let address, let after):
+            "Tansu broker did not accept connections on \(address) within \(after)"
+        }
+    }
+}
+
+/// One spawned watchdog+broker pair.
+private final class RunningBroker: Sendable {
+    let exit: Task<Int32, Never>
+    private let status: ExitStatus
+    private let stopPipe: Pipe
+
+    var exitStatus: Int32? { status.value.withLock { $0 } }
+
+    private init(exit: Task<Int32, Never>, status: ExitStatus, stopPipe: Pipe) {
+        self.exit = exit
+        self.status = status
+        self.stopPipe = stopPipe
+    }
+
+    private final class ExitStatus: Sendable {
+        let value = Mutex<Int32?>(nil)
+    }
+
+    /// A watchdog process reads the pipe: on EOF (we closed our end, or this process died)
+    /// it SIGKILLs the broker. SIGKILL because a parent with SIGTERM blocked (test runners)
+    /// passes that mask on; the broker keeps only memory storage, so nothing is lost by it.
+    private static let watchdog = #"read _; kill -KILL "$0" 2>/dev/null"#
+
+    static func spawn(_ configuration: TansuBroker.Configuration) throws -> RunningBroker {
+        let url = "tcp://\(configuration.host):\(configuration.port)"
+        let broker = Process()
+        broker.executableURL = URL(fileURLWithPath: configuration.executable)
+        broker.arguments = ["broker", "--listener-url", url, "--advertised-listener-url", url,
+                            "--storage-engine", "memory://tansu/", "--cluster-id", configuration.clusterID]
+        broker.standardInput = FileHandle.nullDevice
+        if let logFile = configuration.logFile {
+            guard FileManager.default.createFile(atPath: logFile, contents: nil) else {
+                throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: logFile])
+            }
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile))
+            broker.standardOutput = handle
+            broker.standardError = handle
+        } else {
+            broker.standardOutput = FileHandle.nullDevice
+            broker.standardError = FileHandle.nullDevice
+        }
+        let status = ExitStatus()
+        let (exits, continuation) = AsyncStream.makeStream(of: Int32.self)
+        broker.terminationHandler = { process in
+            status.value.withLock { $0 = process.terminationStatus }
+            continuation.yield(process.terminationStatus)
+            continuation.finish()
+        }
+        try broker.run()
+
+        let stopPipe = Pipe()
+        let guardian = Process()
+        guardian.executableURL = URL(fileURLWithPath: "/bin/sh")
+        guardian.arguments = ["-c", watchdog, String(broker.processIdentifier)]
+        guardian.standardInput = stopPipe
+        guardian.standardOutput = FileHandle.nullDevice
+        guardian.standardError = FileHandle.nullDevice
+        do {
+            try guardian.run()
+        } catch {
+            broker.terminate()
+            throw error
+        }
+        let exit = Task { await exits.first { _ in true } ?? -1 }
+        return RunningBroker(exit: exit, status: status, stopPipe: stopPipe)
+    }
+
+    func requestStop() {
+        try? stopPipe.fileHandleForWriting.close()
+    }
+}
