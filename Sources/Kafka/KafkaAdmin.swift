@@ -53,12 +53,14 @@ public final class KafkaAdmin: Sendable {
 
     /// Every topic in the cluster with its partitions.
     public func listTopics(timeout: Duration = .seconds(10)) async throws -> [TopicDescription] {
-        try await metadata(topic: nil, timeout: timeout)
+        try await metadata(timeout: timeout)
     }
 
     /// One topic's partitions; throws `UNKNOWN_TOPIC_OR_PART` when it does not exist.
     public func describeTopic(_ name: String, timeout: Duration = .seconds(10)) async throws -> TopicDescription {
-        let topics = try await metadata(topic: name, timeout: timeout)
+        // All-topics metadata: asking for one topic by name would auto-create it on brokers
+        // that allow that (Tansu does), turning a typo into a new topic.
+        let topics = try await metadata(timeout: timeout)
         guard let topic = topics.first(where: { $0.name == name }), !topic.partitions.isEmpty else {
             throw KafkaError(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, message: "topic \(name) does not exist")
         }
@@ -168,13 +170,10 @@ public final class KafkaAdmin: Sendable {
         return event
     }
 
-    private func metadata(topic: String?, timeout: Duration) async throws -> [TopicDescription] {
+    private func metadata(timeout: Duration) async throws -> [TopicDescription] {
         try await blocking { [client] in
-            var topicHandle: OpaquePointer?
-            if let topic { topicHandle = rd_kafka_topic_new(client.handle, topic, nil) }
-            defer { if let topicHandle { rd_kafka_topic_destroy(topicHandle) } }
             var metadata: UnsafePointer<rd_kafka_metadata>?
-            try rd_kafka_metadata(client.handle, topic == nil ? 1 : 0, topicHandle, &metadata, timeout.milliseconds).check("read metadata")
+            try rd_kafka_metadata(client.handle, 1, nil, &metadata, timeout.milliseconds).check("read metadata")
             guard let metadata else { return [] }
             defer { rd_kafka_metadata_destroy(metadata) }
             return (0..<Int(metadata.pointee.topic_cnt)).map { index in

@@ -30,6 +30,9 @@ public struct KafkaConfiguration: Sendable {
                 "batch.num.messages": "10000",
                 // Without this bound a send to an unreachable broker would wait 300 s.
                 "message.timeout.ms": "30000",
+                // A partition's queued records are checked for timeouts between reconnect
+                // attempts: librdkafka's 10 s backoff ceiling would stretch the bound above.
+                "reconnect.backoff.max.ms": "1000",
             ].merging(extra) { _, new in new }
         )
     }

@@ -8,10 +8,11 @@ public enum Librdkafka {
     /// The version of the librdkafka shared library the process actually loaded.
     public static var loadedVersion: Version { Version(packed: rd_kafka_version()) }
 
-    /// Throws a message naming both versions and the fix when the loaded librdkafka is too old.
-    public static func requireMinimumVersion() throws(VersionError) {
-        guard loadedVersion >= minimumVersion else {
-            throw VersionError(loaded: loadedVersion, required: minimumVersion)
+    /// Throws a message naming both versions and the fix when `version` (by default the
+    /// loaded librdkafka) is too old.
+    public static func requireMinimumVersion(_ version: Version = loadedVersion) throws(VersionError) {
+        guard version >= minimumVersion else {
+            throw VersionError(loaded: version, required: minimumVersion)
         }
     }
 

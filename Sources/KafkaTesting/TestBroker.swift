@@ -20,7 +20,7 @@ public struct TestBroker: Sendable {
         let logger = Self.makeLogger()
         let executable = try TansuBroker.locateExecutable()
         let port = try TansuBroker.freePort()
-        let process = TansuBroker(configuration: .init(executable: executable, port: port, logFile: "/tmp/tansu-\(port).log", clusterID: "encore-test-\(port)"), logger: logger)
+        let process = TansuBroker(configuration: .init(executable: executable, port: port, clusterID: "encore-test-\(port)"), logger: logger)
         try await process.start()
         let broker = TestBroker(process: process, logger: logger)
         do {
@@ -65,10 +65,11 @@ public struct TestBroker: Sendable {
         try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: bootstrapServers), logger: logger)
     }
 
-    /// Warnings and errors to stderr; `ENCORE_TEST_LOG=debug` (or any level) for more.
+    /// Only critical logs by default (tests provoke broker errors on purpose);
+    /// `ENCORE_TEST_LOG=debug` (or any level) for more.
     static func makeLogger() -> Logger {
         var logger = Logger(label: "encore.test")
-        logger.logLevel = ProcessInfo.processInfo.environment["ENCORE_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .error
+        logger.logLevel = ProcessInfo.processInfo.environment["ENCORE_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         return logger
     }
 }

@@ -40,6 +40,9 @@ public final class TansuBroker: Sendable, Service {
 
     /// Spawns the broker and returns once it accepts connections.
     public func start(readyTimeout: Duration = .seconds(20)) async throws {
+        guard !TCPProbe.accepts(host: configuration.host, port: configuration.port) else {
+            throw TansuBrokerError.portInUse(address: bootstrapServers)
+        }
         let broker = try RunningBroker.spawn(configuration)
         running.withLock { $0 = broker }
         let deadline = ContinuousClock.now + readyTimeout
@@ -67,14 +70,13 @@ public final class TansuBroker: Sendable, Service {
     /// Supervises a started broker until graceful shutdown; throws if it dies on its own.
     public func run() async throws {
         guard let broker = running.withLock({ $0 }) else { return }
-        let diedFirst = await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             _ = await broker.exit.value
-            return running.withLock { $0 != nil }  // nil: stop() ran, so the exit was requested.
         } onGracefulShutdown: {
             broker.requestStop()
         }
         await stop()
-        if diedFirst, let status = broker.exitStatus {
+        if !broker.stopRequested, let status = broker.exitStatus {
             throw TansuBrokerError.exited(status: status, logFile: configuration.logFile)
         }
     }
@@ -110,6 +112,7 @@ public enum TansuBrokerError: Error, CustomStringConvertible {
     case executableNotFound
     case exited(status: Int32, logFile: String?)
     case notReady(address: String, after: Duration)
+    case portInUse(address: String)
 
     public var description: String {
         switch self {
@@ -117,6 +120,8 @@ public enum TansuBrokerError: Error, CustomStringConvertible {
             "Tansu broker not found: run scripts/setup (installs it into .venv) or set ENCORE_TANSU"
         case .exited(let status, let logFile):
             "Tansu broker exited with status \(status)" + (logFile.map { "; see \($0)" } ?? "")
+        case .portInUse(let address):
+            "\(address) is already in use (another broker?): stop it or choose another port"
         case .notReady(let address, let after):
             "Tansu broker did not accept connections on \(address) within \(after)"
         }
@@ -128,6 +133,7 @@ private final class RunningBroker: Sendable {
     let exit: Task<Int32, Never>
     private let status: ExitStatus
     private let stopPipe: Pipe
+    private let stopFlag = Atomic<Bool>(false)
 
     var exitStatus: Int32? { status.value.withLock { $0 } }
 
@@ -190,7 +196,11 @@ private final class RunningBroker: Sendable {
         return RunningBroker(exit: exit, status: status, stopPipe: stopPipe)
     }
 
+    /// True once this process asked the broker to stop (so its exit is no failure).
+    var stopRequested: Bool { stopFlag.load(ordering: .acquiring) }
+
     func requestStop() {
+        guard !stopFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
         try? stopPipe.fileHandleForWriting.close()
     }
 }
