@@ -15,6 +15,8 @@ public final class KafkaConsumer: Sendable, Service {
     private nonisolated(unsafe) let queue: OpaquePointer  // rd_kafka_queue_t, thread-safe.
     private let pollQueue = DispatchQueue(label: "rdkafka-consumer-poll")
     private let isClosed = Atomic<Bool>(false)
+    /// Per partition, the time (ms) below which records are skipped after ``seek(to:partitions:timeout:)``.
+    private let timeFloors = Mutex<[TopicPartition: Int64]>([:])
 
     /// Creates a consumer; see ``KafkaConfiguration/consumer(bootstrapServers:groupID:sessionTimeout:_:)``.
     public init(
@@ -87,12 +89,17 @@ public final class KafkaConsumer: Sendable, Service {
                 }
             }
             if let fatal { throw fatal }
-            return records
+            return dropRecordsBeforeTimeFloors(records)
         }
     }
 
     /// Moves the read position of assigned partitions (an absolute offset, `.beginning` or `.end`).
     public func seek(_ positions: [TopicPartitionOffset], timeout: Duration = .seconds(10)) async throws {
+        timeFloors.withLock { floors in positions.forEach { floors[$0.topicPartition] = nil } }
+        try await seekPartitions(positions, timeout: timeout)
+    }
+
+    private func seekPartitions(_ positions: [TopicPartitionOffset], timeout: Duration) async throws {
         try checkOpen()
         try await blocking { [client] in
             let list = NativePartitionList.make(positions)
@@ -104,8 +111,9 @@ public final class KafkaConsumer: Sendable, Service {
         }
     }
 
-    /// For each partition, the offset of the first record whose timestamp is at or after
-    /// the given time (`.end` when there is none).
+    /// For each partition, the broker's answer to "the first record whose timestamp is at or
+    /// after this time" (`.end` when there is none). Exact on Apache Kafka; Tansu may answer an
+    /// earlier offset (it looks up whole batches), which ``seek(to:partitions:timeout:)`` corrects.
     public func offsets(
         at times: [TopicPartition: Date],
         timeout: Duration = .seconds(10)
@@ -120,10 +128,27 @@ public final class KafkaConsumer: Sendable, Service {
         }
     }
 
-    /// Seeks each assigned partition to its first record at or after `time`.
+    /// Seeks each assigned partition to its first record at or after `time`: to the broker's
+    /// offset for that time, skipping any earlier records it may still deliver.
     public func seek(to time: Date, partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws {
         let offsets = try await offsets(at: Dictionary(uniqueKeysWithValues: partitions.map { ($0, time) }), timeout: timeout)
-        try await seek(offsets.map { TopicPartitionOffset($0.key, $0.value) }, timeout: timeout)
+        let floor = Int64((time.timeIntervalSince1970 * 1000).rounded(.down))
+        timeFloors.withLock { floors in partitions.forEach { floors[$0] = floor } }
+        try await seekPartitions(offsets.map { TopicPartitionOffset($0.key, $0.value) }, timeout: timeout)
+    }
+
+    /// Applies pending time floors; a partition's floor is lifted at its first record at or after it.
+    private func dropRecordsBeforeTimeFloors(_ records: [KafkaRecord]) -> [KafkaRecord] {
+        timeFloors.withLock { floors in
+            guard !floors.isEmpty else { return records }
+            return records.filter { record in
+                guard let floor = floors[record.topicPartition] else { return true }
+                let milliseconds = record.timestamp.map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) } ?? floor
+                guard milliseconds >= floor else { return false }
+                floors[record.topicPartition] = nil
+                return true
+            }
+        }
     }
 
     /// Stops fetching from these partitions until ``resume(_:)``; the assignment is kept.

@@ -67,8 +67,10 @@ public final class TansuBroker: Sendable, Service {
         logger.info("Tansu broker stopped", metadata: ["status": "\(status)"])
     }
 
-    /// Supervises a started broker until graceful shutdown; throws if it dies on its own.
+    /// Starts the broker unless ``start(readyTimeout:)`` already did, then supervises it until
+    /// graceful shutdown; throws if it dies on its own.
     public func run() async throws {
+        if running.withLock({ $0 == nil }) { try await start() }
         guard let broker = running.withLock({ $0 }) else { return }
         await withGracefulShutdownHandler {
             _ = await broker.exit.value

@@ -37,13 +37,12 @@ struct DevCommand: AsyncParsableCommand {
             ),
             logger: logger
         )
-        try await broker.start()
-        logger.notice("Encore dev is up", metadata: [
+        logger.notice("Starting Encore dev; Ctrl-C stops it", metadata: [
             "broker": "\(broker.bootstrapServers)",
             "librdkafka": "\(Librdkafka.loadedVersion)",
             "broker-log": "\(dataDir)/tansu.log",
         ])
-        logger.notice("Press Ctrl-C to stop.")
+        // The group installs the signal handlers first, so Ctrl-C during start-up is clean too.
         let group = ServiceGroup(
             configuration: .init(services: [.init(service: broker)], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger)
         )

@@ -57,7 +57,9 @@ struct SeekTests {
             let consumer = try broker.consumer()
             let partition = TopicPartition(topic, 0)
             try consumer.assign([TopicPartitionOffset(partition, .beginning)])
-            #expect(try await consumer.offsets(at: [partition: cut]) == [partition: KafkaOffset(5)])
+            // The broker's own answer is at most the first later record (Tansu may answer earlier).
+            let brokerAnswer = try #require(try await consumer.offsets(at: [partition: cut])[partition])
+            #expect(brokerAnswer.isAbsolute && brokerAnswer.rawValue <= 5)
             try await consumer.seek(to: cut, partitions: [partition])
             var received: [KafkaRecord] = []
             try await eventually("records after the cut") {
