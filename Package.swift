@@ -11,7 +11,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.0.0"),
     ],
     targets: [
         // librdkafka's C API, found through pkg-config (scripts/setup installs >= 2.1).
@@ -20,12 +25,53 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
+        // SQLite's C API (Debian's libsqlite3-dev).
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         // Async/await Kafka client: producer, consumer, admin.
         .target(
             name: "Kafka",
             dependencies: [
                 "CRdKafka",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Commands, the log's record envelope, validation and the pure fold. No I/O.
+        .target(name: "Domain"),
+        // Read models and checkpoints: the store protocol, SQLite and PostgreSQL backends.
+        .target(
+            name: "Store",
+            dependencies: [
+                "Domain",
+                "CSQLite",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Folds topic records into read models: consumer groups, checkpoints, dead letters.
+        .target(
+            name: "Projector",
+            dependencies: [
+                "Domain", "Kafka", "Store",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The REST gateway: write role (commands to topics) and read role (read models).
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Domain", "Kafka", "Store",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
@@ -42,17 +88,30 @@ let package = Package(
             name: "KafkaTesting",
             dependencies: ["Kafka", "LocalBroker", .product(name: "Logging", package: "swift-log")]
         ),
+        // Test support: real SQLite files and a private PostgreSQL server on a free port.
+        .target(
+            name: "StoreTesting",
+            dependencies: ["Store", .product(name: "Logging", package: "swift-log")]
+        ),
         .executableTarget(
             name: "encore",
             dependencies: [
-                "Kafka",
-                "LocalBroker",
+                "Kafka", "LocalBroker", "Domain", "Store", "Projector", "Gateway",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(name: "DomainTests", dependencies: ["Domain"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTesting"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTesting", "Domain"]),
         .testTarget(name: "LocalBrokerTests", dependencies: ["LocalBroker", "KafkaTesting"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "Domain", "Kafka", "Store", "Projector", "Gateway", "KafkaTesting", "StoreTesting",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
     ]
 )

@@ -1,0 +1,162 @@
+import Foundation
+
+/// A record that cannot be folded: not JSON, an unknown type, or a schema version this
+/// build does not know. Projectors send it to the dead-letter topic with this reason.
+public struct PoisonRecord: Error, Sendable, Hashable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
+}
+
+/// Encodes commands as the log's versioned JSON envelope and decodes them back.
+///
+/// ```json
+/// {"type":"playlist.add-song","schemaVersion":1,"commandId":"…","entityId":"…",
+///  "timestamp":"2026-11-29T07:00:00.123Z","actor":"…","expectedVersion":3,
+///  "payload":{"music_id":"…"}}
+/// ```
+/// Payload field names are the original system's (`fname`, `Artist`, `Name`, `music_id`).
+public enum CommandCodec {
+    /// The envelope version this build writes, and the only one it reads.
+    public static let schemaVersion = 1
+
+    public static func encode(_ command: Command) -> Data {
+        let envelope = Envelope(
+            type: command.action.recordType.rawValue,
+            schemaVersion: schemaVersion,
+            commandId: command.id,
+            entityId: command.entityID,
+            timestamp: command.timestamp.formatted(timestampStyle),
+            actor: command.actor,
+            expectedVersion: command.expectedVersion,
+            payload: Payload(command.action)
+        )
+        // Encoding plain strings, UUIDs and numbers cannot fail.
+        return try! encoder.encode(envelope)
+    }
+
+    public static func decode(_ data: Data) throws(PoisonRecord) -> Command {
+        let header: EnvelopeHeader
+        do {
+            header = try JSONDecoder().decode(EnvelopeHeader.self, from: data)
+        } catch {
+            throw PoisonRecord("not a command envelope: \(describe(error))")
+        }
+        guard let type = RecordType(rawValue: header.type) else {
+            throw PoisonRecord("unknown record type \(header.type)")
+        }
+        guard header.schemaVersion == schemaVersion else {
+            throw PoisonRecord("unsupported schema version \(header.schemaVersion) of \(header.type)")
+        }
+        guard let timestamp = try? Date(header.timestamp, strategy: timestampStyle) else {
+            throw PoisonRecord("invalid timestamp \(header.timestamp)")
+        }
+        let action: Action
+        do {
+            action = try Payload.decode(type, from: data)
+        } catch {
+            throw PoisonRecord("invalid payload of \(header.type): \(describe(error))")
+        }
+        return Command(
+            id: header.commandId, entityID: header.entityId, timestamp: timestamp,
+            actor: header.actor, expectedVersion: header.expectedVersion, action: action
+        )
+    }
+
+    private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    private static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }()
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): "missing field \(key.stringValue)"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
+        case DecodingError.dataCorrupted(let context): context.debugDescription
+        default: "\(error)"
+        }
+    }
+
+    private struct EnvelopeHeader: Decodable {
+        var type: String
+        var schemaVersion: Int
+        var commandId: UUID
+        var entityId: UUID
+        var timestamp: String
+        var actor: String?
+        var expectedVersion: Int?
+    }
+
+    private struct Envelope: Encodable {
+        var type: String
+        var schemaVersion: Int
+        var commandId: UUID
+        var entityId: UUID
+        var timestamp: String
+        var actor: String?
+        var expectedVersion: Int?
+        var payload: Payload
+    }
+
+    /// The `payload` object of each record type.
+    private enum Payload: Encodable {
+        case user(User)
+        case song(Song)
+        case playlist(Playlist)
+        case name(Name)
+        case music(MusicReference)
+        case empty
+
+        struct Name: Codable { var Name: String }
+        struct MusicReference: Codable { var music_id: UUID }
+        struct Empty: Codable {}
+
+        init(_ action: Action) {
+            switch action {
+            case .createUser(let user), .updateUser(let user): self = .user(user)
+            case .createMusic(let song), .updateMusic(let song): self = .song(song)
+            case .createPlaylist(let playlist): self = .playlist(playlist)
+            case .renamePlaylist(let name): self = .name(Name(Name: name))
+            case .addSong(let id), .removeSong(let id): self = .music(MusicReference(music_id: id))
+            case .deleteUser, .deleteMusic, .deletePlaylist: self = .empty
+            }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            switch self {
+            case .user(let value): try value.encode(to: encoder)
+            case .song(let value): try value.encode(to: encoder)
+            case .playlist(let value): try value.encode(to: encoder)
+            case .name(let value): try value.encode(to: encoder)
+            case .music(let value): try value.encode(to: encoder)
+            case .empty: try Empty().encode(to: encoder)
+            }
+        }
+
+        static func decode(_ type: RecordType, from data: Data) throws -> Action {
+            let decoder = JSONDecoder()
+            func payload<T: Decodable>(_: T.Type) throws -> T {
+                try decoder.decode(Wrapper<T>.self, from: data).payload
+            }
+            switch type {
+            case .userCreate: return .createUser(try payload(User.self))
+            case .userUpdate: return .updateUser(try payload(User.self))
+            case .userDelete: _ = try payload(Empty.self); return .deleteUser
+            case .musicCreate: return .createMusic(try payload(Song.self))
+            case .musicUpdate: return .updateMusic(try payload(Song.self))
+            case .musicDelete: _ = try payload(Empty.self); return .deleteMusic
+            case .playlistCreate: return .createPlaylist(try payload(Playlist.self))
+            case .playlistRename: return .renamePlaylist(name: try payload(Name.self).Name)
+            case .playlistAddSong: return .addSong(try payload(MusicReference.self).music_id)
+            case .playlistRemoveSong: return .removeSong(try payload(MusicReference.self).music_id)
+            case .playlistDelete: _ = try payload(Empty.self); return .deletePlaylist
+            }
+        }
+
+        private struct Wrapper<T: Decodable>: Decodable { var payload: T }
+    }
+}

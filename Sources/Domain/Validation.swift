@@ -1,0 +1,65 @@
+import Foundation
+
+/// Input that a command may not carry; `field` names the offending JSON field.
+public struct ValidationError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var field: String
+    public var message: String
+
+    public init(field: String, _ message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { "\(field): \(message)" }
+}
+
+/// Field rules for command input, checked on the write side before anything is appended.
+public enum Validation {
+    public static let maxTextLength = 500
+    public static let maxPlaylistSongs = 10_000
+
+    public static func validate(_ action: Action) throws(ValidationError) {
+        switch action {
+        case .createUser(let user), .updateUser(let user):
+            try text(user.fname, field: "fname")
+            try text(user.lname, field: "lname")
+            try email(user.email)
+        case .createMusic(let song), .updateMusic(let song):
+            try text(song.artist, field: "Artist")
+            try text(song.songTitle, field: "SongTitle")
+        case .createPlaylist(let playlist):
+            try text(playlist.name, field: "Name")
+            guard playlist.songs.count <= maxPlaylistSongs else {
+                throw ValidationError(field: "Playlist", "at most \(maxPlaylistSongs) songs")
+            }
+            guard Set(playlist.songs).count == playlist.songs.count else {
+                throw ValidationError(field: "Playlist", "a song may appear only once")
+            }
+        case .renamePlaylist(let name):
+            try text(name, field: "Name")
+        case .addSong, .removeSong, .deleteUser, .deleteMusic, .deletePlaylist:
+            break
+        }
+    }
+
+    private static func text(_ value: String, field: String) throws(ValidationError) {
+        guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw ValidationError(field: field, "must not be empty")
+        }
+        guard value.count <= maxTextLength else {
+            throw ValidationError(field: field, "at most \(maxTextLength) characters")
+        }
+        guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw ValidationError(field: field, "must not contain control characters")
+        }
+    }
+
+    private static func email(_ value: String) throws(ValidationError) {
+        try text(value, field: "email")
+        let parts = value.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+              !value.contains(where: \.isWhitespace) else {
+            throw ValidationError(field: "email", "not an email address")
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Domain
+import Foundation
+
+/// The key-value read models and the projectors' checkpoints, in one transactional store.
+///
+/// Two backends implement it: SQLite (embedded, one machine; WAL so a gateway process can read
+/// while a projector process writes) and PostgreSQL (several gateways and projectors on several
+/// machines). A store is opened on a *namespace* (its own set of tables / schema), so a replay
+/// can rebuild a read model beside the live one.
+public protocol ReadModelStore: Sendable {
+    /// Creates this namespace's tables if they do not exist yet. Idempotent.
+    func migrate() async throws
+
+    /// One entity, including tombstones of deleted ones (`state == nil`); nil if never seen.
+    func snapshot(_ kind: EntityKind, id: UUID) async throws -> EntitySnapshot?
+
+    /// Several entities of one kind at once (tombstones included); missing ids are absent.
+    func snapshots(_ kind: EntityKind, ids: [UUID]) async throws -> [UUID: EntitySnapshot]
+
+    /// Live (not deleted) entities of one kind ordered by id, strictly after `after`, at most `limit`.
+    func list(_ kind: EntityKind, after: UUID?, limit: Int) async throws -> [EntitySnapshot]
+
+    /// The outcome of one command, once a projector has folded it.
+    func outcome(commandID: UUID) async throws -> CommandOutcome?
+
+    /// Which of these command ids already have an outcome (so a re-delivered command is not applied twice).
+    func existingOutcomes(commandIDs: [UUID]) async throws -> Set<UUID>
+
+    /// Every command folded for one entity, in log order, with its outcome.
+    func history(_ kind: EntityKind, id: UUID) async throws -> [CommandOutcome]
+
+    /// A projection's checkpoints: per topic partition, the next offset to read.
+    func checkpoints(projection: String) async throws -> [LogPosition]
+
+    /// Writes a batch's snapshots, outcomes and checkpoints in one transaction: all or nothing.
+    /// An outcome whose command id is already stored is left as it is.
+    func commit(_ batch: ProjectionBatch) async throws
+
+    /// Succeeds when the store answers a trivial query (readiness).
+    func ping() async throws
+
+    /// Releases connections.
+    func close() async
+}
+
+/// What a projector folded from one polled batch of records.
+public struct ProjectionBatch: Sendable, Hashable {
+    /// The projection (read model) name, e.g. `users`.
+    public var projection: String
+    /// The final snapshot of every entity the batch changed (tombstones for deletions).
+    public var snapshots: [EntitySnapshot]
+    /// One outcome per command in the batch, in log order.
+    public var outcomes: [CommandOutcome]
+    /// New checkpoints: per partition, the next offset to read.
+    public var checkpoints: [LogPosition]
+
+    public init(projection: String, snapshots: [EntitySnapshot], outcomes: [CommandOutcome], checkpoints: [LogPosition]) {
+        self.projection = projection
+        self.snapshots = snapshots
+        self.outcomes = outcomes
+        self.checkpoints = checkpoints
+    }
+}
+
+/// What happened to one command, stored by command id.
+public struct CommandOutcome: Sendable, Hashable {
+    public enum Status: String, Sendable, Hashable, Codable {
+        case applied
+        case rejected
+    }
+
+    public var commandID: UUID
+    public var kind: EntityKind
+    public var entityID: UUID
+    public var recordType: RecordType
+    public var status: Status
+    /// Why it was rejected; nil when applied.
+    public var rejection: Rejection?
+    /// The entity's version after this command (applied) or unchanged (rejected).
+    public var version: Int
+    /// Where the command is in the log.
+    public var position: LogPosition
+    public var timestamp: Date
+    public var actor: String?
+    /// The record's value as it is in the log (the JSON envelope).
+    public var envelope: Data
+
+    public init(
+        commandID: UUID, kind: EntityKind, entityID: UUID, recordType: RecordType, status: Status,
+        rejection: Rejection?, version: Int, position: LogPosition, timestamp: Date, actor: String?, envelope: Data
+    ) {
+        self.commandID = commandID
+        self.kind = kind
+        self.entityID = entityID
+        self.recordType = recordType
+        self.status = status
+        self.rejection = rejection
+        self.version = version
+        self.position = position
+        self.timestamp = timestamp
+        self.actor = actor
+        self.envelope = envelope
+    }
+}
