@@ -26,7 +26,7 @@ public enum CommandCodec {
             schemaVersion: schemaVersion,
             commandId: command.id,
             entityId: command.entityID,
-            timestamp: command.timestamp.formatted(timestampStyle),
+            timestamp: timestampString(command.timestamp),
             actor: command.actor,
             expectedVersion: command.expectedVersion,
             payload: Payload(command.action)
@@ -35,22 +35,31 @@ public enum CommandCodec {
         return try! encoder.encode(envelope)
     }
 
+    /// Decoded timestamps are whole milliseconds: `Date(timeIntervalSince1970: Double(ms) / 1000)`.
     public static func decode(_ data: Data) throws(PoisonRecord) -> Command {
+        // Type and version first: another version's envelope may differ in every other field.
+        let version: EnvelopeVersion
         let header: EnvelopeHeader
+        do {
+            version = try JSONDecoder().decode(EnvelopeVersion.self, from: data)
+        } catch {
+            throw PoisonRecord("not a command envelope: \(describe(error))")
+        }
+        guard let type = RecordType(rawValue: version.type) else {
+            throw PoisonRecord("unknown record type \(version.type)")
+        }
+        guard version.schemaVersion == schemaVersion else {
+            throw PoisonRecord("unsupported schema version \(version.schemaVersion) of \(version.type)")
+        }
         do {
             header = try JSONDecoder().decode(EnvelopeHeader.self, from: data)
         } catch {
             throw PoisonRecord("not a command envelope: \(describe(error))")
         }
-        guard let type = RecordType(rawValue: header.type) else {
-            throw PoisonRecord("unknown record type \(header.type)")
-        }
-        guard header.schemaVersion == schemaVersion else {
-            throw PoisonRecord("unsupported schema version \(header.schemaVersion) of \(header.type)")
-        }
-        guard let timestamp = try? Date(header.timestamp, strategy: timestampStyle) else {
+        guard let parsed = try? Date(header.timestamp, strategy: timestampStyle) else {
             throw PoisonRecord("invalid timestamp \(header.timestamp)")
         }
+        let timestamp = Date(timeIntervalSince1970: (parsed.timeIntervalSince1970 * 1000).rounded() / 1000)
         let action: Action
         do {
             action = try Payload.decode(type, from: data)
@@ -65,6 +74,17 @@ public enum CommandCodec {
 
     private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
+    /// `2026-11-29T07:00:00.123Z`, rounded to the nearest millisecond. (The format style
+    /// truncates, and a whole-millisecond `Date` is usually a hair below its millisecond.)
+    private static func timestampString(_ date: Date) -> String {
+        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
+        let (wholeSeconds, millis) = fraction < 0 ? (seconds - 1, fraction + 1000) : (seconds, fraction)
+        let whole = Date(timeIntervalSince1970: Double(wholeSeconds)).formatted(Date.ISO8601FormatStyle()) // …:00Z
+        let digits = String(millis)
+        return String(whole.dropLast()) + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
+    }
+
     private static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -75,10 +95,20 @@ public enum CommandCodec {
         switch error {
         case DecodingError.keyNotFound(let key, _): "missing field \(key.stringValue)"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            "wrong type at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-        case DecodingError.dataCorrupted(let context): context.debugDescription
+            context.codingPath.isEmpty ? "not a JSON object" : "wrong type at \(path(context))"
+        case DecodingError.dataCorrupted(let context):
+            context.codingPath.isEmpty ? context.debugDescription : "\(path(context)): \(context.debugDescription)"
         default: "\(error)"
         }
+    }
+
+    private static func path(_ context: DecodingError.Context) -> String {
+        context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    private struct EnvelopeVersion: Decodable {
+        var type: String
+        var schemaVersion: Int
     }
 
     private struct EnvelopeHeader: Decodable {
@@ -113,7 +143,17 @@ public enum CommandCodec {
 
         struct Name: Codable { var Name: String }
         struct MusicReference: Codable { var music_id: UUID }
-        struct Empty: Codable {}
+        struct Empty: Codable {
+            init() {}
+            /// An object (extra fields ignored, as in every payload), not just any JSON value.
+            init(from decoder: any Decoder) throws { _ = try decoder.container(keyedBy: AnyKey.self) }
+        }
+        struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
 
         init(_ action: Action) {
             switch action {

@@ -1,52 +1,89 @@
 import ArgumentParser
 import Foundation
+import Gateway
 import Kafka
 import LocalBroker
 import Logging
+import Projector
+import Prometheus
 import ServiceLifecycle
+import Store
 
-/// `encore dev`: everything on one machine, stopped by Ctrl-C.
-///
-/// Today this runs the local Tansu broker; the projectors and gateway join it as they land.
+/// `encore dev`: the whole system on one machine — a Tansu broker, the projectors and a gateway
+/// on an embedded SQLite store — stopped by Ctrl-C.
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Run Encore locally: a Tansu broker (projectors and gateway once implemented). Ctrl-C stops it."
+        abstract: "Run Encore locally: Tansu broker, projectors and gateway on SQLite. Ctrl-C stops it."
     )
 
-    @Option(help: "Port of the gateway's HTTP API (reserved: the gateway is not implemented yet).")
+    @Option(help: "Port of the gateway's HTTP API.")
     var port = 8080
 
     @Option(help: "Port of the local Kafka-API broker.")
     var brokerPort = 9092
 
-    @Option(help: "Directory for local state and logs.")
+    @Option(help: "Directory for the SQLite store and logs.")
     var dataDir = ".encore"
+
+    @Option(help: "jwt, legacy or none. In dev, jwt uses ENCORE_JWT_SECRET or a random secret.")
+    var auth = GatewayConfiguration.AuthMode.jwt
 
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
         try Librdkafka.requireMinimumVersion()
         let logger = logging.bootstrap(label: "encore.dev")
+        let registry = bootstrapMetrics()
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         let broker = TansuBroker(
-            configuration: .init(
-                executable: try TansuBroker.locateExecutable(),
-                port: brokerPort,
-                logFile: "\(dataDir)/tansu.log"
-            ),
+            configuration: .init(executable: try TansuBroker.locateExecutable(), port: brokerPort, logFile: "\(dataDir)/tansu.log"),
             logger: logger
         )
-        logger.notice("Starting Encore dev; Ctrl-C stops it", metadata: [
-            "broker": "\(broker.bootstrapServers)",
-            "librdkafka": "\(Librdkafka.loadedVersion)",
-            "broker-log": "\(dataDir)/tansu.log",
-        ])
+        let stack = DevStack(command: self, broker: broker, registry: registry, logger: logger)
         // The group installs the signal handlers first, so Ctrl-C during start-up is clean too.
-        let group = ServiceGroup(
-            configuration: .init(services: [.init(service: broker)], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger)
-        )
-        try await group.run()
+        try await ServiceGroup(services: [stack], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
         logger.notice("Encore dev stopped")
+    }
+}
+
+/// Starts the broker, then the projectors and the gateway over it; stops them in reverse order.
+private struct DevStack: Service {
+    let command: DevCommand
+    let broker: TansuBroker
+    let registry: PrometheusCollectorRegistry
+    let logger: Logger
+
+    init(command: DevCommand, broker: TansuBroker, registry: PrometheusCollectorRegistry, logger: Logger) {
+        self.command = command
+        self.broker = broker
+        self.registry = registry
+        self.logger = logger
+    }
+
+    func run() async throws {
+        try await broker.start()
+        let kafka = try KafkaOptions.parse(["--brokers", broker.bootstrapServers])
+        let store = try await StoreFactory.open(url: "sqlite:\(command.dataDir)/encore.db", namespace: "main", logger: logger)
+        do {
+            try await kafka.ensureTopics(logger: logger)
+            let secret = ProcessInfo.processInfo.environment["ENCORE_JWT_SECRET"] ?? UUID().uuidString
+            let gateway = GatewayConfiguration(port: command.port, brokers: broker.bootstrapServers, authMode: command.auth, jwtSecret: secret)
+            let app = try await GatewayApplication.make(configuration: gateway, store: store, registry: registry, logger: logger)
+            let projector = Projector(configuration: kafka.projectorConfiguration(), store: store, logger: logger)
+            logger.notice("Encore dev is up; Ctrl-C stops it", metadata: [
+                "api": "http://127.0.0.1:\(command.port)",
+                "broker": "\(broker.bootstrapServers)",
+                "store": "sqlite:\(command.dataDir)/encore.db",
+                "auth": "\(command.auth.rawValue)",
+            ])
+            // Shut down in reverse: gateway, then projectors, then the broker.
+            try await ServiceGroup(services: [broker, projector, app], logger: logger).run()
+        } catch {
+            await broker.stop()
+            await store.close()
+            throw error
+        }
+        await store.close()
     }
 }

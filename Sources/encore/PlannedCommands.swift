@@ -26,21 +26,6 @@ private struct StandardErrorStream: TextOutputStream {
     }
 }
 
-struct GatewayCommand: PlannedCommand {
-    static let configuration = CommandConfiguration(commandName: "gateway", abstract: "Serve the REST APIs (v1, v2) over the read models. [not implemented yet]")
-    static let issue = 3
-}
-
-struct ProjectorCommand: PlannedCommand {
-    static let configuration = CommandConfiguration(commandName: "projector", abstract: "Fold the log into key-value read models. [not implemented yet]")
-    static let issue = 3
-}
-
-struct LoadCommand: PlannedCommand {
-    static let configuration = CommandConfiguration(commandName: "load", abstract: "Append the original system's CSV data as create commands. [not implemented yet]")
-    static let issue = 3
-}
-
 struct ReplayCommand: PlannedCommand {
     static let configuration = CommandConfiguration(commandName: "replay", abstract: "Rebuild a read model from the log with zero downtime. [not implemented yet]")
     static let issue = 4

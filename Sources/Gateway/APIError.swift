@@ -1,0 +1,73 @@
+import Domain
+import Foundation
+import Hummingbird
+
+/// Every error the API answers: JSON `{"error": code, "detail": sentence}` with a 4xx/5xx status.
+public struct APIError: HTTPResponseError, Sendable {
+    public var status: HTTPResponse.Status
+    /// A short machine-readable code, e.g. `not_found`.
+    public var code: String
+    public var detail: String
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ detail: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.headers = headers
+    }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let body = try JSONSerialization.data(withJSONObject: ["error": code, "detail": detail], options: [.sortedKeys])
+        var headers = self.headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    static func badRequest(_ detail: String) -> APIError { APIError(.badRequest, "bad_request", detail) }
+    static func notFound(_ detail: String) -> APIError { APIError(.notFound, "not_found", detail) }
+    static func conflict(_ detail: String) -> APIError { APIError(.conflict, "conflict", detail) }
+    static func unauthorized(_ detail: String) -> APIError {
+        APIError(.unauthorized, "unauthorized", detail, headers: [.wwwAuthenticate: "Bearer"])
+    }
+
+    /// The broker did not take the command: nothing was appended, try again later.
+    static func brokerUnavailable(_ detail: String) -> APIError {
+        APIError(.serviceUnavailable, "broker_unavailable", detail, headers: [.retryAfter: "5"])
+    }
+
+    static func validation(_ error: ValidationError) -> APIError {
+        APIError(.unprocessableContent, "invalid_field", "\(error.field): \(error.message)")
+    }
+
+    /// The API answer to a command the fold rejected.
+    static func rejected(_ rejection: Rejection) -> APIError {
+        switch rejection {
+        case .alreadyExists, .duplicateSong: APIError(.conflict, rejection.rawValue, rejection.explanation)
+        case .deleted, .notFound, .songNotInPlaylist: APIError(.notFound, rejection.rawValue, rejection.explanation)
+        case .versionMismatch: APIError(.preconditionFailed, rejection.rawValue, rejection.explanation)
+        }
+    }
+}
+
+/// Turns every error, including the router's own 404s and body-size errors, into ``APIError`` JSON
+/// without internals.
+struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as APIError {
+            return try error.response(from: request, context: context)
+        } catch let error as HTTPError {
+            let converted: APIError = switch error.status {
+            case .notFound: .notFound("no route for \(request.method) \(request.uri.path)")
+            case .contentTooLarge: APIError(.contentTooLarge, "body_too_large", "request bodies are limited to 1 MiB")
+            default: APIError(error.status, error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_"), error.body ?? error.status.reasonPhrase)
+            }
+            return try converted.response(from: request, context: context)
+        } catch {
+            context.logger.error("unhandled error: \(error)")
+            return try APIError(.internalServerError, "internal", "the server failed to answer this request").response(from: request, context: context)
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Hummingbird
+import JWTKit
+
+/// Issues and checks credentials according to the configured ``GatewayConfiguration/AuthMode``.
+final class Authenticator: Sendable {
+    let mode: GatewayConfiguration.AuthMode
+    private let keys: JWTKeyCollection
+    private let lifetime: Duration
+
+    /// Claims of an Encore session token.
+    struct Claims: JWTPayload {
+        var sub: SubjectClaim
+        var exp: ExpirationClaim
+        var iat: IssuedAtClaim
+
+        func verify(using algorithm: some JWTAlgorithm) async throws {
+            try exp.verifyNotExpired()
+        }
+    }
+
+    /// Fails in `jwt` mode without a secret: there is no safe default.
+    init(mode: GatewayConfiguration.AuthMode, secret: String?, lifetime: Duration) async throws {
+        self.mode = mode
+        self.lifetime = lifetime
+        keys = JWTKeyCollection()
+        if mode == .jwt {
+            guard let secret, !secret.isEmpty else {
+                throw ConfigurationError("auth mode jwt needs a secret: set --jwt-secret or ENCORE_JWT_SECRET")
+            }
+            // HS256 keys shorter than the hash output are weak (and jwt-kit traps on them).
+            guard secret.utf8.count >= 32 else {
+                throw ConfigurationError("the JWT secret must be at least 32 bytes long")
+            }
+            await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        }
+    }
+
+    /// A signed token for `userID` (jwt mode); an opaque marker otherwise.
+    func issue(for userID: UUID) async throws -> String {
+        guard mode == .jwt else { return "legacy-\(userID.uuidString.lowercased())" }
+        let now = Date()
+        return try await keys.sign(Claims(
+            sub: SubjectClaim(value: userID.uuidString.lowercased()),
+            exp: ExpirationClaim(value: now.addingTimeInterval(Double(lifetime.components.seconds))),
+            iat: IssuedAtClaim(value: now)
+        ))
+    }
+
+    /// The caller's identity from the `Authorization` header; throws 401 when it is not acceptable.
+    func identify(_ request: Request) async throws -> String? {
+        switch mode {
+        case .none:
+            return nil
+        case .legacy:
+            guard let header = request.headers[.authorization], !header.isEmpty else {
+                throw APIError.unauthorized("an Authorization header is required")
+            }
+            return header
+        case .jwt:
+            guard let header = request.headers[.authorization] else {
+                throw APIError.unauthorized("an Authorization: Bearer <token> header is required (PUT /api/v1/user/login issues one)")
+            }
+            let token = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : header
+            do {
+                return try await keys.verify(token, as: Claims.self).sub.value
+            } catch {
+                throw APIError.unauthorized("the token is invalid or expired")
+            }
+        }
+    }
+}
+
+/// Requires a credential on every route except the public ones (login, registration,
+/// health, readiness, metrics, the OpenAPI document).
+struct AuthMiddleware: RouterMiddleware {
+    typealias Context = EncoreRequestContext
+    let authenticator: Authenticator
+
+    static func isPublic(_ request: Request) -> Bool {
+        let path = request.uri.path
+        if ["/health", "/ready", "/metrics", "/openapi.json"].contains(path) { return true }
+        let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+        switch (request.method, trimmed) {
+        case (.put, "/api/v1/user/login"), (.put, "/api/v1/user/logoff"), (.post, "/api/v1/user"), (.post, "/api/v2/users"):
+            return true
+        default:
+            return false
+        }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard !Self.isPublic(request) else { return try await next(request, context) }
+        var context = context
+        context.identity = try await authenticator.identify(request)
+        return try await next(request, context)
+    }
+}
+
+/// A configuration that cannot work; the process refuses to start with this message.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

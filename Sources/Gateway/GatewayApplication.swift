@@ -1,0 +1,67 @@
+import Domain
+import Foundation
+import Hummingbird
+import Kafka
+import Logging
+import Prometheus
+import ServiceLifecycle
+import Store
+
+/// Builds the gateway: routes, middleware and the clients it owns.
+public enum GatewayApplication {
+    /// A ready-to-run Hummingbird application; the producer is closed when it shuts down.
+    ///
+    /// `registry` is where `/metrics` reads from: bootstrap swift-metrics with it
+    /// (`PrometheusMetricsFactory(registry:)`) before calling this.
+    public static func make(
+        configuration: GatewayConfiguration,
+        store: any ReadModelStore,
+        registry: PrometheusCollectorRegistry,
+        logger: Logger
+    ) async throws -> some ApplicationProtocol {
+        let authenticator = try await Authenticator(mode: configuration.authMode, secret: configuration.jwtSecret, lifetime: configuration.tokenLifetime)
+        var services: [any Service] = []
+        var commands: CommandService?
+        if configuration.role.writes {
+            let producer = try KafkaProducer(
+                configuration: .producer(bootstrapServers: configuration.brokers, ["message.timeout.ms": "5000"].merging(configuration.kafkaProperties) { _, new in new }),
+                logger: logger
+            )
+            services.append(producer)
+            commands = CommandService(producer: producer, store: store, topicPrefix: configuration.topicPrefix, logger: logger)
+        }
+        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: configuration.brokers, configuration.kafkaProperties), logger: logger)
+        let gateway = GatewayServices(
+            commands: commands,
+            reads: ReadService(store: store, consistencyTimeout: configuration.consistencyTimeout),
+            authenticator: authenticator,
+            configuration: configuration
+        )
+        let router = makeRouter(services: gateway)
+        OperationsRoutes(store: store, admin: admin, registry: registry, topicPrefix: configuration.topicPrefix, lagThreshold: configuration.readyLagThreshold)
+            .add(to: router)
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "encore"),
+            services: services,
+            logger: logger
+        )
+    }
+
+    /// The API routes with error, metrics and auth middleware; no clients of its own.
+    static func makeRouter(services: GatewayServices) -> Router<EncoreRequestContext> {
+        let router = Router(context: EncoreRequestContext.self)
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: MetricsMiddleware())
+        router.add(middleware: AuthMiddleware(authenticator: services.authenticator))
+        let v1 = V1Routes(services: services)
+        router.addRoutes(v1.users(), atPath: "/api/v1/user")
+        router.addRoutes(v1.music(), atPath: "/api/v1/music")
+        router.addRoutes(v1.playlists(), atPath: "/api/v1/playlist")
+        let v2 = V2Routes(services: services)
+        for kind in EntityKind.allCases {
+            router.addRoutes(v2.collection(kind), atPath: "/api/v2/\(kind.topicSuffix)")
+        }
+        return router
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// How a gateway process runs: which role, where the broker and store are, how it authenticates.
+public struct GatewayConfiguration: Sendable {
+    /// Which half of the API this process serves; `all` serves both.
+    public enum Role: String, Sendable, CaseIterable {
+        case write, read, all
+
+        var writes: Bool { self != .read }
+        var reads: Bool { self != .write }
+    }
+
+    /// How requests prove who they are.
+    public enum AuthMode: String, Sendable, CaseIterable {
+        /// A JWT (HS256) from `PUT /api/v1/user/login` in `Authorization: Bearer …`.
+        case jwt
+        /// Any `Authorization` header is accepted, as the original system did.
+        case legacy
+        /// No authentication (local experiments only).
+        case none
+    }
+
+    public var role: Role
+    public var host: String
+    public var port: Int
+    public var brokers: String
+    public var topicPrefix: String
+    public var authMode: AuthMode
+    /// HS256 secret; required in `jwt` mode.
+    public var jwtSecret: String?
+    public var tokenLifetime: Duration
+    /// How long a v1 write waits for its command to be applied before answering 202.
+    public var syncWriteTimeout: Duration
+    /// How long a read presenting a consistency token waits for the projector.
+    public var consistencyTimeout: Duration
+    /// `/ready` fails when a projection's checkpoint is further behind the log end than this.
+    public var readyLagThreshold: Int64
+    /// Extra librdkafka properties for the producer.
+    public var kafkaProperties: [String: String]
+
+    public init(
+        role: Role = .all,
+        host: String = "127.0.0.1",
+        port: Int = 8080,
+        brokers: String,
+        topicPrefix: String = "encore",
+        authMode: AuthMode = .jwt,
+        jwtSecret: String? = nil,
+        tokenLifetime: Duration = .seconds(3600),
+        syncWriteTimeout: Duration = .seconds(5),
+        consistencyTimeout: Duration = .seconds(5),
+        readyLagThreshold: Int64 = 10_000,
+        kafkaProperties: [String: String] = [:]
+    ) {
+        self.role = role
+        self.host = host
+        self.port = port
+        self.brokers = brokers
+        self.topicPrefix = topicPrefix
+        self.authMode = authMode
+        self.jwtSecret = jwtSecret
+        self.tokenLifetime = tokenLifetime
+        self.syncWriteTimeout = syncWriteTimeout
+        self.consistencyTimeout = consistencyTimeout
+        self.readyLagThreshold = readyLagThreshold
+        self.kafkaProperties = kafkaProperties
+    }
+}

@@ -1,0 +1,66 @@
+import Domain
+import Foundation
+import Hummingbird
+import Store
+
+/// What the route collections share: the write and read roles, auth, and timeouts.
+struct GatewayServices: Sendable {
+    /// nil in the read role.
+    let commands: CommandService?
+    let reads: ReadService
+    let authenticator: Authenticator
+    let configuration: GatewayConfiguration
+
+    /// The write role, or 421 when this gateway runs only the read role.
+    func writer() throws -> CommandService {
+        guard let commands else {
+            throw APIError(.misdirectedRequest, "wrong_role", "this gateway runs the read role; send writes to a write-role gateway")
+        }
+        return commands
+    }
+
+    /// The read role, or 421 in a write-only gateway; waits for a presented consistency token.
+    func reader(for request: Request) async throws -> ReadService {
+        guard configuration.role.reads else {
+            throw APIError(.misdirectedRequest, "wrong_role", "this gateway runs the write role; send reads to a read-role gateway")
+        }
+        if let header = request.headers[.consistencyToken] {
+            guard let token = ConsistencyToken(header) else {
+                throw APIError.badRequest("\(ConsistencyToken.header) must look like users:3:1234")
+            }
+            try await reads.await(token)
+        }
+        return reads
+    }
+
+    /// How a write ended, from the client's point of view.
+    enum WriteResult {
+        /// Folded into the read model: the entity's new version.
+        case applied(version: Int, token: ConsistencyToken)
+        /// In the log, not yet folded within the wait.
+        case accepted(token: ConsistencyToken)
+
+        var token: ConsistencyToken {
+            switch self {
+            case .applied(_, let token), .accepted(let token): token
+            }
+        }
+    }
+
+    /// Appends `command`; unless `async`, waits (bounded) for its outcome and turns a rejection
+    /// into its 4xx.
+    func write(_ command: Command, request: Request, async: Bool = false) async throws -> WriteResult {
+        let writer = try writer()
+        let appended = try await writer.append(command, traceparent: request.headers[.traceparent])
+        guard !async else { return .accepted(token: appended.token) }
+        guard let outcome = try await writer.outcome(of: command.id, timeout: configuration.syncWriteTimeout) else {
+            return .accepted(token: appended.token)
+        }
+        if let rejection = outcome.rejection { throw APIError.rejected(rejection) }
+        return .applied(version: outcome.version, token: appended.token)
+    }
+
+    func tokenHeader(_ result: WriteResult) -> HTTPFields {
+        [.consistencyToken: result.token.description]
+    }
+}

@@ -1,0 +1,40 @@
+import Domain
+import Foundation
+import Store
+
+/// The read role: read models, after waiting for a consistency token when one is presented.
+struct ReadService: Sendable {
+    let store: any ReadModelStore
+    let consistencyTimeout: Duration
+
+    /// Waits until the token's projection has passed its offset (503 when it does not in time).
+    func await(_ token: ConsistencyToken?) async throws {
+        guard let token else { return }
+        let reached = try await Poll.until(timeout: consistencyTimeout) { () async throws -> Bool? in
+            let checkpoints = try await store.checkpoints(projection: token.kind.topicSuffix)
+            let position = checkpoints.first { $0.partition == token.partition }
+            return (position?.offset ?? 0) > token.offset ? true : nil
+        }
+        guard reached != nil else {
+            throw APIError(.serviceUnavailable, "not_yet_consistent",
+                           "the read model has not reached \(token) within \(consistencyTimeout)", headers: [.retryAfter: "1"])
+        }
+    }
+
+    /// A live entity, or 404.
+    func live(_ kind: EntityKind, _ id: UUID) async throws -> EntitySnapshot {
+        guard let snapshot = try await store.snapshot(kind, id: id), !snapshot.isDeleted else {
+            throw APIError.notFound("no \(kind.rawValue) with id \(id.uuidString.lowercased())")
+        }
+        return snapshot
+    }
+
+    /// 404 naming the first of `songs` that is not a live song.
+    func requireSongs(_ songs: [UUID]) async throws {
+        guard !songs.isEmpty else { return }
+        let found = try await store.snapshots(.music, ids: songs)
+        if let missing = songs.first(where: { found[$0]?.isDeleted ?? true }) {
+            throw APIError.notFound("no song with id \(missing.uuidString.lowercased())")
+        }
+    }
+}

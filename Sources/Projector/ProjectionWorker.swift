@@ -1,0 +1,164 @@
+import Dispatch
+import Domain
+import Foundation
+import Kafka
+import Logging
+import Metrics
+import Store
+
+/// Maintains one read model: a member of its consumer group that folds each polled batch
+/// into the store and checkpoints in the same transaction.
+///
+/// On (re)assignment it starts every partition at the store's checkpoint, not at Kafka's
+/// committed offset, so a crash between the store commit and the Kafka commit neither loses
+/// nor re-applies anything. It still commits to Kafka so standard tools see its position.
+final class ProjectionWorker: Sendable {
+    let kind: EntityKind
+    let topic: String
+    private let folder: BatchFolder
+    private let configuration: ProjectorConfiguration
+    private let store: any ReadModelStore
+    private let deadLetters: KafkaProducer
+    private let logger: Logger
+    private let applied: Counter
+    private let rejected: Counter
+    private let deadLettered: Counter
+    private let batchTimer: Timer
+
+    init(kind: EntityKind, configuration: ProjectorConfiguration, store: any ReadModelStore, deadLetters: KafkaProducer, logger: Logger) {
+        self.kind = kind
+        self.topic = kind.topic(prefix: configuration.topicPrefix)
+        self.folder = BatchFolder(kind: kind)
+        self.configuration = configuration
+        self.store = store
+        self.deadLetters = deadLetters
+        var logger = logger
+        logger[metadataKey: "projection"] = "\(kind.topicSuffix)"
+        self.logger = logger
+        let dimensions = [("projection", kind.topicSuffix)]
+        applied = Counter(label: "encore_projector_commands_total", dimensions: dimensions + [("outcome", "applied")])
+        rejected = Counter(label: "encore_projector_commands_total", dimensions: dimensions + [("outcome", "rejected")])
+        deadLettered = Counter(label: "encore_projector_dead_letters_total", dimensions: dimensions)
+        batchTimer = Timer(label: "encore_projector_batch_seconds", dimensions: dimensions)
+    }
+
+    /// Polls and folds until the task is cancelled, then leaves the group.
+    func run() async throws {
+        let consumer = try KafkaConsumer(
+            configuration: .consumer(
+                bootstrapServers: configuration.brokers,
+                groupID: configuration.groupID(for: kind),
+                sessionTimeout: configuration.sessionTimeout,
+                configuration.kafkaProperties
+            ),
+            logger: logger,
+            rebalanceListener: CheckpointStarts(store: store, projection: folder.projection, logger: logger)
+        )
+        try consumer.subscribe(topics: [topic])
+        logger.info("projector started", metadata: ["topic": "\(topic)", "group": "\(configuration.groupID(for: kind))"])
+        do {
+            while !Task.isCancelled {
+                let records = try await consumer.poll(maxRecords: configuration.maxBatch, timeout: .milliseconds(200))
+                guard !records.isEmpty else { continue }
+                let checkpoints = try await process(records.map {
+                    LogRecord(position: LogPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset), key: $0.key, value: $0.value)
+                })
+                do {
+                    try await consumer.commit(checkpoints.map { TopicPartitionOffset($0.topic, $0.partition, KafkaOffset($0.offset)) })
+                } catch {
+                    // The store's checkpoint is authoritative; Kafka's is informational.
+                    logger.warning("Kafka commit failed (store checkpoint is kept): \(error)")
+                }
+            }
+        } catch {
+            await consumer.close()
+            throw error
+        }
+        await consumer.close()
+    }
+
+    /// Dead-letters poison, folds the rest and commits the batch; returns the new checkpoints.
+    func process(_ records: [LogRecord]) async throws -> [LogPosition] {
+        let started = DispatchTime.now()
+        let decoded = folder.decode(records)
+        for (record, poison) in decoded.poison {
+            try await deadLetter(record, reason: poison.reason)
+        }
+        let current = try await store.snapshots(kind, ids: decoded.entityIDs)
+        let already = try await store.existingOutcomes(commandIDs: decoded.commandIDs)
+        let batch = folder.fold(decoded, records: records, current: current, alreadyApplied: already)
+        try await store.commit(batch)
+        let appliedCount = batch.outcomes.count { $0.status == .applied }
+        applied.increment(by: appliedCount)
+        rejected.increment(by: batch.outcomes.count - appliedCount)
+        batchTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds))
+        return batch.checkpoints
+    }
+
+    private func deadLetter(_ record: LogRecord, reason: String) async throws {
+        logger.warning("dead-lettering poison record", metadata: ["position": "\(record.position)", "reason": "\(reason)"])
+        _ = try await deadLetters.send(ProducerMessage(
+            topic: configuration.deadLetterTopic,
+            key: record.key,
+            value: record.value,
+            headers: [
+                KafkaHeader("dlq.reason", reason),
+                KafkaHeader("dlq.topic", record.position.topic),
+                KafkaHeader("dlq.partition", String(record.position.partition)),
+                KafkaHeader("dlq.offset", String(record.position.offset)),
+                KafkaHeader("dlq.projection", folder.projection),
+            ]
+        ))
+        deadLettered.increment()
+    }
+}
+
+/// Starts assigned partitions at the store's checkpoints.
+private struct CheckpointStarts: RebalanceListener {
+    let store: any ReadModelStore
+    let projection: String
+    let logger: Logger
+
+    func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: KafkaOffset] {
+        // Called on the consumer's own Dispatch queue, so waiting here blocks no Swift task.
+        let result = BlockingResult<[LogPosition]>()
+        Task { [store, projection] in result.set(await Result { try await store.checkpoints(projection: projection) } as Result<[LogPosition], any Error>) }
+        switch result.wait() {
+        case .success(let checkpoints):
+            var starts: [TopicPartition: KafkaOffset] = [:]
+            for partition in partitions {
+                let stored = checkpoints.first { $0.topic == partition.topic && $0.partition == partition.partition }
+                starts[partition] = stored.map { KafkaOffset($0.offset) } ?? .beginning
+            }
+            logger.info("resuming from store checkpoints", metadata: ["starts": "\(starts.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" })"])
+            return starts
+        case .failure(let error):
+            // Without checkpoints we must not guess: the group's committed offsets may be behind
+            // the store (harmless: outcomes dedupe by command id) but never ahead of it.
+            logger.error("cannot read store checkpoints; starting from Kafka's committed offsets: \(error)")
+            return [:]
+        }
+    }
+}
+
+/// Hands an async result to a thread that waits for it.
+private final class BlockingResult<Value: Sendable>: @unchecked Sendable {
+    private let semaphore = DispatchSemaphore(value: 0)
+    private var value: Result<Value, any Error>?  // written once before signal, read after wait
+
+    func set(_ value: Result<Value, any Error>) {
+        self.value = value
+        semaphore.signal()
+    }
+
+    func wait() -> Result<Value, any Error> {
+        semaphore.wait()
+        return value!
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}

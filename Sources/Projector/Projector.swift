@@ -1,0 +1,45 @@
+import Domain
+import Kafka
+import Logging
+import ServiceLifecycle
+import Store
+
+/// `encore projector`: folds the log into the read models, one consumer group per model.
+///
+/// Several projector processes may run with the same configuration: each group splits its
+/// topic's partitions between them.
+public final class Projector: Service {
+    private let configuration: ProjectorConfiguration
+    private let store: any ReadModelStore
+    private let logger: Logger
+
+    public init(configuration: ProjectorConfiguration, store: any ReadModelStore, logger: Logger) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Runs every read model's worker until graceful shutdown or the first failure.
+    public func run() async throws {
+        let deadLetters = try KafkaProducer(
+            configuration: .producer(bootstrapServers: configuration.brokers, configuration.kafkaProperties),
+            logger: logger
+        )
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingDiscardingTaskGroup { group in
+                    for kind in self.configuration.kinds {
+                        let worker = ProjectionWorker(kind: kind, configuration: self.configuration, store: self.store, deadLetters: deadLetters, logger: self.logger)
+                        group.addTask { try await worker.run() }
+                    }
+                }
+            }
+        } catch is CancellationError {
+            // Graceful shutdown.
+        } catch {
+            await deadLetters.close()
+            throw error
+        }
+        await deadLetters.close()
+    }
+}

@@ -1,0 +1,39 @@
+import Domain
+
+/// Where a projector reads from and how it batches.
+public struct ProjectorConfiguration: Sendable {
+    /// `bootstrap.servers`.
+    public var brokers: String
+    /// Topic prefix: topics are `<prefix>.users`, `<prefix>.music`, `<prefix>.playlists`.
+    public var topicPrefix: String
+    /// The read models this process maintains (one consumer group each).
+    public var kinds: [EntityKind]
+    /// Records folded per store transaction at most.
+    public var maxBatch: Int
+    /// Consumer group session timeout (Tansu holds JoinGroup for half of it).
+    public var sessionTimeout: Duration
+    /// Extra librdkafka properties for the consumer and the dead-letter producer.
+    public var kafkaProperties: [String: String]
+
+    public init(
+        brokers: String,
+        topicPrefix: String = "encore",
+        kinds: [EntityKind] = EntityKind.allCases,
+        maxBatch: Int = 2000,
+        sessionTimeout: Duration = .seconds(45),
+        kafkaProperties: [String: String] = [:]
+    ) {
+        self.brokers = brokers
+        self.topicPrefix = topicPrefix
+        self.kinds = kinds
+        self.maxBatch = maxBatch
+        self.sessionTimeout = sessionTimeout
+        self.kafkaProperties = kafkaProperties
+    }
+
+    /// Consumer group of one read model: `<prefix>.projector.<users|music|playlists>`.
+    public func groupID(for kind: EntityKind) -> String { "\(topicPrefix).projector.\(kind.topicSuffix)" }
+
+    /// Where records no projector can fold are sent, with the reason in headers.
+    public var deadLetterTopic: String { "\(topicPrefix).dead-letter" }
+}

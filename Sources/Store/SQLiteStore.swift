@@ -1,0 +1,186 @@
+import Domain
+import Foundation
+import Logging
+
+/// The embedded read-model store: one SQLite file, tables prefixed by the namespace.
+///
+/// WAL journal with `synchronous=NORMAL`, so a gateway process can read while a projector
+/// process writes the same file; a busy timeout makes a second writer wait instead of failing.
+/// One writer connection (commits, migrations) and one reader connection (queries), each on its
+/// own serial queue, so reads do not queue behind a large commit.
+public final class SQLiteStore: ReadModelStore {
+    /// The database file.
+    public let path: String
+    /// The namespace: prefix of this store's table names.
+    public let namespace: String
+    private let sql: SQLiteStatements
+    private let writer: SQLiteConnection
+    private let reader: SQLiteConnection
+    private let logger: Logger
+
+    /// Opens (creating if needed) the file at `path`; call ``migrate()`` before use
+    /// (``StoreFactory/open(url:namespace:logger:)`` does).
+    ///
+    /// - Parameter busyTimeout: how long a statement waits for another connection's lock.
+    public init(path: String, namespace: String = "main", busyTimeout: Duration = .seconds(5), logger: Logger) async throws {
+        let validated = try StoreNamespace(namespace, backend: .sqlite)
+        guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else {
+            // Each connection would get its own private database.
+            throw StoreError(backend: .sqlite, operation: "open", message: "\"\(path)\" is not a file path")
+        }
+        self.path = path
+        self.namespace = validated.name
+        self.sql = SQLiteStatements(namespace: validated)
+        self.logger = logger
+        do {
+            writer = try await SQLiteConnection(path: path, label: "writer", busyTimeout: busyTimeout) { database in
+                // WAL is a property of the file: set once, every later connection uses it.
+                let mode = try database.pragma("journal_mode = WAL")
+                guard mode?.lowercased() == "wal" else {
+                    throw SQLiteFailure(code: 1, message: "cannot switch \(path) to WAL (journal mode is \(mode ?? "unknown"))")
+                }
+                try database.execute("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY")
+            }
+        } catch let error as SQLiteFailure {
+            throw StoreError(backend: .sqlite, operation: "open", message: error.description)
+        }
+        do {
+            reader = try await SQLiteConnection(path: path, label: "reader", busyTimeout: busyTimeout) { database in
+                try database.execute("PRAGMA query_only = 1")
+            }
+        } catch {
+            await writer.close()
+            throw StoreError(backend: .sqlite, operation: "open", message: "\(error)")
+        }
+        logger.debug("SQLite store opened", metadata: ["path": "\(path)", "namespace": "\(namespace)"])
+    }
+
+    public func migrate() async throws {
+        try await writer.run("migrate") { [sql] database in
+            try database.writeTransaction { try database.execute(sql.schema) }
+        }
+    }
+
+    public func snapshot(_ kind: EntityKind, id: UUID) async throws -> EntitySnapshot? {
+        try await reader.run("snapshot") { [sql] database in
+            try database.statement(sql.snapshot).query([.text(kind.rawValue), .text(id.storeText)]) { row throws(CorruptRow) in
+                try StoredEntity.snapshot(
+                    kind: kind, id: id, version: row.integer(0), deleted: row.integer(1) != 0, stateJSON: row.blob(2)
+                )
+            }.first
+        }
+    }
+
+    public func snapshots(_ kind: EntityKind, ids: [UUID]) async throws -> [UUID: EntitySnapshot] {
+        guard !ids.isEmpty else { return [:] }
+        let found = try await reader.run("snapshots") { [sql] database in
+            try database.statement(sql.snapshots).query([.text(kind.rawValue), .text(Self.jsonArray(ids))]) { row throws(CorruptRow) in
+                try StoredEntity.snapshot(
+                    kind: kind, id: row.uuid(0), version: row.integer(1), deleted: row.integer(2) != 0, stateJSON: row.blob(3)
+                )
+            }
+        }
+        return Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func list(_ kind: EntityKind, after: UUID?, limit: Int) async throws -> [EntitySnapshot] {
+        guard limit > 0 else { return [] }
+        // "" sorts before every id, so no cursor means from the start.
+        let cursor = after?.storeText ?? ""
+        return try await reader.run("list") { [sql] database in
+            try database.statement(sql.list).query([.text(kind.rawValue), .text(cursor), .integer(Int64(limit))]) { row throws(CorruptRow) in
+                try StoredEntity.snapshot(kind: kind, id: row.uuid(0), version: row.integer(1), deleted: false, stateJSON: row.blob(2))
+            }
+        }
+    }
+
+    public func outcome(commandID: UUID) async throws -> CommandOutcome? {
+        try await reader.run("outcome") { [sql] database in
+            try database.statement(sql.outcome).query([.text(commandID.storeText)], Self.outcome).first
+        }
+    }
+
+    public func existingOutcomes(commandIDs: [UUID]) async throws -> Set<UUID> {
+        guard !commandIDs.isEmpty else { return [] }
+        return Set(try await reader.run("existingOutcomes") { [sql] database in
+            try database.statement(sql.existingOutcomes).query([.text(Self.jsonArray(commandIDs))]) { row throws(CorruptRow) in
+                try row.uuid(0)
+            }
+        })
+    }
+
+    public func history(_ kind: EntityKind, id: UUID) async throws -> [CommandOutcome] {
+        try await reader.run("history") { [sql] database in
+            try database.statement(sql.history).query([.text(kind.rawValue), .text(id.storeText)], Self.outcome)
+        }
+    }
+
+    public func checkpoints(projection: String) async throws -> [LogPosition] {
+        try await reader.run("checkpoints") { [sql] database in
+            try database.statement(sql.checkpoints).query([.text(projection)]) { row throws(CorruptRow) in
+                LogPosition(topic: try row.requiredText(0), partition: Int32(truncatingIfNeeded: row.integer(1)), offset: row.integer(2))
+            }
+        }
+    }
+
+    public func commit(_ batch: ProjectionBatch) async throws {
+        // Encoded before taking the write lock, to keep the transaction short.
+        let entities = batch.finalSnapshots.map(StoredEntity.init)
+        let outcomes = batch.outcomes.map(StoredOutcome.init)
+        let checkpoints = batch.finalCheckpoints
+        let projection = batch.projection
+        try await writer.run("commit") { [sql] database in
+            try database.writeTransaction {
+                let upsertEntity = try database.statement(sql.upsertEntity)
+                for entity in entities {
+                    try upsertEntity.execute([
+                        .text(entity.kind.rawValue), .text(entity.id.storeText), .integer(Int64(entity.version)),
+                        .integer(entity.isDeleted ? 1 : 0), entity.stateJSON.map(SQLiteValue.text) ?? .null,
+                    ])
+                }
+                let insertOutcome = try database.statement(sql.insertOutcome)
+                for outcome in outcomes {
+                    try insertOutcome.execute([
+                        .text(outcome.commandID.storeText), .text(outcome.kind), .text(outcome.entityID.storeText),
+                        .text(outcome.recordType), .text(outcome.status), outcome.rejection.map(SQLiteValue.text) ?? .null,
+                        .integer(outcome.version), .text(outcome.topic), .integer(Int64(outcome.partition)), .integer(outcome.offset),
+                        .integer(outcome.timestampMicroseconds), outcome.actor.map(SQLiteValue.text) ?? .null, .blob(outcome.envelope),
+                    ])
+                }
+                let upsertCheckpoint = try database.statement(sql.upsertCheckpoint)
+                for checkpoint in checkpoints {
+                    try upsertCheckpoint.execute([
+                        .text(projection), .text(checkpoint.topic), .integer(Int64(checkpoint.partition)), .integer(checkpoint.offset),
+                    ])
+                }
+            }
+        }
+    }
+
+    public func ping() async throws {
+        _ = try await reader.run("ping") { database in
+            try database.statement("SELECT 1").query([]) { row in row.integer(0) }
+        }
+    }
+
+    public func close() async {
+        await reader.close()
+        await writer.close()
+        logger.debug("SQLite store closed", metadata: ["path": "\(path)"])
+    }
+
+    /// The outcome columns in ``SQLiteStatements/outcomeColumns`` order.
+    private static func outcome(_ row: SQLiteRow) throws(CorruptRow) -> CommandOutcome {
+        try StoredOutcome(
+            commandID: row.uuid(0), kind: row.requiredText(1), entityID: row.uuid(2), recordType: row.requiredText(3),
+            status: row.requiredText(4), rejection: row.text(5), version: row.integer(6), topic: row.requiredText(7),
+            partition: Int32(truncatingIfNeeded: row.integer(8)), offset: row.integer(9),
+            timestampMicroseconds: row.integer(10), actor: row.text(11), envelope: row.blob(12) ?? Data()
+        ).outcome()
+    }
+
+    /// Ids as a JSON array for `json_each(?)`: one parameter however many ids.
+    private static func jsonArray(_ ids: [UUID]) -> String {
+        "[" + ids.map { "\"\($0.storeText)\"" }.joined(separator: ",") + "]"
+    }
+}

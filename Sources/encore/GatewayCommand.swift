@@ -1,0 +1,72 @@
+import Foundation
+import ArgumentParser
+import Gateway
+import Kafka
+import Logging
+import Metrics
+import Prometheus
+import ServiceLifecycle
+
+/// `encore gateway`: the REST API. `--role write|read|all` lets writes and reads scale apart.
+struct GatewayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gateway",
+        abstract: "Serve the REST APIs (v1, v2): the write role appends commands, the read role serves read models."
+    )
+
+    @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var http: HTTPOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        try Librdkafka.requireMinimumVersion()
+        let logger = logging.bootstrap(label: "encore.gateway")
+        let registry = bootstrapMetrics()
+        let store = try await storeOptions.open(logger: logger)
+        do {
+            if http.role != .read { try await kafka.ensureTopics(logger: logger) }
+            let app = try await GatewayApplication.make(configuration: http.configuration(kafka: kafka), store: store, registry: registry, logger: logger)
+            try await ServiceGroup(services: [app], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+}
+
+/// `--role`, `--host`, `--port` and authentication.
+struct HTTPOptions: ParsableArguments {
+    @Option(help: "write, read or all (ENCORE_ROLE).")
+    var role = GatewayConfiguration.Role(rawValue: environment("ROLE", "all")) ?? .all
+
+    @Option(help: "Address to listen on (ENCORE_HOST).")
+    var host = environment("HOST", "127.0.0.1")
+
+    @Option(help: "HTTP port (ENCORE_PORT).")
+    var port = Int(environment("PORT", "8080")) ?? 8080
+
+    @Option(help: "jwt, legacy (any Authorization header) or none (ENCORE_AUTH).")
+    var auth = GatewayConfiguration.AuthMode(rawValue: environment("AUTH", "jwt")) ?? .jwt
+
+    @Option(help: "HS256 secret for session tokens; required with --auth jwt (ENCORE_JWT_SECRET).")
+    var jwtSecret: String? = ProcessInfo.processInfo.environment["ENCORE_JWT_SECRET"]
+
+    func configuration(kafka: KafkaOptions, jwtSecret fallback: String? = nil) -> GatewayConfiguration {
+        GatewayConfiguration(
+            role: role, host: host, port: port, brokers: kafka.brokers, topicPrefix: kafka.topicPrefix,
+            authMode: auth, jwtSecret: jwtSecret ?? fallback
+        )
+    }
+}
+
+extension GatewayConfiguration.Role: ExpressibleByArgument {}
+extension GatewayConfiguration.AuthMode: ExpressibleByArgument {}
+
+/// Sends swift-metrics to a Prometheus registry that `/metrics` serves.
+func bootstrapMetrics() -> PrometheusCollectorRegistry {
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    return registry
+}

@@ -1,0 +1,49 @@
+import ArgumentParser
+import Domain
+import Kafka
+import Logging
+import Projector
+import ServiceLifecycle
+
+/// `encore projector`: folds the log into the read models. Run several to share partitions.
+struct ProjectorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "projector",
+        abstract: "Fold the log into key-value read models (one consumer group per model)."
+    )
+
+    @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Option(help: "Read models to maintain, comma-separated: users,music,playlists (ENCORE_MODELS).")
+    var models = environment("MODELS", "users,music,playlists")
+
+    func run() async throws {
+        try Librdkafka.requireMinimumVersion()
+        let logger = logging.bootstrap(label: "encore.projector")
+        _ = bootstrapMetrics()
+        let kinds = try models.split(separator: ",").map { name in
+            guard let kind = EntityKind.allCases.first(where: { $0.topicSuffix == name }) else {
+                throw ValidationError("unknown model \(name): use users, music or playlists")
+            }
+            return kind
+        }
+        let store = try await storeOptions.open(logger: logger)
+        do {
+            try await kafka.ensureTopics(logger: logger)
+            let projector = Projector(configuration: kafka.projectorConfiguration(kinds: kinds), store: store, logger: logger)
+            try await ServiceGroup(services: [projector], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+}
+
+extension KafkaOptions {
+    func projectorConfiguration(kinds: [EntityKind] = EntityKind.allCases) -> ProjectorConfiguration {
+        ProjectorConfiguration(brokers: brokers, topicPrefix: topicPrefix, kinds: kinds, sessionTimeout: .milliseconds(sessionTimeoutMs))
+    }
+}

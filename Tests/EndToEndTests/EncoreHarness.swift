@@ -1,0 +1,91 @@
+import Domain
+import Foundation
+import Gateway
+import Hummingbird
+import HummingbirdTesting
+import Kafka
+import KafkaTesting
+import Logging
+import Projector
+import Prometheus
+import Store
+
+/// The whole system in one test: a real broker, a real store, a projector and a live gateway.
+struct EncoreHarness: Sendable {
+    let broker: TestBroker
+    let store: any ReadModelStore
+    let prefix: String
+    let client: any TestClientProtocol
+
+    /// Starts everything on `storeURL`, runs `body` with an HTTP client, then stops everything.
+    static func with(
+        storeURL: String,
+        auth: GatewayConfiguration.AuthMode = .none,
+        _ body: @escaping @Sendable (EncoreHarness) async throws -> Void
+    ) async throws {
+        try await TestBroker.with { broker in
+            let logger = broker.logger
+            let prefix = "e2e\(UUID().uuidString.prefix(6).lowercased())"
+            try await EncoreTopics.ensure(brokers: broker.bootstrapServers, prefix: prefix, partitions: 6, logger: logger)
+            let store = try await StoreFactory.open(url: storeURL, namespace: "main", logger: logger)
+            let projector = Projector(
+                configuration: ProjectorConfiguration(brokers: broker.bootstrapServers, topicPrefix: prefix, sessionTimeout: TestBroker.sessionTimeout),
+                store: store, logger: logger
+            )
+            let projecting = Task { try await projector.run() }
+            do {
+                let app = try await GatewayApplication.make(
+                    configuration: GatewayConfiguration(port: 0, brokers: broker.bootstrapServers, topicPrefix: prefix, authMode: auth, jwtSecret: "encore-end-to-end-test-secret-0123456789"),
+                    store: store, registry: PrometheusCollectorRegistry(), logger: logger
+                )
+                try await app.test(.live) { client in
+                    try await body(EncoreHarness(broker: broker, store: store, prefix: prefix, client: client))
+                }
+            } catch {
+                projecting.cancel()
+                _ = await projecting.result
+                await store.close()
+                throw error
+            }
+            projecting.cancel()
+            _ = await projecting.result
+            await store.close()
+        }
+    }
+
+    /// Sends a request with an optional JSON body (any JSON value, or raw bytes).
+    @discardableResult
+    func request(_ method: HTTPRequest.Method, _ uri: String, json: Any? = nil, raw: String? = nil, headers: HTTPFields = [:]) async throws -> Answer {
+        var body: ByteBuffer?
+        if let json { body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json, options: [.fragmentsAllowed])) }
+        if let raw { body = ByteBuffer(string: raw) }
+        var headers = headers
+        if body != nil, headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        let response = try await client.executeRequest(uri: uri, method: method, headers: headers, body: body)
+        return Answer(status: response.status, headers: response.headers, body: Data(buffer: response.body))
+    }
+
+    /// The high watermark of every partition of Encore's topics: equal before and after means nothing was appended.
+    func logEnds() async throws -> [String: Int64] {
+        let admin = try broker.admin()
+        var ends: [String: Int64] = [:]
+        for topic in EncoreTopics.names(prefix: prefix) {
+            for (partition, marks) in try await admin.watermarks(topic: topic) { ends["\(partition)"] = marks.high }
+        }
+        await admin.close()
+        return ends
+    }
+}
+
+/// An HTTP answer with JSON helpers.
+struct Answer: Sendable {
+    let status: HTTPResponse.Status
+    let headers: HTTPFields
+    let body: Data
+
+    var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+    var text: String { String(decoding: body, as: UTF8.self) }
+
+    /// The single item of a v1 `{"Items":[…],"Count":1}` answer.
+    var item: [String: Any] { (json["Items"] as? [[String: Any]])?.first ?? [:] }
+}

@@ -1,0 +1,150 @@
+import Domain
+import Foundation
+import Kafka
+import KafkaTesting
+import Projector
+import Store
+import Synchronization
+import Testing
+
+@Suite("Projector processes: scale-out and crash recovery give exactly the fold of the log")
+struct ProjectorProcessTests {
+    @Test("two projector processes build the same read model as the fold of the whole log")
+    func twoProcessesEqualTheFold() async throws {
+        try await TestBroker.with { broker in
+            let setup = try await ProjectorSetup.make(broker)
+            try await setup.write(entities: 300)
+            let first = try setup.startProjector()
+            let second = try setup.startProjector()
+            try await setup.awaitCaughtUp()
+            first.kill()
+            second.kill()
+            try await setup.expectStoreEqualsFoldOfLog()
+        }
+    }
+
+    @Test("kill -9 a projector mid-stream, restart it: nothing lost, nothing applied twice")
+    func killedProjectorResumes() async throws {
+        try await TestBroker.with { broker in
+            let setup = try await ProjectorSetup.make(broker)
+            try await setup.write(entities: 400)
+            let doomed = try setup.startProjector()
+            try await eventually("the projector has made some progress") {
+                try await setup.appliedCount() > 50
+            }
+            doomed.kill()
+            #expect(try await setup.appliedCount() < setup.totalRecords, "killed before the end, so recovery is exercised")
+            let replacement = try setup.startProjector()
+            try await setup.awaitCaughtUp()
+            replacement.kill()
+            try await setup.expectStoreEqualsFoldOfLog()
+        }
+    }
+}
+
+/// A topic prefix, a SQLite store file and a log of user commands with every kind of outcome.
+struct ProjectorSetup: Sendable {
+    let broker: TestBroker
+    let prefix: String
+    let storeURL: String
+    let store: any ReadModelStore
+    let counter = RecordCounter()
+
+    var totalRecords: Int { counter.total }
+
+    static func make(_ broker: TestBroker) async throws -> ProjectorSetup {
+        let prefix = "proc\(UUID().uuidString.prefix(6).lowercased())"
+        try await EncoreTopics.ensure(brokers: broker.bootstrapServers, prefix: prefix, partitions: 6, logger: broker.logger)
+        let url = TemporaryStore.sqliteURL()
+        let store = try await StoreFactory.open(url: url, namespace: "main", logger: broker.logger)
+        return ProjectorSetup(broker: broker, prefix: prefix, storeURL: url, store: store)
+    }
+
+    /// Per entity: create, two updates, an update with a wrong expected version, every third
+    /// deleted then re-created (rejected), and one command delivered twice (same id).
+    func write(entities: Int) async throws {
+        let producer = try broker.producer()
+        let topic = EntityKind.user.topic(prefix: prefix)
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<entities {
+                group.addTask {
+                    let id = UUID()
+                    let user = User(fname: "F\(index)", lname: "L", email: "u\(index)@example.org")
+                    var commands = [
+                        Command(entityID: id, action: .createUser(user)),
+                        Command(entityID: id, action: .updateUser(User(fname: "G\(index)", lname: "L", email: user.email))),
+                        Command(entityID: id, expectedVersion: 9, action: .updateUser(user)),
+                        Command(entityID: id, expectedVersion: 2, action: .updateUser(User(fname: "H\(index)", lname: "M", email: user.email))),
+                    ]
+                    commands.append(commands[1])  // a re-delivered command: must not apply twice
+                    if index % 3 == 0 {
+                        commands.append(Command(entityID: id, action: .deleteUser))
+                        commands.append(Command(entityID: id, action: .createUser(user)))
+                    }
+                    for command in commands {
+                        _ = try await producer.send(ProducerMessage(topic: topic, key: Data(id.uuidString.lowercased().utf8), value: CommandCodec.encode(command)))
+                    }
+                    return commands.count
+                }
+            }
+            for try await count in group { counter.add(count) }
+        }
+        await producer.close()
+    }
+
+    func startProjector() throws -> ChildProcess {
+        try ChildProcess.encore([
+            "projector", "--brokers", broker.bootstrapServers, "--topic-prefix", prefix, "--store", storeURL,
+            "--session-timeout-ms", "6000", "--log-level", "error",
+        ])
+    }
+
+    /// Outcomes stored so far (every record yields exactly one, rejected ones included, duplicates none).
+    func appliedCount() async throws -> Int {
+        try await store.checkpoints(projection: "users").reduce(0) { $0 + Int($1.offset) }
+    }
+
+    func awaitCaughtUp() async throws {
+        try await eventually("the users projection reaches the log end", timeout: .seconds(90)) {
+            try await appliedCount() >= totalRecords
+        }
+    }
+
+    /// Reads the whole topic, folds each entity's records, and compares with the store.
+    func expectStoreEqualsFoldOfLog() async throws {
+        let topic = EntityKind.user.topic(prefix: prefix)
+        let consumer = try broker.consumer()
+        try consumer.assign((Int32(0)..<6).map { TopicPartitionOffset(topic, $0, .beginning) })
+        var records: [KafkaRecord] = []
+        try await eventually("the whole log is read") {
+            records += try await consumer.poll(maxRecords: 5000)
+            return records.count >= totalRecords
+        }
+        await consumer.close()
+        var byEntity: [UUID: [Command]] = [:]
+        var commandIDs = Set<UUID>()
+        for record in records.sorted(by: { ($0.partition, $0.offset) < ($1.partition, $1.offset) }) {
+            let command = try CommandCodec.decode(record.value)
+            // The log carries one command twice per entity; the fold applies it once.
+            guard commandIDs.insert(command.id).inserted else { continue }
+            byEntity[command.entityID, default: []].append(command)
+        }
+        let stored = try await store.snapshots(.user, ids: Array(byEntity.keys))
+        #expect(stored.count == byEntity.count)
+        var mismatches: [UUID] = []
+        for (id, commands) in byEntity where stored[id] != Fold.replay(commands) { mismatches.append(id) }
+        #expect(mismatches.isEmpty, "entities differing from the fold: \(mismatches.prefix(3))")
+        for (id, commands) in byEntity.prefix(20) {
+            let history = try await store.history(.user, id: id)
+            #expect(history.count == commands.count, "one outcome per distinct command")
+        }
+        await store.close()
+    }
+}
+
+/// Counts records written by concurrent tasks.
+final class RecordCounter: Sendable {
+    private let value = Mutex<Int>(0)
+    func add(_ count: Int) { value.withLock { $0 += count } }
+    var total: Int { value.withLock { $0 } }
+}

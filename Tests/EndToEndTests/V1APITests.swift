@@ -1,0 +1,96 @@
+import Foundation
+import HTTPTypes
+import Testing
+
+@Suite("v1 API: the original system's routes, read-after-write")
+struct V1APITests {
+    @Test("users: create, read, update, login, logoff, delete — each visible to the next read")
+    func users() async throws {
+        try await EncoreHarness.with(storeURL: TemporaryStore.sqliteURL(), auth: .jwt) { encore in
+            let created = try await encore.request(.post, "/api/v1/user/", json: ["fname": "Nina", "lname": "Simone", "email": "nina@example.org"])
+            #expect(created.status == .ok)
+            let id = try #require(created.json["user_id"] as? String)
+            #expect(created.headers[.init("X-Consistency-Token")!] != nil)
+
+            // Reads need a token in jwt mode.
+            #expect(try await encore.request(.get, "/api/v1/user/\(id)").status == .unauthorized)
+            let login = try await encore.request(.put, "/api/v1/user/login", json: ["uid": id])
+            #expect(login.status == .ok)
+            let auth: HTTPFields = [.authorization: "Bearer \(login.text)"]
+
+            let read = try await encore.request(.get, "/api/v1/user/\(id)", headers: auth)
+            #expect(read.status == .ok)
+            #expect(read.json["Count"] as? Int == 1)
+            #expect(read.item["user_id"] as? String == id)
+            #expect(read.item["fname"] as? String == "Nina")
+            #expect(read.item["email"] as? String == "nina@example.org")
+
+            let updated = try await encore.request(.put, "/api/v1/user/\(id)", json: ["fname": "Eunice", "lname": "Waymon", "email": "eunice@example.org"], headers: auth)
+            #expect(updated.status == .ok)
+            #expect(try await encore.request(.get, "/api/v1/user/\(id)", headers: auth).item["fname"] as? String == "Eunice")
+
+            #expect(try await encore.request(.put, "/api/v1/user/logoff", json: ["jwt": login.text]).status == .ok)
+            #expect(try await encore.request(.delete, "/api/v1/user/\(id)", headers: auth).status == .ok)
+            let gone = try await encore.request(.get, "/api/v1/user/\(id)", headers: auth)
+            #expect(gone.status == .notFound)
+            #expect(gone.json["error"] as? String == "not_found")
+            #expect(try await encore.request(.delete, "/api/v1/user/\(id)", headers: auth).status == .notFound)
+            #expect(try await encore.request(.put, "/api/v1/user/login", json: ["uid": UUID().uuidString]).status == .notFound)
+            #expect(try await encore.request(.get, "/api/v1/user/\(id)", headers: [.authorization: "Bearer not-a-token"]).status == .unauthorized)
+        }
+    }
+
+    @Test("music and playlists: create, read, list with paging, add and remove songs, delete")
+    func musicAndPlaylists() async throws {
+        try await EncoreHarness.with(storeURL: TemporaryStore.sqliteURL()) { encore in
+            var songs: [String] = []
+            for index in 0..<3 {
+                let song = try await encore.request(.post, "/api/v1/music/", json: ["Artist": "Artist \(index)", "SongTitle": "Song \(index)"])
+                #expect(song.status == .ok)
+                songs.append(try #require(song.json["music_id"] as? String))
+            }
+            let read = try await encore.request(.get, "/api/v1/music/\(songs[1])")
+            #expect(read.item["Artist"] as? String == "Artist 1")
+            #expect(read.item["SongTitle"] as? String == "Song 1")
+
+            let firstPage = try await encore.request(.get, "/api/v1/music/?limit=2")
+            #expect(firstPage.json["Count"] as? Int == 2)
+            let cursor = try #require((firstPage.json["LastEvaluatedKey"] as? [String: Any])?["music_id"] as? String)
+            let secondPage = try await encore.request(.get, "/api/v1/music/?limit=2&after=\(cursor)")
+            #expect(secondPage.json["Count"] as? Int == 1)
+            let listed = ((firstPage.json["Items"] as? [[String: Any]] ?? []) + (secondPage.json["Items"] as? [[String: Any]] ?? [])).compactMap { $0["music_id"] as? String }
+            #expect(Set(listed) == Set(songs))
+
+            let playlist = try await encore.request(.post, "/api/v1/playlist/", json: ["Name": "Mix", "Playlist": "\(songs[0]),\(songs[1])"])
+            #expect(playlist.status == .ok)
+            let id = try #require(playlist.json["playlist_id"] as? String)
+            let fresh = try await encore.request(.get, "/api/v1/playlist/\(id)")
+            #expect(fresh.item["Name"] as? String == "Mix")
+            #expect(fresh.item["Playlist"] as? [String] == [songs[0], songs[1]])
+
+            #expect(try await encore.request(.post, "/api/v1/playlist/\(id)/add", json: ["music_id": songs[2]]).status == .ok)
+            #expect(try await encore.request(.get, "/api/v1/playlist/\(id)").item["Playlist"] as? [String] == songs)
+            #expect(try await encore.request(.post, "/api/v1/playlist/\(id)/add", json: ["music_id": songs[2]]).status == .conflict)
+            #expect(try await encore.request(.post, "/api/v1/playlist/\(id)/add", json: ["music_id": UUID().uuidString]).status == .notFound)
+            #expect(try await encore.request(.post, "/api/v1/playlist/\(id)/delete", json: ["music_id": songs[0]]).status == .ok)
+            #expect(try await encore.request(.get, "/api/v1/playlist/\(id)").item["Playlist"] as? [String] == [songs[1], songs[2]])
+            #expect(try await encore.request(.post, "/api/v1/playlist/\(id)/delete", json: ["music_id": songs[0]]).status == .notFound)
+            #expect(try await encore.request(.get, "/api/v1/playlist/").json["Count"] as? Int == 1)
+
+            #expect(try await encore.request(.post, "/api/v1/playlist/", json: ["Name": "Bad", "Playlist": UUID().uuidString]).status == .notFound)
+            #expect(try await encore.request(.delete, "/api/v1/music/\(songs[0])").status == .ok)
+            #expect(try await encore.request(.get, "/api/v1/music/\(songs[0])").status == .notFound)
+            #expect(try await encore.request(.delete, "/api/v1/playlist/\(id)").status == .ok)
+            #expect(try await encore.request(.get, "/api/v1/playlist/\(id)").status == .notFound)
+        }
+    }
+}
+
+/// Fresh store locations for tests.
+enum TemporaryStore {
+    static func sqliteURL() -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("encore-e2e-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return "sqlite:\(directory.path)/encore.db"
+    }
+}

@@ -1,0 +1,100 @@
+import Domain
+import Foundation
+@testable import Store
+import StoreTesting
+import Testing
+
+@Suite("StoreFactory")
+struct StoreFactoryTests {
+    @Test("an unknown scheme is a clear error that hides the password")
+    func unknownScheme() async throws {
+        let error = try await #require(throws: StoreError.self) {
+            _ = try await StoreFactory.open(url: "mysql://root:hunter2@db:3306/encore", logger: storeTestLogger)
+        }
+        #expect(error.backend == nil)
+        #expect(error.description.contains("unsupported store URL"))
+        #expect(error.description.contains("sqlite:PATH"))
+        #expect(!error.description.contains("hunter2"))
+    }
+
+    @Test("an invalid namespace is refused", arguments: ["", "Main", "a-b", "x;drop", String(repeating: "a", count: 49)])
+    func invalidNamespace(namespace: String) async throws {
+        try await withStoreURL(.sqlite) { url in
+            let error = try await #require(throws: StoreError.self) {
+                _ = try await StoreFactory.open(url: url, namespace: namespace, logger: storeTestLogger)
+            }
+            #expect(error.message.contains("invalid namespace"))
+        }
+    }
+
+    @Test("sqlite: URLs with relative, absolute and triple-slash paths; missing folders are created")
+    func sqlitePaths() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("encore-factory-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let absolute = directory.appendingPathComponent("a/abs.db").path
+        let triple = directory.appendingPathComponent("b/triple.db").path
+        for url in ["sqlite:\(absolute)", "sqlite://\(triple)"] {
+            let store = try await StoreFactory.open(url: url, logger: storeTestLogger)
+            try await store.ping()
+            await store.close()
+        }
+        #expect(FileManager.default.fileExists(atPath: absolute))
+        #expect(FileManager.default.fileExists(atPath: triple))
+
+        // Relative to the working directory.
+        let relativeName = ".build-store-test-\(UUID().uuidString.prefix(8)).db"
+        let relative = FileManager.default.currentDirectoryPath + "/" + relativeName
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: relative + suffix) } }
+        let store = try await StoreFactory.open(url: "sqlite:\(relativeName)", logger: storeTestLogger)
+        await store.close()
+        #expect(FileManager.default.fileExists(atPath: relative))
+    }
+
+    @Test("an unreachable PostgreSQL fails within the connect timeout")
+    func unreachablePostgres() async throws {
+        // A port nobody listens on: bind-and-release would race, so use a reserved low port on loopback.
+        let started = ContinuousClock.now
+        let error = try await #require(throws: StoreError.self) {
+            _ = try await StoreFactory.open(url: "postgres://encore:secret@127.0.0.1:9/encore", logger: storeTestLogger)
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(error.backend == .postgres)
+        #expect(error.operation == "open")
+        #expect(error.message.contains("127.0.0.1:9"))
+        #expect(!error.description.contains("secret"))
+    }
+
+    @Test("a wrong PostgreSQL password is reported at open")
+    func wrongPassword() async throws {
+        try await withStoreURL(.postgres) { url in
+            var components = try #require(URLComponents(string: url))
+            components.password = "wrong"
+            let error = try await #require(throws: StoreError.self) {
+                _ = try await StoreFactory.open(url: try #require(components.string), logger: storeTestLogger)
+            }
+            #expect(error.message.contains("password authentication failed"))
+        }
+    }
+
+    @Test("postgres URLs parse user, password, host, port, database and sslmode")
+    func postgresURLs() throws {
+        let endpoint = try PostgresEndpoint(url: "postgresql://app:p%40ss@db.example.com:6432/catalog?sslmode=require")
+        #expect(endpoint.username == "app")
+        #expect(endpoint.password == "p@ss")
+        #expect(endpoint.host == "db.example.com")
+        #expect(endpoint.port == 6432)
+        #expect(endpoint.database == "catalog")
+        #expect(endpoint.tls == .require)
+        #expect("\(endpoint)" == "postgres://app@db.example.com:6432/catalog")
+
+        let defaults = try PostgresEndpoint(url: "postgres://app@localhost")
+        #expect(defaults.port == 5432)
+        #expect(defaults.database == "app")
+        #expect(defaults.tls == .prefer)
+
+        #expect(throws: StoreError.self) { try PostgresEndpoint(url: "postgres://localhost/db") }
+        #expect(throws: StoreError.self) { try PostgresEndpoint(url: "postgres://u@h/db?sslmode=sometimes") }
+        #expect(PostgresEndpoint.redact("postgres://u:secret@h:1/db") == "postgres://u:***@h:1/db")
+        #expect(PostgresEndpoint.redact("postgres://u@h/db") == "postgres://u@h/db")
+    }
+}
