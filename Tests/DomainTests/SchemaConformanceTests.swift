@@ -1,46 +1,7 @@
 import Foundation
 import Testing
 import Domain
-
-/// The package root: the nearest directory above this file that holds Package.swift.
-private func packageRoot(from file: String = #filePath) throws -> URL {
-    var directory = URL(fileURLWithPath: file).deletingLastPathComponent()
-    while directory.path != "/" {
-        if FileManager.default.fileExists(atPath: directory.appendingPathComponent("Package.swift").path) {
-            return directory
-        }
-        directory.deleteLastPathComponent()
-    }
-    throw RootNotFound(file: file)
-}
-
-private struct RootNotFound: Error, CustomStringConvertible {
-    var file: String
-    var description: String { "no Package.swift above \(file)" }
-}
-
-/// Runs scripts/validate-records with the project's venv interpreter, `input` on stdin.
-private func validateRecords(_ input: Data) throws -> (status: Int32, output: String) {
-    let root = try packageRoot()
-    let python = root.appendingPathComponent(".venv/bin/python")
-    try #require(FileManager.default.isExecutableFile(atPath: python.path), "\(python.path) missing: run scripts/setup")
-    let process = Process()
-    process.executableURL = python
-    process.arguments = [root.appendingPathComponent("scripts/validate-records").path]
-    process.currentDirectoryURL = root
-    let stdin = Pipe(), stdout = Pipe()
-    process.standardInput = stdin
-    process.standardOutput = stdout
-    process.standardError = stdout
-    try process.run()
-    // Write everything, then read: the tool prints a line per invalid record only, so its
-    // output cannot fill the pipe while the input is still being written.
-    try stdin.fileHandleForWriting.write(contentsOf: input)
-    try stdin.fileHandleForWriting.close()
-    let output = try stdout.fileHandleForReading.readToEnd() ?? Data()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self))
-}
+import KafkaTesting
 
 /// One command of every record type, with and without the optional envelope fields.
 private func commandsOfEveryType() -> [Command] {
@@ -72,13 +33,13 @@ struct SchemaConformanceTests {
         let commands = commandsOfEveryType()
         #expect(Set(commands.map(\.action.recordType)) == Set(RecordType.allCases), "a record type has no sample")
 
-        let root = try packageRoot()
+        let root = try RecordSchemaValidator.packageRoot()
         for type in RecordType.allCases {
             let file = root.appendingPathComponent("schemas/\(type.rawValue).v\(CommandCodec.schemaVersion).json")
             #expect(FileManager.default.fileExists(atPath: file.path), "missing \(file.lastPathComponent)")
         }
 
-        let result = try validateRecords(lines(commands))
+        let result = try RecordSchemaValidator.validate(lines: lines(commands))
         #expect(result.status == 0, "\(result.output)")
         let summary = result.output.split(separator: "\n").last.map(String.init)
         #expect(summary == "\(commands.count) records valid, 0 invalid", "\(result.output)")
@@ -111,7 +72,7 @@ struct SchemaConformanceTests {
         }
         input += Data("not json\n".utf8)
 
-        let result = try validateRecords(input)
+        let result = try RecordSchemaValidator.validate(lines: input)
         #expect(result.status != 0)
         let output = result.output.split(separator: "\n").map(String.init)
         #expect(output.last == "1 records valid, \(broken.count + 1) invalid", "\(result.output)")
@@ -129,7 +90,7 @@ struct SchemaConformanceTests {
 
     @Test("no records is a failure, not a pass")
     func emptyInputFails() throws {
-        let result = try validateRecords(Data())
+        let result = try RecordSchemaValidator.validate(lines: Data())
         #expect(result.status != 0)
         #expect(result.output.split(separator: "\n").last == "0 records valid, 0 invalid")
     }

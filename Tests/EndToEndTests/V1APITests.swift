@@ -1,5 +1,8 @@
 import Foundation
+import Domain
 import HTTPTypes
+import Kafka
+import KafkaTesting
 import Testing
 
 @Suite("v1 API: the original system's routes, read-after-write")
@@ -92,5 +95,46 @@ enum TemporaryStore {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("encore-e2e-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return "sqlite:\(directory.path)/encore.db"
+    }
+}
+
+@Suite("The log itself")
+struct LogRecordTests {
+    @Test("every record the gateway wrote validates against its JSON Schema and carries schema-id and traceparent headers")
+    func writtenRecordsMatchSchemas() async throws {
+        try await EncoreHarness.with(storeURL: TemporaryStore.sqliteURL()) { encore in
+            let user = try #require(try await encore.request(.post, "/api/v1/user/", json: ["fname": "A", "lname": "B", "email": "a@b.example"]).json["user_id"] as? String)
+            try await encore.request(.put, "/api/v1/user/\(user)", json: ["fname": "C", "lname": "D", "email": "c@d.example"])
+            try await encore.request(.delete, "/api/v1/user/\(user)")
+            let song = try #require(try await encore.request(.post, "/api/v1/music/", json: ["Artist": "A", "SongTitle": "S"]).json["music_id"] as? String)
+            try await encore.request(.put, "/api/v2/music/\(song)", json: ["artist": "A", "songTitle": "T"])
+            let list = try #require(try await encore.request(.post, "/api/v1/playlist/", json: ["Name": "P", "Playlist": ""]).json["playlist_id"] as? String)
+            try await encore.request(.put, "/api/v2/playlists/\(list)/name", json: ["name": "Q"])
+            try await encore.request(.post, "/api/v1/playlist/\(list)/add", json: ["music_id": song])
+            try await encore.request(.post, "/api/v1/playlist/\(list)/delete", json: ["music_id": song])
+            try await encore.request(.delete, "/api/v1/playlist/\(list)")
+            try await encore.request(.delete, "/api/v1/music/\(song)", headers: [.init("traceparent")!: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"])
+
+            let consumer = try encore.broker.consumer()
+            try consumer.subscribe(topics: EntityKind.allCases.map { $0.topic(prefix: encore.prefix) })
+            var records: [KafkaRecord] = []
+            try await eventually("11 records") {
+                records += try await consumer.poll()
+                return records.count >= 11
+            }
+            await consumer.close()
+            #expect(records.count == 11)
+            let result = try RecordSchemaValidator.validate(records.map(\.value))
+            #expect(result.status == 0, "\(result.output)")
+            #expect(result.output.hasSuffix("11 records valid, 0 invalid\n"), "\(result.output)")
+            let types = try records.map { try CommandCodec.decode($0.value).action.recordType }
+            #expect(Set(types) == Set(RecordType.allCases))
+            for record in records {
+                let type = try CommandCodec.decode(record.value).action.recordType
+                #expect(record.header("schema-id") == type.schemaID(version: 1))
+                #expect(record.header("traceparent")?.split(separator: "-").count == 4)
+            }
+            #expect(records.contains { $0.header("traceparent")?.contains("0af7651916cd43dd8448eb211c80319c") == true }, "the caller's trace continues")
+        }
     }
 }
