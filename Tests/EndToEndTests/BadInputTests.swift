@@ -1,12 +1,13 @@
 import Foundation
 import HTTPTypes
+import StoreTesting
 import Testing
 
 @Suite("Bad input: a 4xx JSON error and nothing appended")
 struct BadInputTests {
-    @Test("malformed JSON, wrong types, missing and unknown fields, huge bodies, bad UUIDs, unknown routes and methods")
-    func rejectedWithoutAppending() async throws {
-        try await EncoreHarness.with(storeURL: TemporaryStore.sqliteURL()) { encore in
+    @Test("malformed JSON, wrong types, missing and unknown fields, huge bodies, bad UUIDs, unknown routes and methods", arguments: StoreBackend.allCases)
+    func rejectedWithoutAppending(backend: StoreBackend) async throws {
+        try await EncoreHarness.with(backend) { encore in
             let song = try #require(try await encore.request(.post, "/api/v1/music/", json: ["Artist": "A", "SongTitle": "B"]).json["music_id"] as? String)
             let before = try await encore.logEnds()
             let huge = String(repeating: "x", count: (1 << 20) + 10)

@@ -2,13 +2,14 @@ import Domain
 import Foundation
 import Kafka
 import KafkaTesting
+import StoreTesting
 import Testing
 
 @Suite("Poison records")
 struct DeadLetterTests {
-    @Test("records a projector cannot fold go to the dead-letter topic with the reason; projection goes on")
-    func poisonIsDeadLettered() async throws {
-        try await EncoreHarness.with(storeURL: TemporaryStore.sqliteURL()) { encore in
+    @Test("records a projector cannot fold go to the dead-letter topic with the reason; projection goes on", arguments: StoreBackend.allCases)
+    func poisonIsDeadLettered(backend: StoreBackend) async throws {
+        try await EncoreHarness.with(backend) { encore in
             let topic = EntityKind.user.topic(prefix: encore.prefix)
             let entity = UUID().uuidString.lowercased()
             let valid = String(decoding: CommandCodec.encode(Command(entityID: UUID(uuidString: entity)!, action: .deleteUser)), as: UTF8.self)

@@ -9,6 +9,7 @@ import Logging
 import Projector
 import Prometheus
 import Store
+import StoreTesting
 
 /// The whole system in one test: a real broker, a real store, a projector and a live gateway.
 struct EncoreHarness: Sendable {
@@ -16,6 +17,15 @@ struct EncoreHarness: Sendable {
     let store: any ReadModelStore
     let prefix: String
     let client: any TestClientProtocol
+
+    /// Starts everything on a fresh store of `backend`, runs `body` with an HTTP client, then stops everything.
+    static func with(
+        _ backend: StoreBackend,
+        auth: GatewayConfiguration.AuthMode = .none,
+        _ body: @escaping @Sendable (EncoreHarness) async throws -> Void
+    ) async throws {
+        try await withStoreURL(backend) { url in try await with(storeURL: url, auth: auth, body) }
+    }
 
     /// Starts everything on `storeURL`, runs `body` with an HTTP client, then stops everything.
     static func with(

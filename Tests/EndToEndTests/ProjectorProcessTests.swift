@@ -4,15 +4,15 @@ import Kafka
 import KafkaTesting
 import Projector
 import Store
+import StoreTesting
 import Synchronization
 import Testing
 
 @Suite("Projector processes: scale-out and crash recovery give exactly the fold of the log")
 struct ProjectorProcessTests {
-    @Test("two projector processes build the same read model as the fold of the whole log")
-    func twoProcessesEqualTheFold() async throws {
-        try await TestBroker.with { broker in
-            let setup = try await ProjectorSetup.make(broker)
+    @Test("two projector processes build the same read model as the fold of the whole log", arguments: StoreBackend.allCases)
+    func twoProcessesEqualTheFold(backend: StoreBackend) async throws {
+        try await ProjectorSetup.with(backend) { setup in
             try await setup.write(entities: 300)
             let first = try setup.startProjector()
             let second = try setup.startProjector()
@@ -23,10 +23,9 @@ struct ProjectorProcessTests {
         }
     }
 
-    @Test("kill -9 a projector mid-stream, restart it: nothing lost, nothing applied twice")
-    func killedProjectorResumes() async throws {
-        try await TestBroker.with { broker in
-            let setup = try await ProjectorSetup.make(broker)
+    @Test("kill -9 a projector mid-stream, restart it: nothing lost, nothing applied twice", arguments: StoreBackend.allCases)
+    func killedProjectorResumes(backend: StoreBackend) async throws {
+        try await ProjectorSetup.with(backend) { setup in
             try await setup.write(entities: 400)
             let doomed = try setup.startProjector()
             try await eventually("the projector has made some progress") {
@@ -52,12 +51,22 @@ struct ProjectorSetup: Sendable {
 
     var totalRecords: Int { counter.total }
 
-    static func make(_ broker: TestBroker) async throws -> ProjectorSetup {
-        let prefix = "proc\(UUID().uuidString.prefix(6).lowercased())"
-        try await EncoreTopics.ensure(brokers: broker.bootstrapServers, prefix: prefix, partitions: 6, logger: broker.logger)
-        let url = TemporaryStore.sqliteURL()
-        let store = try await StoreFactory.open(url: url, namespace: "main", logger: broker.logger)
-        return ProjectorSetup(broker: broker, prefix: prefix, storeURL: url, store: store)
+    /// A broker, fresh topics and a fresh store of `backend` for `body`.
+    static func with(_ backend: StoreBackend, _ body: @escaping @Sendable (ProjectorSetup) async throws -> Void) async throws {
+        try await withStoreURL(backend) { url in
+            try await TestBroker.with { broker in
+                let prefix = "proc\(UUID().uuidString.prefix(6).lowercased())"
+                try await EncoreTopics.ensure(brokers: broker.bootstrapServers, prefix: prefix, partitions: 6, logger: broker.logger)
+                let store = try await StoreFactory.open(url: url, namespace: "main", logger: broker.logger)
+                do {
+                    try await body(ProjectorSetup(broker: broker, prefix: prefix, storeURL: url, store: store))
+                } catch {
+                    await store.close()
+                    throw error
+                }
+                await store.close()
+            }
+        }
     }
 
     /// Per entity: create, two updates, an update with a wrong expected version, every third
@@ -138,7 +147,6 @@ struct ProjectorSetup: Sendable {
             let history = try await store.history(.user, id: id)
             #expect(history.count == commands.count, "one outcome per distinct command")
         }
-        await store.close()
     }
 }
 

@@ -3,13 +3,14 @@ import Domain
 import HTTPTypes
 import Kafka
 import KafkaTesting
+import StoreTesting
 import Testing
 
 @Suite("v1 API: the original system's routes, read-after-write")
 struct V1APITests {
-    @Test("users: create, read, update, login, logoff, delete — each visible to the next read")
-    func users() async throws {
-        try await EncoreHarness.with(storeURL: TemporaryStore.sqliteURL(), auth: .jwt) { encore in
+    @Test("users: create, read, update, login, logoff, delete — each visible to the next read", arguments: StoreBackend.allCases)
+    func users(backend: StoreBackend) async throws {
+        try await EncoreHarness.with(backend, auth: .jwt) { encore in
             let created = try await encore.request(.post, "/api/v1/user/", json: ["fname": "Nina", "lname": "Simone", "email": "nina@example.org"])
             #expect(created.status == .ok)
             let id = try #require(created.json["user_id"] as? String)
@@ -43,9 +44,9 @@ struct V1APITests {
         }
     }
 
-    @Test("music and playlists: create, read, list with paging, add and remove songs, delete")
-    func musicAndPlaylists() async throws {
-        try await EncoreHarness.with(storeURL: TemporaryStore.sqliteURL()) { encore in
+    @Test("music and playlists: create, read, list with paging, add and remove songs, delete", arguments: StoreBackend.allCases)
+    func musicAndPlaylists(backend: StoreBackend) async throws {
+        try await EncoreHarness.with(backend) { encore in
             var songs: [String] = []
             for index in 0..<3 {
                 let song = try await encore.request(.post, "/api/v1/music/", json: ["Artist": "Artist \(index)", "SongTitle": "Song \(index)"])
@@ -89,20 +90,11 @@ struct V1APITests {
     }
 }
 
-/// Fresh store locations for tests.
-enum TemporaryStore {
-    static func sqliteURL() -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("encore-e2e-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return "sqlite:\(directory.path)/encore.db"
-    }
-}
-
 @Suite("The log itself")
 struct LogRecordTests {
     @Test("every record the gateway wrote validates against its JSON Schema and carries schema-id and traceparent headers")
     func writtenRecordsMatchSchemas() async throws {
-        try await EncoreHarness.with(storeURL: TemporaryStore.sqliteURL()) { encore in
+        try await EncoreHarness.with(.sqlite) { encore in
             let user = try #require(try await encore.request(.post, "/api/v1/user/", json: ["fname": "A", "lname": "B", "email": "a@b.example"]).json["user_id"] as? String)
             try await encore.request(.put, "/api/v1/user/\(user)", json: ["fname": "C", "lname": "D", "email": "c@d.example"])
             try await encore.request(.delete, "/api/v1/user/\(user)")

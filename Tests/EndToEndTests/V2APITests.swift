@@ -1,12 +1,13 @@
 import Foundation
 import HTTPTypes
+import StoreTesting
 import Testing
 
 @Suite("v2 API: native REST with ETags and conditional writes")
 struct V2APITests {
-    @Test("create 201 + Location + ETag; If-Match writes; 412 on a stale version; history with outcomes")
-    func conditionalWrites() async throws {
-        try await EncoreHarness.with(storeURL: TemporaryStore.sqliteURL()) { encore in
+    @Test("create 201 + Location + ETag; If-Match writes; 412 on a stale version; history with outcomes", arguments: StoreBackend.allCases)
+    func conditionalWrites(backend: StoreBackend) async throws {
+        try await EncoreHarness.with(backend) { encore in
             let created = try await encore.request(.post, "/api/v2/music", json: ["artist": "Can", "songTitle": "Vitamin C"])
             #expect(created.status == .created)
             #expect(created.headers[.eTag] == "\"1\"")
@@ -40,9 +41,9 @@ struct V2APITests {
         }
     }
 
-    @Test("Prefer: respond-async answers 202 with a token; a read presenting the token sees the write")
-    func asyncWriteThenConsistentRead() async throws {
-        try await EncoreHarness.with(storeURL: TemporaryStore.sqliteURL()) { encore in
+    @Test("Prefer: respond-async answers 202 with a token; a read presenting the token sees the write", arguments: StoreBackend.allCases)
+    func asyncWriteThenConsistentRead(backend: StoreBackend) async throws {
+        try await EncoreHarness.with(backend) { encore in
             let accepted = try await encore.request(.post, "/api/v2/users", json: ["fname": "Sun", "lname": "Ra", "email": "sun@saturn.example"], headers: [.init("Prefer")!: "respond-async"])
             #expect(accepted.status == .accepted)
             let token = try #require(accepted.headers[.init("X-Consistency-Token")!])
@@ -54,9 +55,9 @@ struct V2APITests {
         }
     }
 
-    @Test("playlists: songs added and removed through sub-resources; list pages with a cursor")
-    func playlists() async throws {
-        try await EncoreHarness.with(storeURL: TemporaryStore.sqliteURL()) { encore in
+    @Test("playlists: songs added and removed through sub-resources; list pages with a cursor", arguments: StoreBackend.allCases)
+    func playlists(backend: StoreBackend) async throws {
+        try await EncoreHarness.with(backend) { encore in
             let song = try #require(try await encore.request(.post, "/api/v2/music", json: ["artist": "A", "songTitle": "B"]).json["id"] as? String)
             let playlist = try await encore.request(.post, "/api/v2/playlists", json: ["name": "Late", "songs": [String]()])
             #expect(playlist.status == .created)

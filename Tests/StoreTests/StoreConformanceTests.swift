@@ -178,6 +178,7 @@ struct StoreConformanceTests {
             )
             let error = try await #require(throws: StoreError.self) { try await store.commit(bad) }
             #expect(error.operation == "commit")
+            #expect(error.message.lowercased().contains("check constraint"))  // the server's reason is kept
             #expect(error.backend == (backend == .sqlite ? .sqlite : .postgres))
 
             #expect(try await store.snapshot(.user, id: kept.id) == kept)

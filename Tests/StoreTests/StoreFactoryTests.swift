@@ -64,6 +64,21 @@ struct StoreFactoryTests {
         #expect(!error.description.contains("secret"))
     }
 
+    @Test("a PostgreSQL server that never answers fails within the connect timeout")
+    func silentServer() async throws {
+        let listener = try SilentListener()
+        let started = ContinuousClock.now
+        let error = try await #require(throws: StoreError.self) {
+            _ = try await PostgresStore(
+                url: "postgres://encore:secret@127.0.0.1:\(listener.port)/encore", logger: storeTestLogger, connectTimeout: .seconds(1)
+            )
+        }
+        #expect(ContinuousClock.now - started < .seconds(4))
+        #expect(error.operation == "open")
+        #expect(error.message.contains("127.0.0.1:\(listener.port)"))
+        withExtendedLifetime(listener) {}
+    }
+
     @Test("a wrong PostgreSQL password is reported at open")
     func wrongPassword() async throws {
         try await withStoreURL(.postgres) { url in
