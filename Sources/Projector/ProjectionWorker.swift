@@ -88,6 +88,10 @@ final class ProjectionWorker: Sendable {
         let already = try await store.existingOutcomes(commandIDs: decoded.commandIDs)
         let batch = folder.fold(decoded, records: records, current: current, alreadyApplied: already)
         try await store.commit(batch)
+        for checkpoint in batch.checkpoints {
+            Gauge(label: "encore_projector_checkpoint", dimensions: [("projection", folder.projection), ("partition", String(checkpoint.partition))])
+                .record(checkpoint.offset)
+        }
         let appliedCount = batch.outcomes.count { $0.status == .applied }
         applied.increment(by: appliedCount)
         rejected.increment(by: batch.outcomes.count - appliedCount)

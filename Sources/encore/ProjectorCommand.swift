@@ -19,10 +19,13 @@ struct ProjectorCommand: AsyncParsableCommand {
     @Option(help: "Read models to maintain, comma-separated: users,music,playlists (ENCORE_MODELS).")
     var models = environment("MODELS", "users,music,playlists")
 
+    @Option(help: "Port serving /metrics and /health for this projector; 0 turns it off (ENCORE_METRICS_PORT).")
+    var metricsPort = Int(environment("METRICS_PORT", "9464")) ?? 9464
+
     func run() async throws {
         try Librdkafka.requireMinimumVersion()
         let logger = logging.bootstrap(label: "encore.projector")
-        _ = bootstrapMetrics()
+        let registry = bootstrapMetrics()
         let kinds = try models.split(separator: ",").map { name in
             guard let kind = EntityKind.allCases.first(where: { $0.topicSuffix == name }) else {
                 throw ValidationError("unknown model \(name): use users, music or playlists")
@@ -33,7 +36,9 @@ struct ProjectorCommand: AsyncParsableCommand {
         do {
             try await kafka.ensureTopics(logger: logger)
             let projector = Projector(configuration: kafka.projectorConfiguration(kinds: kinds), store: store, logger: logger)
-            try await ServiceGroup(services: [projector], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
+            var services: [any Service] = [projector]
+            if metricsPort != 0 { services.append(MetricsEndpoint.application(registry: registry, port: metricsPort, logger: logger)) }
+            try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
         } catch {
             await store.close()
             throw error

@@ -17,6 +17,8 @@ struct EncoreHarness: Sendable {
     let store: any ReadModelStore
     let prefix: String
     let client: any TestClientProtocol
+    /// The store's URL, for child processes that should share it.
+    let storeURL: String?
 
     /// Starts everything on a fresh store of `backend`, runs `body` with an HTTP client, then stops everything.
     static func with(
@@ -49,7 +51,7 @@ struct EncoreHarness: Sendable {
                     store: store, registry: PrometheusCollectorRegistry(), logger: logger
                 )
                 try await app.test(.live) { client in
-                    try await body(EncoreHarness(broker: broker, store: store, prefix: prefix, client: client))
+                    try await body(EncoreHarness(broker: broker, store: store, prefix: prefix, client: client, storeURL: storeURL))
                 }
             } catch {
                 projecting.cancel()

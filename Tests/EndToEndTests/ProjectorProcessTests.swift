@@ -104,7 +104,7 @@ struct ProjectorSetup: Sendable {
     func startProjector() throws -> ChildProcess {
         try ChildProcess.encore([
             "projector", "--brokers", broker.bootstrapServers, "--topic-prefix", prefix, "--store", storeURL,
-            "--session-timeout-ms", "6000", "--log-level", "error",
+            "--session-timeout-ms", "6000", "--log-level", "error", "--metrics-port", "0",
         ])
     }
 

@@ -235,6 +235,29 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("two stores committing at the same time both succeed", arguments: StoreBackend.allCases)
+    func concurrentWriters(backend: StoreBackend) async throws {
+        // SQLite: the second writer waits for the file's write lock (busy timeout) instead of failing.
+        try await withTwoStores(backend) { first, second in
+            let rounds = 20
+            async let firstIDs = Self.commitUsers(to: first, rounds: rounds)
+            async let secondIDs = Self.commitUsers(to: second, rounds: rounds)
+            let ids = try await firstIDs + secondIDs
+            #expect(ids.count == 2 * rounds * 50)
+            #expect(try await first.snapshots(.user, ids: ids).count == ids.count)
+        }
+    }
+
+    private static func commitUsers(to store: any ReadModelStore, rounds: Int) async throws -> [UUID] {
+        var ids: [UUID] = []
+        for _ in 0..<rounds {
+            let users = (0..<50).map { _ in Fixtures.user() }
+            try await store.commit(Fixtures.batch(snapshots: users))
+            ids += users.map(\.id)
+        }
+        return ids
+    }
+
     @Test("a closed store fails with an error instead of hanging", arguments: StoreBackend.allCases)
     func closedStoreFails(backend: StoreBackend) async throws {
         try await withStoreURL(backend) { url in

@@ -1,0 +1,44 @@
+import Foundation
+import HTTPTypes
+import StoreTesting
+import Testing
+
+@Suite("Operations endpoints and auth modes")
+struct OperationsTests {
+    @Test("/health answers; /ready reports store, broker and per-projection lag; /openapi.json documents every route")
+    func operations() async throws {
+        try await EncoreHarness.with(.sqlite) { encore in
+            #expect(try await encore.request(.get, "/health").json["status"] as? String == "ok")
+            try await encore.request(.post, "/api/v1/music/", json: ["Artist": "A", "SongTitle": "B"])
+            let ready = try await encore.request(.get, "/ready")
+            #expect(ready.status == .ok, "\(ready.text)")
+            let checks = try #require(ready.json["checks"] as? [String: String])
+            #expect(checks["store"] == "ok")
+            #expect(checks["broker"] == "ok")
+            #expect(checks["lag.music"] == "0", "the write above was applied before its answer")
+
+            let document = try await encore.request(.get, "/openapi.json")
+            #expect(document.status == .ok)
+            #expect(document.json["openapi"] as? String == "3.1.0")
+            let paths = try #require(document.json["paths"] as? [String: Any])
+            for path in ["/api/v1/user/", "/api/v1/user/{id}", "/api/v1/user/login", "/api/v1/music/", "/api/v1/playlist/{id}/add",
+                         "/api/v2/users", "/api/v2/music/{id}", "/api/v2/playlists/{id}/songs", "/api/v2/users/{id}/history",
+                         "/health", "/ready", "/metrics"] {
+                #expect(paths[path] != nil, "\(path) is not documented")
+            }
+        }
+    }
+
+    @Test("legacy auth accepts any Authorization header and refuses none")
+    func legacyAuth() async throws {
+        try await EncoreHarness.with(.sqlite, auth: .legacy) { encore in
+            let created = try await encore.request(.post, "/api/v1/music/", json: ["Artist": "A", "SongTitle": "B"], headers: [.authorization: "anything"])
+            #expect(created.status == .ok)
+            let id = try #require(created.json["music_id"] as? String)
+            let refused = try await encore.request(.get, "/api/v1/music/\(id)")
+            #expect(refused.status == .unauthorized)
+            #expect(refused.json["error"] as? String == "unauthorized")
+            #expect(try await encore.request(.get, "/api/v1/music/\(id)", headers: [.authorization: "whatever"]).status == .ok)
+        }
+    }
+}
