@@ -71,8 +71,18 @@ public final class KafkaConsumer: Sendable, Service {
         try await blocking(on: pollQueue) { [self] in
             try checkOpen()
             var messages = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: maxRecords)
-            let count = rd_kafka_consume_batch_queue(queue, timeout.milliseconds, &messages, maxRecords)
-            guard count >= 0 else { throw KafkaError(rd_kafka_last_error(), message: "poll failed") }
+            // A batch call waits until it has `maxRecords` or the timeout passes, which would add
+            // the whole timeout to every record's latency at low rates. So: wait for the first
+            // record only, then take whatever else is already queued without waiting.
+            let first = rd_kafka_consume_batch_queue(queue, timeout.milliseconds, &messages, 1)
+            guard first >= 0 else { throw KafkaError(rd_kafka_last_error(), message: "poll failed") }
+            var count = first
+            if first == 1, maxRecords > 1 {
+                let rest = messages.withUnsafeMutableBufferPointer { buffer in
+                    rd_kafka_consume_batch_queue(queue, 0, buffer.baseAddress! + 1, maxRecords - 1)
+                }
+                count += max(rest, 0)
+            }
             var records: [KafkaRecord] = []
             records.reserveCapacity(count)
             var fatal: KafkaError?

@@ -23,7 +23,7 @@ public final class PostgresStore: ReadModelStore {
     private let connectTimeout: Duration
     private let operationTimeout: Duration
     /// The quoted schema name, spliced into SQL (safe: the namespace is `[a-z0-9_]+`).
-    private let s: String
+    private let quotedSchema: String
 
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`,
     /// optional `?sslmode=`); call ``migrate()`` before use
@@ -39,7 +39,7 @@ public final class PostgresStore: ReadModelStore {
         let endpoint = try PostgresEndpoint(url: url)
         self.namespace = validated.name
         self.schema = "encore_\(validated.name)"
-        self.s = "\"encore_\(validated.name)\""
+        self.quotedSchema = "\"encore_\(validated.name)\""
         self.endpoint = endpoint
         self.logger = logger
         self.connectTimeout = connectTimeout
@@ -66,7 +66,7 @@ public final class PostgresStore: ReadModelStore {
     }
 
     public func migrate() async throws {
-        let statements = Self.schemaStatements(s)
+        let statements = Self.schemaStatements(quotedSchema)
         let lockKey = "encore.migrate.\(schema)"
         try await perform("migrate") { client, logger in
             try await client.withTransaction(logger: logger) { connection in
@@ -80,9 +80,9 @@ public final class PostgresStore: ReadModelStore {
     }
 
     public func snapshot(_ kind: EntityKind, id: UUID) async throws -> EntitySnapshot? {
-        try await perform("snapshot") { [s] client, logger in
+        try await perform("snapshot") { [quotedSchema] client, logger in
             let rows = try await client.query(
-                "SELECT version, deleted, state::text FROM \(unescaped: s).entities WHERE kind = \(kind.rawValue) AND id = \(id)",
+                "SELECT version, deleted, state::text FROM \(unescaped: quotedSchema).entities WHERE kind = \(kind.rawValue) AND id = \(id)",
                 logger: logger
             )
             for try await (version, deleted, state) in rows.decode((Int64, Bool, String?).self) {
@@ -94,10 +94,10 @@ public final class PostgresStore: ReadModelStore {
 
     public func snapshots(_ kind: EntityKind, ids: [UUID]) async throws -> [UUID: EntitySnapshot] {
         guard !ids.isEmpty else { return [:] }
-        return try await perform("snapshots") { [s] client, logger in
+        return try await perform("snapshots") { [quotedSchema] client, logger in
             let rows = try await client.query(
                 """
-                SELECT id, version, deleted, state::text FROM \(unescaped: s).entities
+                SELECT id, version, deleted, state::text FROM \(unescaped: quotedSchema).entities
                 WHERE kind = \(kind.rawValue) AND id = ANY(\(ids)::uuid[])
                 """,
                 logger: logger
@@ -112,15 +112,15 @@ public final class PostgresStore: ReadModelStore {
 
     public func list(_ kind: EntityKind, after: UUID?, limit: Int) async throws -> [EntitySnapshot] {
         guard limit > 0 else { return [] }
-        return try await perform("list") { [s] client, logger in
+        return try await perform("list") { [quotedSchema] client, logger in
             let query: PostgresQuery = if let after {
                 """
-                SELECT id, version, state::text FROM \(unescaped: s).entities
+                SELECT id, version, state::text FROM \(unescaped: quotedSchema).entities
                 WHERE kind = \(kind.rawValue) AND NOT deleted AND id > \(after) ORDER BY id LIMIT \(limit)
                 """
             } else {
                 """
-                SELECT id, version, state::text FROM \(unescaped: s).entities
+                SELECT id, version, state::text FROM \(unescaped: quotedSchema).entities
                 WHERE kind = \(kind.rawValue) AND NOT deleted ORDER BY id LIMIT \(limit)
                 """
             }
@@ -133,18 +133,18 @@ public final class PostgresStore: ReadModelStore {
     }
 
     public func outcome(commandID: UUID) async throws -> CommandOutcome? {
-        try await perform("outcome") { [s] client, logger in
+        try await perform("outcome") { [quotedSchema] client, logger in
             try await Self.outcomes(
-                client.query("SELECT \(unescaped: Self.outcomeSelection) FROM \(unescaped: s).outcomes WHERE command_id = \(commandID)", logger: logger)
+                client.query("SELECT \(unescaped: Self.outcomeSelection) FROM \(unescaped: quotedSchema).outcomes WHERE command_id = \(commandID)", logger: logger)
             ).first
         }
     }
 
     public func existingOutcomes(commandIDs: [UUID]) async throws -> Set<UUID> {
         guard !commandIDs.isEmpty else { return [] }
-        return try await perform("existingOutcomes") { [s] client, logger in
+        return try await perform("existingOutcomes") { [quotedSchema] client, logger in
             let rows = try await client.query(
-                "SELECT command_id FROM \(unescaped: s).outcomes WHERE command_id = ANY(\(commandIDs)::uuid[])", logger: logger
+                "SELECT command_id FROM \(unescaped: quotedSchema).outcomes WHERE command_id = ANY(\(commandIDs)::uuid[])", logger: logger
             )
             var found = Set<UUID>()
             for try await id in rows.decode(UUID.self) { found.insert(id) }
@@ -153,10 +153,10 @@ public final class PostgresStore: ReadModelStore {
     }
 
     public func history(_ kind: EntityKind, id: UUID) async throws -> [CommandOutcome] {
-        try await perform("history") { [s] client, logger in
+        try await perform("history") { [quotedSchema] client, logger in
             try await Self.outcomes(client.query(
                 """
-                SELECT \(unescaped: Self.outcomeSelection) FROM \(unescaped: s).outcomes
+                SELECT \(unescaped: Self.outcomeSelection) FROM \(unescaped: quotedSchema).outcomes
                 WHERE kind = \(kind.rawValue) AND entity_id = \(id) ORDER BY log_topic, log_partition, log_offset
                 """,
                 logger: logger
@@ -165,10 +165,10 @@ public final class PostgresStore: ReadModelStore {
     }
 
     public func checkpoints(projection: String) async throws -> [LogPosition] {
-        try await perform("checkpoints") { [s] client, logger in
+        try await perform("checkpoints") { [quotedSchema] client, logger in
             let rows = try await client.query(
                 """
-                SELECT topic, log_partition, next_offset FROM \(unescaped: s).checkpoints
+                SELECT topic, log_partition, next_offset FROM \(unescaped: quotedSchema).checkpoints
                 WHERE projection = \(projection) ORDER BY topic, log_partition
                 """,
                 logger: logger
@@ -186,12 +186,12 @@ public final class PostgresStore: ReadModelStore {
         let outcomes = OutcomeColumns(batch.outcomes.map(StoredOutcome.init))
         let checkpoints = batch.finalCheckpoints
         let projection = batch.projection
-        try await perform("commit") { [s] client, logger in
+        try await perform("commit") { [quotedSchema] client, logger in
             try await client.withTransaction(logger: logger) { connection in
                 if !entities.ids.isEmpty {
                     try await connection.query(
                         """
-                        INSERT INTO \(unescaped: s).entities (kind, id, version, deleted, state)
+                        INSERT INTO \(unescaped: quotedSchema).entities (kind, id, version, deleted, state)
                         SELECT k, i, v, d, CASE WHEN d THEN NULL ELSE j::jsonb END
                         FROM UNNEST(\(entities.kinds)::text[], \(entities.ids)::uuid[], \(entities.versions)::int8[],
                                     \(entities.deleted)::bool[], \(entities.states)::text[]) AS u(k, i, v, d, j)
@@ -205,7 +205,7 @@ public final class PostgresStore: ReadModelStore {
                     // ORDER BY the array position: with duplicate command ids the first one is kept.
                     try await connection.query(
                         """
-                        INSERT INTO \(unescaped: s).outcomes (\(unescaped: Self.outcomeColumns))
+                        INSERT INTO \(unescaped: quotedSchema).outcomes (\(unescaped: Self.outcomeColumns))
                         SELECT c, k, e, r, st, NULLIF(rj, ''), v, t, p, o,
                                TIMESTAMPTZ 'epoch' + us * INTERVAL '1 microsecond', CASE WHEN ha THEN a END, env
                         FROM UNNEST(\(outcomes.commandIDs)::uuid[], \(outcomes.kinds)::text[], \(outcomes.entityIDs)::uuid[],
@@ -223,7 +223,7 @@ public final class PostgresStore: ReadModelStore {
                 if !checkpoints.isEmpty {
                     try await connection.query(
                         """
-                        INSERT INTO \(unescaped: s).checkpoints (projection, topic, log_partition, next_offset)
+                        INSERT INTO \(unescaped: quotedSchema).checkpoints (projection, topic, log_partition, next_offset)
                         SELECT \(projection), t, p, o
                         FROM UNNEST(\(checkpoints.map(\.topic))::text[], \(checkpoints.map(\.partition))::int4[],
                                     \(checkpoints.map(\.offset))::int8[]) AS u(t, p, o)

@@ -41,8 +41,8 @@ public final class SQLiteStore: ReadModelStore {
                 }
                 try database.execute("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY")
             }
-        } catch let error as SQLiteFailure {
-            throw StoreError(backend: .sqlite, operation: "open", message: error.description)
+        } catch {
+            throw StoreError(backend: .sqlite, operation: "open", message: "\(error)")
         }
         do {
             reader = try await SQLiteConnection(path: path, label: "reader", busyTimeout: busyTimeout) { database in

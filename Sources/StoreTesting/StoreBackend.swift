@@ -5,9 +5,12 @@ import Store
 /// The read-model store backends, for tests parameterized over both:
 /// `@Test(arguments: StoreBackend.allCases)`.
 public enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertible {
+    /// A file in a new temporary folder.
     case sqlite
+    /// A new database on the shared test server (``TestPostgres``).
     case postgres
 
+    /// `sqlite` or `postgres`, as test names show it.
     public var description: String { rawValue }
 }
 

@@ -239,11 +239,12 @@ struct StoreConformanceTests {
     func concurrentWriters(backend: StoreBackend) async throws {
         // SQLite: the second writer waits for the file's write lock (busy timeout) instead of failing.
         try await withTwoStores(backend) { first, second in
-            let rounds = 20
+            // Big enough batches that the two writers' transactions overlap many times.
+            let rounds = 10
             async let firstIDs = Self.commitUsers(to: first, rounds: rounds)
             async let secondIDs = Self.commitUsers(to: second, rounds: rounds)
             let ids = try await firstIDs + secondIDs
-            #expect(ids.count == 2 * rounds * 50)
+            #expect(ids.count == 2 * rounds * 1_000)
             #expect(try await first.snapshots(.user, ids: ids).count == ids.count)
         }
     }
@@ -251,7 +252,7 @@ struct StoreConformanceTests {
     private static func commitUsers(to store: any ReadModelStore, rounds: Int) async throws -> [UUID] {
         var ids: [UUID] = []
         for _ in 0..<rounds {
-            let users = (0..<50).map { _ in Fixtures.user() }
+            let users = (0..<1_000).map { _ in Fixtures.user() }
             try await store.commit(Fixtures.batch(snapshots: users))
             ids += users.map(\.id)
         }
