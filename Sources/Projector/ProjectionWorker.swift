@@ -49,7 +49,10 @@ final class ProjectionWorker: Sendable {
                 bootstrapServers: configuration.brokers,
                 groupID: configuration.groupID(for: kind),
                 sessionTimeout: configuration.sessionTimeout,
-                configuration.kafkaProperties
+                // Tansu answers a Fetch only when fetch.wait.max.ms has passed, not when data
+                // arrives (Apache Kafka answers at once): librdkafka's 500 ms default would add
+                // ~250 ms to every write's visibility there.
+                ["fetch.wait.max.ms": "10"].merging(configuration.kafkaProperties) { _, new in new }
             ),
             logger: logger,
             rebalanceListener: CheckpointStarts(store: store, projection: folder.projection, logger: logger)

@@ -26,13 +26,16 @@ struct ProjectorProcessTests {
     @Test("kill -9 a projector mid-stream, restart it: nothing lost, nothing applied twice", arguments: StoreBackend.allCases)
     func killedProjectorResumes(backend: StoreBackend) async throws {
         try await ProjectorSetup.with(backend) { setup in
-            try await setup.write(entities: 400)
+            // Writes keep arriving in waves while the projector is killed.
+            let writing = Task { try await setup.write(entities: 1500, waves: 15) }
             let doomed = try setup.startProjector()
-            try await eventually("the projector has made some progress") {
-                try await setup.appliedCount() > 50
+            try await eventually("the projector has made some progress", timeout: .seconds(60)) {
+                try await setup.appliedCount() > 100
             }
             doomed.kill()
-            #expect(try await setup.appliedCount() < setup.totalRecords, "killed before the end, so recovery is exercised")
+            let atKill = try await setup.appliedCount()
+            try await writing.value
+            #expect(atKill < setup.totalRecords, "killed before the end, so recovery is exercised")
             let replacement = try setup.startProjector()
             try await setup.awaitCaughtUp()
             replacement.kill()
@@ -71,11 +74,18 @@ struct ProjectorSetup: Sendable {
 
     /// Per entity: create, two updates, an update with a wrong expected version, every third
     /// deleted then re-created (rejected), and one command delivered twice (same id).
-    func write(entities: Int) async throws {
+    func write(entities: Int, waves: Int = 1) async throws {
         let producer = try broker.producer()
         let topic = EntityKind.user.topic(prefix: prefix)
+        for wave in 0..<waves {
+            try await writeWave(Array(stride(from: wave, to: entities, by: waves)), producer: producer, topic: topic)
+        }
+        await producer.close()
+    }
+
+    private func writeWave(_ indices: [Int], producer: KafkaProducer, topic: String) async throws {
         try await withThrowingTaskGroup(of: Int.self) { group in
-            for index in 0..<entities {
+            for index in indices {
                 group.addTask {
                     let id = UUID()
                     let user = User(fname: "F\(index)", lname: "L", email: "u\(index)@example.org")
@@ -98,7 +108,6 @@ struct ProjectorSetup: Sendable {
             }
             for try await count in group { counter.add(count) }
         }
-        await producer.close()
     }
 
     func startProjector() throws -> ChildProcess {
@@ -108,7 +117,7 @@ struct ProjectorSetup: Sendable {
         ])
     }
 
-    /// Outcomes stored so far (every record yields exactly one, rejected ones included, duplicates none).
+    /// Records the projection has consumed so far: the sum of its checkpoints.
     func appliedCount() async throws -> Int {
         try await store.checkpoints(projection: "users").reduce(0) { $0 + Int($1.offset) }
     }
