@@ -25,7 +25,13 @@ final class ProjectionWorker: Sendable {
     private let deadLettered: Counter
     private let batchTimer: Timer
 
-    init(kind: EntityKind, configuration: ProjectorConfiguration, store: any ReadModelStore, deadLetters: KafkaProducer, logger: Logger) {
+    private let assignments: Assignments
+
+    init(
+        kind: EntityKind, configuration: ProjectorConfiguration, store: any ReadModelStore,
+        deadLetters: KafkaProducer, assignments: Assignments, logger: Logger
+    ) {
+        self.assignments = assignments
         self.kind = kind
         self.topic = kind.topic(prefix: configuration.topicPrefix)
         self.folder = BatchFolder(kind: kind)
@@ -55,7 +61,7 @@ final class ProjectionWorker: Sendable {
                 ["fetch.wait.max.ms": "10"].merging(configuration.kafkaProperties) { _, new in new }
             ),
             logger: logger,
-            rebalanceListener: CheckpointStarts(store: store, projection: folder.projection, logger: logger)
+            rebalanceListener: CheckpointStarts(store: store, projection: folder.projection, assignments: assignments, logger: logger)
         )
         try consumer.subscribe(topics: [topic])
         logger.info("projector started", metadata: ["topic": "\(topic)", "group": "\(configuration.groupID(for: kind))"])
@@ -124,7 +130,12 @@ final class ProjectionWorker: Sendable {
 private struct CheckpointStarts: RebalanceListener {
     let store: any ReadModelStore
     let projection: String
+    let assignments: Assignments
     let logger: Logger
+
+    func partitionsRevoked(_ partitions: [TopicPartition]) {
+        assignments.revoke(partitions)
+    }
 
     func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: KafkaOffset] {
         // Called on the consumer's own Dispatch queue, so waiting here blocks no Swift task.
@@ -138,11 +149,13 @@ private struct CheckpointStarts: RebalanceListener {
                 starts[partition] = stored.map { KafkaOffset($0.offset) } ?? .beginning
             }
             logger.info("resuming from store checkpoints", metadata: ["starts": "\(starts.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" })"])
+            assignments.assign(partitions)
             return starts
         case .failure(let error):
             // Without checkpoints we must not guess: the group's committed offsets may be behind
             // the store (harmless: outcomes dedupe by command id) but never ahead of it.
             logger.error("cannot read store checkpoints; starting from Kafka's committed offsets: \(error)")
+            assignments.assign(partitions)
             return [:]
         }
     }

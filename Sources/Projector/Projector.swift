@@ -12,12 +12,16 @@ public final class Projector: Service {
     private let configuration: ProjectorConfiguration
     private let store: any ReadModelStore
     private let logger: Logger
+    private let assignments = Assignments()
 
     public init(configuration: ProjectorConfiguration, store: any ReadModelStore, logger: Logger) {
         self.configuration = configuration
         self.store = store
         self.logger = logger
     }
+
+    /// The partitions this process currently owns, over all its read models.
+    public var assignedPartitions: Set<TopicPartition> { assignments.current }
 
     /// Runs every read model's worker until graceful shutdown or the first failure.
     public func run() async throws {
@@ -29,7 +33,10 @@ public final class Projector: Service {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingDiscardingTaskGroup { group in
                     for kind in self.configuration.kinds {
-                        let worker = ProjectionWorker(kind: kind, configuration: self.configuration, store: self.store, deadLetters: deadLetters, logger: self.logger)
+                        let worker = ProjectionWorker(
+                            kind: kind, configuration: self.configuration, store: self.store,
+                            deadLetters: deadLetters, assignments: self.assignments, logger: self.logger
+                        )
                         group.addTask { try await worker.run() }
                     }
                 }

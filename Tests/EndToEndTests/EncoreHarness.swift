@@ -46,6 +46,10 @@ struct EncoreHarness: Sendable {
             )
             let projecting = Task { try await projector.run() }
             do {
+                // Writes answer once applied: wait until the projector owns every partition.
+                try await eventually("the projector owns all 18 partitions", timeout: .seconds(60)) {
+                    projector.assignedPartitions.count == EntityKind.allCases.count * 6
+                }
                 let app = try await GatewayApplication.make(
                     configuration: GatewayConfiguration(port: 0, brokers: broker.bootstrapServers, topicPrefix: prefix, authMode: auth, jwtSecret: "encore-end-to-end-test-secret-0123456789"),
                     store: store, registry: PrometheusCollectorRegistry(), logger: logger
