@@ -56,12 +56,14 @@ final class Authenticator: Sendable {
             guard let header = request.headers[.authorization], !header.isEmpty else {
                 throw APIError.unauthorized("an Authorization header is required")
             }
-            return header
+            // The header may be a real credential: never let it reach the log as the actor.
+            return nil
         case .jwt:
             guard let header = request.headers[.authorization] else {
                 throw APIError.unauthorized("an Authorization: Bearer <token> header is required (PUT /api/v1/user/login issues one)")
             }
-            let token = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : header
+            // The scheme name is case-insensitive (RFC 9110); a bare token is accepted as the original clients sent one.
+            let token = header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)) : header
             do {
                 return try await keys.verify(token, as: Claims.self).sub.value
             } catch {

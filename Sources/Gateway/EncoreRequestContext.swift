@@ -4,7 +4,7 @@ import Logging
 /// Per-request state: Hummingbird's core plus who is calling.
 public struct EncoreRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// The authenticated user id (JWT `sub`), or the raw credential in legacy mode.
+    /// The authenticated user id (JWT `sub`); nil in `legacy` and `none` modes.
     public var identity: String?
 
     public init(source: ApplicationRequestContextSource) {

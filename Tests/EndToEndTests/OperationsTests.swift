@@ -39,6 +39,10 @@ struct OperationsTests {
             #expect(refused.status == .unauthorized)
             #expect(refused.json["error"] as? String == "unauthorized")
             #expect(try await encore.request(.get, "/api/v1/music/\(id)", headers: [.authorization: "whatever"]).status == .ok)
+            // A legacy credential may be a real secret: it never becomes the recorded actor.
+            let history = try await encore.request(.get, "/api/v2/music/\(id)/history", headers: [.authorization: "whatever"])
+            let entry = try #require((history.json["items"] as? [[String: Any]])?.first)
+            #expect(entry["actor"] == nil)
         }
     }
 }

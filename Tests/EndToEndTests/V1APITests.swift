@@ -33,6 +33,9 @@ struct V1APITests {
             #expect(updated.status == .ok)
             #expect(try await encore.request(.get, "/api/v1/user/\(id)", headers: auth).item["fname"] as? String == "Eunice")
 
+            let history = try await encore.request(.get, "/api/v2/users/\(id)/history", headers: [.authorization: "bearer \(login.text)"])
+            #expect((history.json["items"] as? [[String: Any]])?.last?["actor"] as? String == id, "the token's user is the actor")
+
             #expect(try await encore.request(.put, "/api/v1/user/logoff", json: ["jwt": login.text]).status == .ok)
             #expect(try await encore.request(.delete, "/api/v1/user/\(id)", headers: auth).status == .ok)
             let gone = try await encore.request(.get, "/api/v1/user/\(id)", headers: auth)
