@@ -22,13 +22,15 @@ public enum CommandCodec {
 
     public static func encode(_ command: Command) -> Data {
         let envelope = Envelope(
-            type: command.action.recordType.rawValue,
-            schemaVersion: schemaVersion,
-            commandId: command.id,
-            entityId: command.entityID,
-            timestamp: timestampString(command.timestamp),
-            actor: command.actor,
-            expectedVersion: command.expectedVersion,
+            header: EnvelopeHeader(
+                type: command.action.recordType.rawValue,
+                schemaVersion: schemaVersion,
+                commandId: command.id,
+                entityId: command.entityID,
+                timestamp: timestampString(command.timestamp),
+                actor: command.actor,
+                expectedVersion: command.expectedVersion
+            ),
             payload: Payload(command.action)
         )
         // Encoding plain strings, UUIDs and numbers cannot fail.
@@ -111,7 +113,7 @@ public enum CommandCodec {
         var schemaVersion: Int
     }
 
-    private struct EnvelopeHeader: Decodable {
+    private struct EnvelopeHeader: Codable {
         var type: String
         var schemaVersion: Int
         var commandId: UUID
@@ -121,15 +123,18 @@ public enum CommandCodec {
         var expectedVersion: Int?
     }
 
+    /// The header's fields and `payload`, side by side in one JSON object.
     private struct Envelope: Encodable {
-        var type: String
-        var schemaVersion: Int
-        var commandId: UUID
-        var entityId: UUID
-        var timestamp: String
-        var actor: String?
-        var expectedVersion: Int?
+        var header: EnvelopeHeader
         var payload: Payload
+
+        enum CodingKeys: String, CodingKey { case payload }
+
+        func encode(to encoder: any Encoder) throws {
+            try header.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(payload, forKey: .payload)
+        }
     }
 
     /// The `payload` object of each record type.
