@@ -87,8 +87,19 @@ public struct BatchFolder: Sendable {
             projection: projection,
             snapshots: changed.sorted { $0.uuidString < $1.uuidString }.compactMap { snapshots[$0] },
             outcomes: outcomes,
-            checkpoints: Self.checkpoints(after: records)
+            checkpoints: Self.checkpoints(after: records),
+            starts: Self.starts(of: records)
         )
+    }
+
+    /// Per partition, the lowest offset in `records`.
+    static func starts(of records: [LogRecord]) -> [LogPosition] {
+        var first: [String: LogPosition] = [:]
+        for record in records {
+            let key = "\(record.position.topic)#\(record.position.partition)"
+            if (first[key]?.offset ?? .max) > record.position.offset { first[key] = record.position }
+        }
+        return first.values.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }
     }
 
     /// Per partition, one past the highest offset in `records`.

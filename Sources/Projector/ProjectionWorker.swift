@@ -69,9 +69,19 @@ final class ProjectionWorker: Sendable {
             while !Task.isCancelled {
                 let records = try await consumer.poll(maxRecords: configuration.maxBatch, timeout: .milliseconds(200))
                 guard !records.isEmpty else { continue }
-                let checkpoints = try await process(records.map {
-                    LogRecord(position: LogPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset), key: $0.key, value: $0.value)
-                })
+                let checkpoints: [LogPosition]
+                do {
+                    checkpoints = try await process(records.map {
+                        LogRecord(position: LogPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset), key: $0.key, value: $0.value)
+                    })
+                } catch let fenced as CheckpointFenced {
+                    // Another member went further on a partition this batch read: nothing was
+                    // written. Re-read its partitions from the store's checkpoints; the group will
+                    // revoke what this process no longer owns.
+                    logger.warning("batch refused: \(fenced); re-reading from the store's checkpoints")
+                    try await rewind(consumer, to: Set(records.map(\.topicPartition)))
+                    continue
+                }
                 do {
                     try await consumer.commit(checkpoints.map { TopicPartitionOffset($0.topic, $0.partition, KafkaOffset($0.offset)) })
                 } catch {
@@ -84,6 +94,20 @@ final class ProjectionWorker: Sendable {
             throw error
         }
         await consumer.close()
+    }
+
+    /// Seeks these partitions back to the store's checkpoints (the beginning where none).
+    private func rewind(_ consumer: KafkaConsumer, to partitions: Set<TopicPartition>) async throws {
+        let stored = try await store.checkpoints(projection: folder.projection)
+        let positions = partitions.sorted().map { partition in
+            let checkpoint = stored.first { $0.topic == partition.topic && $0.partition == partition.partition }
+            return TopicPartitionOffset(partition, checkpoint.map { KafkaOffset($0.offset) } ?? .beginning)
+        }
+        do {
+            try await consumer.seek(positions)
+        } catch {
+            logger.warning("rewind after a refused batch failed (partition no longer assigned?): \(error)")
+        }
     }
 
     /// Dead-letters poison, folds the rest and commits the batch; returns the new checkpoints.

@@ -188,6 +188,20 @@ public final class PostgresStore: ReadModelStore {
         let projection = batch.projection
         try await perform("commit") { [quotedSchema] client, logger in
             try await client.withTransaction(logger: logger) { connection in
+                if !batch.starts.isEmpty {
+                    let rows = try await connection.query(
+                        """
+                        SELECT topic, log_partition, next_offset FROM \(unescaped: quotedSchema).checkpoints
+                        WHERE projection = \(projection) FOR UPDATE
+                        """,
+                        logger: logger
+                    )
+                    var stored: [LogPosition] = []
+                    for try await (topic, partition, offset) in rows.decode((String, Int32, Int64).self) {
+                        stored.append(LogPosition(topic: topic, partition: partition, offset: offset))
+                    }
+                    try batch.checkFencing(against: stored)
+                }
                 if !entities.ids.isEmpty {
                     try await connection.query(
                         """
@@ -266,6 +280,8 @@ public final class PostgresStore: ReadModelStore {
             throw StoreError(backend: .postgres, operation: operation, message: "no answer from \(endpoint) within \(timeout)")
         } catch let error as CancellationError {
             throw error
+        } catch let error as PostgresTransactionError where error.closureError is CheckpointFenced {
+            throw error.closureError!  // Not a store failure: the caller lost its partition.
         } catch {
             throw StoreError(backend: .postgres, operation: operation, message: Self.describe(error))
         }

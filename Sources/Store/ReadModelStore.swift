@@ -53,12 +53,43 @@ public struct ProjectionBatch: Sendable, Hashable {
     public var outcomes: [CommandOutcome]
     /// New checkpoints: per partition, the next offset to read.
     public var checkpoints: [LogPosition]
+    /// Per partition, the offset of the batch's first record. The commit is refused with
+    /// ``CheckpointFenced`` when a stored checkpoint is already past one of them: another
+    /// projector took the partition over and went further, so this batch is stale.
+    public var starts: [LogPosition]
 
-    public init(projection: String, snapshots: [EntitySnapshot], outcomes: [CommandOutcome], checkpoints: [LogPosition]) {
+    public init(
+        projection: String, snapshots: [EntitySnapshot], outcomes: [CommandOutcome], checkpoints: [LogPosition],
+        starts: [LogPosition] = []
+    ) {
         self.projection = projection
         self.snapshots = snapshots
         self.outcomes = outcomes
         self.checkpoints = checkpoints
+        self.starts = starts
+    }
+
+    /// Throws ``CheckpointFenced`` if `stored` (the checkpoints inside the commit's transaction)
+    /// is past any of ``starts``.
+    func checkFencing(against stored: [LogPosition]) throws(CheckpointFenced) {
+        for start in starts {
+            if let current = stored.first(where: { $0.topic == start.topic && $0.partition == start.partition }), current.offset > start.offset {
+                throw CheckpointFenced(projection: projection, stored: current, batchStart: start)
+            }
+        }
+    }
+}
+
+/// A commit refused because another projector already moved the partition's checkpoint past
+/// the batch's start: this process lost the partition (e.g. evicted from its group) and must
+/// not overwrite newer state.
+public struct CheckpointFenced: Error, Sendable, Hashable, CustomStringConvertible {
+    public var projection: String
+    public var stored: LogPosition
+    public var batchStart: LogPosition
+
+    public var description: String {
+        "\(projection): checkpoint is already at \(stored) but this batch starts at offset \(batchStart.offset); another projector owns the partition"
     }
 }
 

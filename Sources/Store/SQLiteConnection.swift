@@ -41,6 +41,8 @@ final class SQLiteConnection: Sendable {
             }
         } catch let error as StoreError {
             throw error
+        } catch let error as CheckpointFenced {
+            throw error  // Not a store failure: the caller lost its partition.
         } catch {
             throw StoreError(backend: .sqlite, operation: operation, message: "\(error) [\(path)]")
         }

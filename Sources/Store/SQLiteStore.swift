@@ -131,6 +131,12 @@ public final class SQLiteStore: ReadModelStore {
         let projection = batch.projection
         try await writer.run("commit") { [sql] database in
             try database.writeTransaction {
+                if !batch.starts.isEmpty {
+                    let stored = try database.statement(sql.checkpoints).query([.text(projection)]) { row throws(CorruptRow) in
+                        LogPosition(topic: try row.requiredText(0), partition: Int32(truncatingIfNeeded: row.integer(1)), offset: row.integer(2))
+                    }
+                    try batch.checkFencing(against: stored)
+                }
                 let upsertEntity = try database.statement(sql.upsertEntity)
                 for entity in entities {
                     try upsertEntity.execute([
