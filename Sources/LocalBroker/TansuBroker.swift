@@ -72,9 +72,9 @@ public final class TansuBroker: Sendable, Service {
     public func run() async throws {
         if running.withLock({ $0 == nil }) { try await start() }
         guard let broker = running.withLock({ $0 }) else { return }
-        await withGracefulShutdownHandler {
+        await withTaskCancellationOrGracefulShutdownHandler {
             _ = await broker.exit.value
-        } onGracefulShutdown: {
+        } onCancelOrGracefulShutdown: {
             broker.requestStop()
         }
         await stop()

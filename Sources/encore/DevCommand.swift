@@ -41,8 +41,11 @@ struct DevCommand: AsyncParsableCommand {
             logger: logger
         )
         let stack = DevStack(command: self, broker: broker, registry: registry, logger: logger)
-        // The group installs the signal handlers first, so Ctrl-C during start-up is clean too.
-        try await ServiceGroup(services: [stack], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
+        // The group installs the signal handlers first, so Ctrl-C during start-up is clean too;
+        // a shutdown that takes longer than 30 s is escalated to cancellation.
+        var group = ServiceGroupConfiguration(services: [.init(service: stack)], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger)
+        group.maximumGracefulShutdownDuration = .seconds(30)
+        try await ServiceGroup(configuration: group).run()
         logger.notice("Encore dev stopped")
     }
 }
@@ -71,14 +74,22 @@ private struct DevStack: Service {
             let gateway = GatewayConfiguration(port: command.port, brokers: broker.bootstrapServers, authMode: command.auth, jwtSecret: secret)
             let app = try await GatewayApplication.make(configuration: gateway, store: store, registry: registry, logger: logger)
             let projector = Projector(configuration: kafka.projectorConfiguration(), store: store, logger: logger)
+            if Task.isShuttingDownGracefully || Task.isCancelled {
+                // Ctrl-C arrived while starting: nothing else to start.
+                await broker.stop()
+                await store.close()
+                return
+            }
             logger.notice("Encore dev is up; Ctrl-C stops it", metadata: [
                 "api": "http://127.0.0.1:\(command.port)",
                 "broker": "\(broker.bootstrapServers)",
                 "store": "sqlite:\(command.dataDir)/encore.db",
                 "auth": "\(command.auth.rawValue)",
             ])
-            // Shut down in reverse: gateway, then projectors, then the broker.
-            try await ServiceGroup(services: [broker, projector, app], logger: logger).run()
+            // Shut down in reverse: gateway, then projectors, then the broker; escalate after 30 s.
+            var services = ServiceGroupConfiguration(services: [.init(service: broker), .init(service: projector), .init(service: app)], logger: logger)
+            services.maximumGracefulShutdownDuration = .seconds(30)
+            try await ServiceGroup(configuration: services).run()
         } catch {
             await broker.stop()
             await store.close()

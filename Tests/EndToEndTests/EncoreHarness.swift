@@ -51,7 +51,12 @@ struct EncoreHarness: Sendable {
                     projector.assignedPartitions.count == EntityKind.allCases.count * 6
                 }
                 let app = try await GatewayApplication.make(
-                    configuration: GatewayConfiguration(port: 0, brokers: broker.bootstrapServers, topicPrefix: prefix, authMode: auth, jwtSecret: "encore-end-to-end-test-secret-0123456789"),
+                    configuration: GatewayConfiguration(
+                        port: 0, brokers: broker.bootstrapServers, topicPrefix: prefix, authMode: auth,
+                        jwtSecret: "encore-end-to-end-test-secret-0123456789",
+                        // Generous bounds: the whole suite shares 2 cores, and a 202 would fail a read-after-write check.
+                        syncWriteTimeout: .seconds(30), consistencyTimeout: .seconds(30)
+                    ),
                     store: store, registry: PrometheusCollectorRegistry(), logger: logger
                 )
                 try await app.test(.live) { client in

@@ -13,7 +13,9 @@ struct DevCommandTests {
     static func startDev(brokerPort: Int, dataDir: String) throws -> Process {
         let process = Process()
         process.executableURL = encoreBinary
-        process.arguments = ["dev", "--broker-port", String(brokerPort), "--data-dir", dataDir, "--log-level", "warning"]
+        // Free ports for both the broker and the HTTP API: tests run side by side.
+        process.arguments = ["dev", "--broker-port", String(brokerPort), "--port", String(try TansuBroker.freePort()),
+                             "--data-dir", dataDir, "--log-level", "warning"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
