@@ -25,7 +25,12 @@ struct DevCommandTests {
     /// Interrupted during start-up, each consumer first waits for its JoinGroup answer, which
     /// Tansu holds for half the session timeout (about 6 s here, more on a loaded machine).
     static func waitForExit(_ process: Process) async throws {
-        try await eventually("encore dev exits", timeout: .seconds(90)) { !process.isRunning }
+        do {
+            try await eventually("encore dev exits", timeout: .seconds(90)) { !process.isRunning }
+        } catch {
+            kill(process.processIdentifier, SIGKILL)  // a failed test leaves nothing running
+            throw error
+        }
     }
 
     @Test("encore dev starts the broker and stops it cleanly on Ctrl-C (SIGINT)")
