@@ -37,4 +37,12 @@ struct ReadService: Sendable {
             throw APIError.notFound("no song with id \(missing.uuidString.lowercased())")
         }
     }
+
+    /// One page of live entities and the cursor of the next page, if there is one.
+    func page(_ kind: EntityKind, _ page: Page) async throws -> (items: [EntitySnapshot], next: UUID?) {
+        // One extra row tells whether another page follows.
+        let snapshots = try await store.list(kind, after: page.after, limit: page.limit + 1)
+        let shown = Array(snapshots.prefix(page.limit))
+        return (shown, snapshots.count > page.limit ? shown.last?.id : nil)
+    }
 }

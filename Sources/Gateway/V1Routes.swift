@@ -133,10 +133,7 @@ struct V1Routes {
 
     private func list(_ kind: EntityKind, request: Request, context: EncoreRequestContext) async throws -> Response {
         let page = try Page(request.uri.queryParameters, cursorName: "after")
-        let reads = try await services.reader(for: request)
-        let snapshots = try await reads.store.list(kind, after: page.after, limit: page.limit + 1)
-        let shown = Array(snapshots.prefix(page.limit))
-        let next = snapshots.count > page.limit ? shown.last?.id : nil
+        let (shown, next) = try await services.reader(for: request).page(kind, page)
         return try JSONResponse.make(.ok, V1Representation.items(shown, next: next, kind: kind))
     }
 

@@ -126,10 +126,9 @@ struct V2Routes {
 
     private func list(_ kind: EntityKind, request: Request) async throws -> Response {
         let page = try Page(request.uri.queryParameters, cursorName: "cursor")
-        let snapshots = try await services.reader(for: request).store.list(kind, after: page.after, limit: page.limit + 1)
-        let shown = Array(snapshots.prefix(page.limit))
+        let (shown, next) = try await services.reader(for: request).page(kind, page)
         var body: [String: Any] = ["items": shown.map(V2Representation.resource)]
-        if snapshots.count > page.limit, let last = shown.last { body["nextCursor"] = last.id.uuidString.lowercased() }
+        if let next { body["nextCursor"] = next.uuidString.lowercased() }
         return try JSONResponse.make(.ok, body)
     }
 

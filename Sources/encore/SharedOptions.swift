@@ -36,14 +36,8 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "Store URL: sqlite:PATH or postgres://user:password@host:port/database (ENCORE_STORE).")
     var store = environment("STORE", "sqlite:.encore/encore.db")
 
+    /// Opens (and for SQLite, creates the folder of) the configured store.
     func open(logger: Logger) async throws -> any ReadModelStore {
-        if store.hasPrefix("sqlite:") {
-            // sqlite:relative/path.db or sqlite:///absolute/path.db: make sure the folder exists.
-            var path = store.dropFirst("sqlite:".count)
-            if path.hasPrefix("//") { path = path.dropFirst(2) }
-            let directory = URL(fileURLWithPath: String(path)).deletingLastPathComponent().path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        }
-        return try await StoreFactory.open(url: store, namespace: "main", logger: logger)
+        try await StoreFactory.open(url: store, namespace: "main", logger: logger)
     }
 }
