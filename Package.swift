@@ -62,11 +62,26 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Rebuilds read models from the log into new namespaces; verifies; reads one entity's history.
+        .target(
+            name: "Replay",
+            dependencies: ["Domain", "Kafka", "Store", "Projector", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Consumer-lag monitoring of the projector groups: records, seconds, rate, status.
+        .target(
+            name: "Lag",
+            dependencies: [
+                "Domain", "Kafka", "Store", "Projector",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The REST gateway: write role (commands to topics) and read role (read models).
         .target(
             name: "Gateway",
             dependencies: [
-                "Domain", "Kafka", "Store",
+                "Domain", "Kafka", "Store", "Lag",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -74,7 +89,7 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            resources: [.copy("openapi.json")]
+            resources: [.copy("openapi.json"), .copy("dashboard.html")]
         ),
         // Runs a local Tansu broker process (dev mode and test harness).
         .target(
@@ -97,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "encore",
             dependencies: [
-                "Kafka", "LocalBroker", "Domain", "Store", "Projector", "Gateway",
+                "Kafka", "LocalBroker", "Domain", "Store", "Projector", "Gateway", "Replay", "Lag",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -112,7 +127,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Domain", "Kafka", "Store", "Projector", "Gateway", "KafkaTesting", "StoreTesting",
+                "Domain", "Kafka", "Store", "Projector", "Gateway", "Replay", "Lag", "KafkaTesting", "StoreTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

@@ -111,23 +111,21 @@ public final class KafkaAdmin: Sendable {
     /// ListOffsets(latest) is not used: Tansu answers it with the last batch's base offset,
     /// while a Fetch response carries the true high watermark on both Tansu and Apache Kafka.
     public func watermarks(topic: String, timeout: Duration = .seconds(10)) async throws -> [TopicPartition: Watermarks] {
-        let partitions = try await describeTopic(topic, timeout: timeout).topicPartitions
-        var probeConfiguration = KafkaConfiguration.consumer(
-            bootstrapServers: configuration["bootstrap.servers"] ?? "",
-            groupID: "encore-watermark-probe-\(UUID().uuidString)",  // assign only: never joins or commits
-            ["fetch.wait.max.ms": "20", "fetch.max.bytes": "1048576"]
-        )
-        for (key, value) in configuration.properties where key.hasPrefix("security.") || key.hasPrefix("sasl.") || key.hasPrefix("ssl.") {
-            probeConfiguration[key] = value
-        }
-        let probe = try KafkaConsumer(configuration: probeConfiguration, logger: logger)
+        try await watermarks(partitions: describeTopic(topic, timeout: timeout).topicPartitions, timeout: timeout)
+    }
+
+    /// Low and high watermarks of these partitions, read from Fetch responses of one probe consumer.
+    public func watermarks(partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws -> [TopicPartition: Watermarks] {
+        guard !partitions.isEmpty else { return [:] }
+        let probe = try probeConsumer()
         do {
             try probe.assign(partitions.map { TopicPartitionOffset($0, .end) })
             let deadline = ContinuousClock.now + timeout
             var found: [TopicPartition: Watermarks] = [:]
             while found.count < partitions.count {
                 guard ContinuousClock.now < deadline else {
-                    throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, message: "no Fetch response for \(topic) within \(timeout)")
+                    let missing = partitions.filter { found[$0] == nil }.map(\.description).joined(separator: ", ")
+                    throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, message: "no Fetch response for \(missing) within \(timeout)")
                 }
                 _ = try await probe.poll(maxRecords: 100, timeout: .milliseconds(50))
                 for partition in partitions where found[partition] == nil {
@@ -142,6 +140,20 @@ public final class KafkaAdmin: Sendable {
             await probe.close()
             throw error
         }
+    }
+
+    /// A consumer that never joins a group or commits, on the same cluster and security
+    /// settings: for assigning partitions to read watermarks and timestamps.
+    public func probeConsumer(_ extra: [String: String] = [:]) throws -> KafkaConsumer {
+        var probeConfiguration = KafkaConfiguration.consumer(
+            bootstrapServers: configuration["bootstrap.servers"] ?? "",
+            groupID: "encore-probe-\(UUID().uuidString)",  // assign only: never joins or commits
+            ["fetch.wait.max.ms": "20", "fetch.max.bytes": "1048576"].merging(extra) { _, new in new }
+        )
+        for (key, value) in configuration.properties where key.hasPrefix("security.") || key.hasPrefix("sasl.") || key.hasPrefix("ssl.") {
+            probeConfiguration[key] = value
+        }
+        return try KafkaConsumer(configuration: probeConfiguration, logger: logger)
     }
 
     /// Sends one admin request and waits for its result event (caller destroys it).

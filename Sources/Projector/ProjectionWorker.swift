@@ -15,9 +15,10 @@ import Store
 final class ProjectionWorker: Sendable {
     let kind: EntityKind
     let topic: String
-    private let folder: BatchFolder
+    private let applier: ProjectionApplier
+    private var folder: BatchFolder { applier.folder }
     private let configuration: ProjectorConfiguration
-    private let store: any ReadModelStore
+    private let namespaces: ActiveNamespaces
     private let deadLetters: KafkaProducer
     private let logger: Logger
     private let applied: Counter
@@ -28,15 +29,15 @@ final class ProjectionWorker: Sendable {
     private let assignments: Assignments
 
     init(
-        kind: EntityKind, configuration: ProjectorConfiguration, store: any ReadModelStore,
+        kind: EntityKind, configuration: ProjectorConfiguration, namespaces: ActiveNamespaces,
         deadLetters: KafkaProducer, assignments: Assignments, logger: Logger
     ) {
         self.assignments = assignments
         self.kind = kind
         self.topic = kind.topic(prefix: configuration.topicPrefix)
-        self.folder = BatchFolder(kind: kind)
+        self.applier = ProjectionApplier(kind: kind)
         self.configuration = configuration
-        self.store = store
+        self.namespaces = namespaces
         self.deadLetters = deadLetters
         var logger = logger
         logger[metadataKey: "projection"] = "\(kind.topicSuffix)"
@@ -61,7 +62,7 @@ final class ProjectionWorker: Sendable {
                 ["fetch.wait.max.ms": "10"].merging(configuration.kafkaProperties) { _, new in new }
             ),
             logger: logger,
-            rebalanceListener: CheckpointStarts(store: store, projection: folder.projection, assignments: assignments, logger: logger)
+            rebalanceListener: CheckpointStarts(namespaces: namespaces, projection: folder.projection, assignments: assignments, logger: logger)
         )
         try consumer.subscribe(topics: [topic])
         logger.info("projector started", metadata: ["topic": "\(topic)", "group": "\(configuration.groupID(for: kind))"])
@@ -71,15 +72,19 @@ final class ProjectionWorker: Sendable {
                 guard !records.isEmpty else { continue }
                 let checkpoints: [LogPosition]
                 do {
-                    checkpoints = try await process(records.map {
-                        LogRecord(position: LogPosition(topic: $0.topic, partition: $0.partition, offset: $0.offset), key: $0.key, value: $0.value)
-                    })
+                    checkpoints = try await process(records.map(LogRecord.init))
                 } catch let fenced as CheckpointFenced {
                     // Another member went further on a partition this batch read: nothing was
                     // written. Re-read its partitions from the store's checkpoints; the group will
                     // revoke what this process no longer owns.
                     logger.warning("batch refused: \(fenced); re-reading from the store's checkpoints")
                     try await rewind(consumer, to: Set(records.map(\.topicPartition)))
+                    continue
+                } catch let retired as NamespaceRetired {
+                    // A replay activated a rebuilt namespace: continue there, from its checkpoints.
+                    try await namespaces.refresh()
+                    logger.notice("\(retired); continuing in namespace \(namespaces.store(for: kind).namespace)")
+                    try await rewind(consumer, to: assignments.current.filter { $0.topic == topic })
                     continue
                 }
                 do {
@@ -98,7 +103,7 @@ final class ProjectionWorker: Sendable {
 
     /// Seeks these partitions back to the store's checkpoints (the beginning where none).
     private func rewind(_ consumer: KafkaConsumer, to partitions: Set<TopicPartition>) async throws {
-        let stored = try await store.checkpoints(projection: folder.projection)
+        let stored = try await namespaces.store(for: kind).checkpoints(projection: folder.projection)
         let positions = partitions.sorted().map { partition in
             let checkpoint = stored.first { $0.topic == partition.topic && $0.partition == partition.partition }
             return TopicPartitionOffset(partition, checkpoint.map { KafkaOffset($0.offset) } ?? .beginning)
@@ -117,10 +122,7 @@ final class ProjectionWorker: Sendable {
         for (record, poison) in decoded.poison {
             try await deadLetter(record, reason: poison.reason)
         }
-        let current = try await store.snapshots(kind, ids: decoded.entityIDs)
-        let already = try await store.existingOutcomes(commandIDs: decoded.commandIDs)
-        let batch = folder.fold(decoded, records: records, current: current, alreadyApplied: already)
-        try await store.commit(batch)
+        let batch = try await applier.apply(decoded, records: records, to: namespaces.store(for: kind))
         for checkpoint in batch.checkpoints {
             Gauge(label: "encore_projector_checkpoint", dimensions: [("projection", folder.projection), ("partition", String(checkpoint.partition))])
                 .record(checkpoint.offset)
@@ -152,7 +154,7 @@ final class ProjectionWorker: Sendable {
 
 /// Starts assigned partitions at the store's checkpoints.
 private struct CheckpointStarts: RebalanceListener {
-    let store: any ReadModelStore
+    let namespaces: ActiveNamespaces
     let projection: String
     let assignments: Assignments
     let logger: Logger
@@ -164,7 +166,9 @@ private struct CheckpointStarts: RebalanceListener {
     func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: KafkaOffset] {
         // Called on the consumer's own Dispatch queue, so waiting here blocks no Swift task.
         let result = BlockingResult<[LogPosition]>()
-        Task { [store, projection] in result.set(await Result { try await store.checkpoints(projection: projection) } as Result<[LogPosition], any Error>) }
+        Task { [namespaces, projection] in
+            result.set(await Result { try await namespaces.store(for: projection).checkpoints(projection: projection) } as Result<[LogPosition], any Error>)
+        }
         switch result.wait() {
         case .success(let checkpoints):
             var starts: [TopicPartition: KafkaOffset] = [:]

@@ -10,13 +10,13 @@ import Store
 /// topic's partitions between them.
 public final class Projector: Service {
     private let configuration: ProjectorConfiguration
-    private let store: any ReadModelStore
+    private let namespaces: ActiveNamespaces
     private let logger: Logger
     private let assignments = Assignments()
 
     public init(configuration: ProjectorConfiguration, store: any ReadModelStore, logger: Logger) {
         self.configuration = configuration
-        self.store = store
+        self.namespaces = ActiveNamespaces(base: store, logger: logger)
         self.logger = logger
     }
 
@@ -25,6 +25,20 @@ public final class Projector: Service {
 
     /// Runs every read model's worker until graceful shutdown or the first failure.
     public func run() async throws {
+        do {
+            try await namespaces.refresh()
+            try await LogIntegrity(brokers: configuration.brokers, topicPrefix: configuration.topicPrefix,
+                                   kafkaProperties: configuration.kafkaProperties, logger: logger)
+                .verify(namespaces: namespaces, kinds: configuration.kinds)
+            try await project()
+        } catch {
+            await namespaces.close()
+            throw error
+        }
+        await namespaces.close()
+    }
+
+    private func project() async throws {
         let deadLetters = try KafkaProducer(
             configuration: .producer(bootstrapServers: configuration.brokers, configuration.kafkaProperties),
             logger: logger
@@ -34,7 +48,7 @@ public final class Projector: Service {
                 try await withThrowingDiscardingTaskGroup { group in
                     for kind in self.configuration.kinds {
                         let worker = ProjectionWorker(
-                            kind: kind, configuration: self.configuration, store: self.store,
+                            kind: kind, configuration: self.configuration, namespaces: self.namespaces,
                             deadLetters: deadLetters, assignments: self.assignments, logger: self.logger
                         )
                         group.addTask { try await worker.run() }

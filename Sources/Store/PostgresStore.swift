@@ -16,6 +16,8 @@ public final class PostgresStore: ReadModelStore {
     /// `encore_<namespace>`.
     public let schema: String
     private let endpoint: PostgresEndpoint
+    /// The URL it was opened with, to open sibling namespaces.
+    private let url: String
     private let client: PostgresClient
     private let runTask: Task<Void, Never>
     private let closed = Atomic<Bool>(false)
@@ -41,6 +43,7 @@ public final class PostgresStore: ReadModelStore {
         self.schema = "encore_\(validated.name)"
         self.quotedSchema = "\"encore_\(validated.name)\""
         self.endpoint = endpoint
+        self.url = url
         self.logger = logger
         self.connectTimeout = connectTimeout
         self.operationTimeout = operationTimeout
@@ -66,14 +69,28 @@ public final class PostgresStore: ReadModelStore {
     }
 
     public func migrate() async throws {
-        let statements = Self.schemaStatements(quotedSchema)
-        let lockKey = "encore.migrate.\(schema)"
+        let statements = Self.catalogStatements + Self.schemaStatements(quotedSchema)
+        let namespace = namespace
         try await perform("migrate") { client, logger in
             try await client.withTransaction(logger: logger) { connection in
                 // Serializes concurrent migrations: CREATE … IF NOT EXISTS races on the catalog otherwise.
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\(lockKey)))", logger: logger)
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtext('encore.migrate'))", logger: logger)
                 for statement in statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                // The first namespace serves every read model until a replay activates another.
+                if namespace == "main" {
+                    for kind in EntityKind.allCases {
+                        try await connection.query(
+                            """
+                            INSERT INTO encore.catalog (namespace, projection, state)
+                            SELECT \(namespace), \(kind.topicSuffix), 'active'
+                            WHERE NOT EXISTS (SELECT 1 FROM encore.catalog WHERE projection = \(kind.topicSuffix) AND state = 'active')
+                            ON CONFLICT (namespace, projection) DO NOTHING
+                            """,
+                            logger: logger
+                        )
+                    }
                 }
             }
         }
@@ -110,23 +127,18 @@ public final class PostgresStore: ReadModelStore {
         }
     }
 
-    public func list(_ kind: EntityKind, after: UUID?, limit: Int) async throws -> [EntitySnapshot] {
+    public func list(_ kind: EntityKind, after: UUID?, limit: Int, includingDeleted: Bool) async throws -> [EntitySnapshot] {
         guard limit > 0 else { return [] }
         return try await perform("list") { [quotedSchema] client, logger in
-            let query: PostgresQuery = if let after {
+            // The nil UUID sorts before every other id, so no cursor means from the start.
+            let cursor = after ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+            let query: PostgresQuery = """
+                SELECT id, version, deleted, state::text FROM \(unescaped: quotedSchema).entities
+                WHERE kind = \(kind.rawValue) AND (\(includingDeleted) OR NOT deleted) AND id > \(cursor) ORDER BY id LIMIT \(limit)
                 """
-                SELECT id, version, state::text FROM \(unescaped: quotedSchema).entities
-                WHERE kind = \(kind.rawValue) AND NOT deleted AND id > \(after) ORDER BY id LIMIT \(limit)
-                """
-            } else {
-                """
-                SELECT id, version, state::text FROM \(unescaped: quotedSchema).entities
-                WHERE kind = \(kind.rawValue) AND NOT deleted ORDER BY id LIMIT \(limit)
-                """
-            }
             var page: [EntitySnapshot] = []
-            for try await (id, version, state) in try await client.query(query, logger: logger).decode((UUID, Int64, String?).self) {
-                page.append(try StoredEntity.snapshot(kind: kind, id: id, version: version, deleted: false, stateJSON: state.map { Data($0.utf8) }))
+            for try await (id, version, deleted, state) in try await client.query(query, logger: logger).decode((UUID, Int64, Bool, String?).self) {
+                page.append(try StoredEntity.snapshot(kind: kind, id: id, version: version, deleted: deleted, stateJSON: state.map { Data($0.utf8) }))
             }
             return page
         }
@@ -186,8 +198,20 @@ public final class PostgresStore: ReadModelStore {
         let outcomes = OutcomeColumns(batch.outcomes.map(StoredOutcome.init))
         let checkpoints = batch.finalCheckpoints
         let projection = batch.projection
+        let namespace = namespace
         try await perform("commit") { [quotedSchema] client, logger in
             try await client.withTransaction(logger: logger) { connection in
+                // FOR SHARE: an activation (FOR UPDATE on this row) waits for this commit, and a
+                // commit after it sees the new state.
+                let states = try await connection.query(
+                    "SELECT state FROM encore.catalog WHERE namespace = \(namespace) AND projection = \(projection) FOR SHARE",
+                    logger: logger
+                )
+                for try await text in states.decode(String.self) {
+                    if let state = NamespaceEntry.State(rawValue: text), !state.acceptsCommits {
+                        throw NamespaceRetired(namespace: namespace, projection: projection, state: state)
+                    }
+                }
                 if !batch.starts.isEmpty {
                     let rows = try await connection.query(
                         """
@@ -250,6 +274,148 @@ public final class PostgresStore: ReadModelStore {
         }
     }
 
+    public func sibling(namespace: String) async throws -> any ReadModelStore {
+        let store = try await PostgresStore(
+            url: url, namespace: namespace, logger: logger, connectTimeout: connectTimeout, operationTimeout: operationTimeout
+        )
+        do {
+            try await store.migrate()
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
+    }
+
+    public func catalog() async throws -> [NamespaceEntry] {
+        try await perform("catalog") { client, logger in
+            let rows = try await client.query(
+                """
+                SELECT namespace, projection, state, (EXTRACT(EPOCH FROM as_of) * 1000000)::int8,
+                       (EXTRACT(EPOCH FROM created_at) * 1000000)::int8, (EXTRACT(EPOCH FROM changed_at) * 1000000)::int8, progress
+                FROM encore.catalog ORDER BY created_at, namespace, projection
+                """,
+                logger: logger
+            )
+            var entries: [NamespaceEntry] = []
+            for try await (namespace, projection, stateText, asOf, created, changed, progress) in rows.decode((String, String, String, Int64?, Int64, Int64, String?).self) {
+                guard let state = NamespaceEntry.State(rawValue: stateText) else { throw CorruptRow("unknown namespace state \(stateText)") }
+                entries.append(NamespaceEntry(
+                    namespace: namespace, projection: projection, state: state, asOf: asOf.map(Date.init(microsecondsSince1970:)),
+                    createdAt: Date(microsecondsSince1970: created), changedAt: Date(microsecondsSince1970: changed),
+                    progress: progress.map { Data($0.utf8) }
+                ))
+            }
+            return entries
+        }
+    }
+
+    public func register(projection: String, state: NamespaceEntry.State, asOf: Date?, progress: Data?) async throws {
+        precondition(state != .active, "activate(projection:force:) makes a namespace active")
+        let namespace = namespace
+        let asOfMicroseconds = asOf?.microsecondsSince1970
+        let progressText = progress.map { String(decoding: $0, as: UTF8.self) }
+        try await perform("register") { client, logger in
+            try await client.query(
+                """
+                INSERT INTO encore.catalog (namespace, projection, state, as_of, progress)
+                VALUES (\(namespace), \(projection), \(state.rawValue),
+                        TIMESTAMPTZ 'epoch' + \(asOfMicroseconds) * INTERVAL '1 microsecond', \(progressText))
+                ON CONFLICT (namespace, projection) DO UPDATE SET
+                    state = CASE WHEN catalog.state = 'active' THEN 'active' ELSE EXCLUDED.state END,
+                    as_of = EXCLUDED.as_of, progress = EXCLUDED.progress,
+                    changed_at = CASE WHEN catalog.state = EXCLUDED.state THEN catalog.changed_at ELSE now() END
+                """,
+                logger: logger
+            )
+        }
+    }
+
+    public func activate(projection: String, force: Bool) async throws -> Activation {
+        let namespace = namespace
+        return try await perform("activate") { [quotedSchema] client, logger in
+            try await client.withTransaction(logger: logger) { connection -> Activation in
+                // Serializes activations of one projection, and waits for commits holding FOR SHARE.
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtext('encore.activate.' || \(projection)))", logger: logger)
+                var active: String?
+                let rows = try await connection.query(
+                    "SELECT namespace FROM encore.catalog WHERE projection = \(projection) AND state = 'active' FOR UPDATE", logger: logger
+                )
+                for try await name in rows.decode(String.self) { active = name }
+                if active == namespace { return .alreadyActive }
+                if let active {
+                    if !force {
+                        let activeSchema = "\"encore_\(try StoreNamespace(active, backend: .postgres).name)\""
+                        let theirs = try await Self.positions(connection, schema: activeSchema, projection: projection, logger: logger)
+                        let ours = try await Self.positions(connection, schema: quotedSchema, projection: projection, logger: logger)
+                        let ahead = Activation.positionsAhead(theirs, of: ours)
+                        if !ahead.isEmpty { return .behind(active: active, positions: ahead) }
+                    }
+                    try await connection.query(
+                        "UPDATE encore.catalog SET state = 'retired', changed_at = now(), progress = NULL WHERE namespace = \(active) AND projection = \(projection)",
+                        logger: logger
+                    )
+                }
+                try await connection.query(
+                    """
+                    INSERT INTO encore.catalog (namespace, projection, state) VALUES (\(namespace), \(projection), 'active')
+                    ON CONFLICT (namespace, projection) DO UPDATE SET state = 'active', changed_at = now(), progress = NULL
+                    """,
+                    logger: logger
+                )
+                return .switched(previous: active)
+            }
+        }
+    }
+
+    public func drop() async throws {
+        let namespace = namespace
+        try await perform("drop") { [quotedSchema] client, logger in
+            try await client.withTransaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    "SELECT projection FROM encore.catalog WHERE namespace = \(namespace) AND state = 'active' FOR UPDATE", logger: logger
+                )
+                var active: [String] = []
+                for try await projection in rows.decode(String.self) { active.append(projection) }
+                guard active.isEmpty else {
+                    throw StoreError(backend: .postgres, operation: "drop", message: "namespace \(namespace) serves \(active.joined(separator: ", ")); activate another namespace first")
+                }
+                try await connection.query("DELETE FROM encore.catalog WHERE namespace = \(namespace)", logger: logger)
+                try await connection.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(quotedSchema) CASCADE"), logger: logger)
+            }
+        }
+    }
+
+    public func clusterID() async throws -> String? {
+        try await perform("clusterID") { client, logger in
+            for try await value in try await client.query("SELECT value FROM encore.settings WHERE key = 'kafka.cluster_id'", logger: logger).decode(String.self) {
+                return value
+            }
+            return nil
+        }
+    }
+
+    public func setClusterID(_ id: String) async throws {
+        try await perform("setClusterID") { client, logger in
+            try await client.query(
+                "INSERT INTO encore.settings (key, value) VALUES ('kafka.cluster_id', \(id)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                logger: logger
+            )
+        }
+    }
+
+    /// A namespace schema's checkpoints for one projection, inside a transaction.
+    private static func positions(_ connection: PostgresConnection, schema: String, projection: String, logger: Logger) async throws -> [LogPosition] {
+        let rows = try await connection.query(
+            "SELECT topic, log_partition, next_offset FROM \(unescaped: schema).checkpoints WHERE projection = \(projection)", logger: logger
+        )
+        var positions: [LogPosition] = []
+        for try await (topic, partition, offset) in rows.decode((String, Int32, Int64).self) {
+            positions.append(LogPosition(topic: topic, partition: partition, offset: offset))
+        }
+        return positions
+    }
+
     public func ping() async throws {
         try await perform("ping", timeout: connectTimeout) { client, logger in
             for try await _ in try await client.query("SELECT 1", logger: logger) {}
@@ -280,8 +446,8 @@ public final class PostgresStore: ReadModelStore {
             throw StoreError(backend: .postgres, operation: operation, message: "no answer from \(endpoint) within \(timeout)")
         } catch let error as CancellationError {
             throw error
-        } catch let error as PostgresTransactionError where error.closureError is CheckpointFenced {
-            throw error.closureError!  // Not a store failure: the caller lost its partition.
+        } catch let error as PostgresTransactionError where error.closureError is any CommitRefusal {
+            throw error.closureError!  // Not a store failure: the caller lost its partition or namespace.
         } catch {
             throw StoreError(backend: .postgres, operation: operation, message: Self.describe(error))
         }
@@ -333,6 +499,26 @@ public final class PostgresStore: ReadModelStore {
         }
         return outcomes
     }
+
+    /// The catalog shared by every namespace of the database, in schema `encore` (never a
+    /// namespace's: those are `encore_<name>`).
+    static let catalogStatements = [
+        "CREATE SCHEMA IF NOT EXISTS encore",
+        """
+        CREATE TABLE IF NOT EXISTS encore.catalog (
+            namespace text COLLATE "C" NOT NULL,
+            projection text COLLATE "C" NOT NULL,
+            state text NOT NULL CHECK (state IN ('building', 'active', 'retired', 'snapshot')),
+            as_of timestamptz,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            changed_at timestamptz NOT NULL DEFAULT now(),
+            progress text,
+            PRIMARY KEY (namespace, projection)
+        )
+        """,
+        "CREATE UNIQUE INDEX IF NOT EXISTS catalog_one_active ON encore.catalog (projection) WHERE state = 'active'",
+        "CREATE TABLE IF NOT EXISTS encore.settings (key text PRIMARY KEY, value text NOT NULL)",
+    ]
 
     /// The namespace's DDL, one statement each (the extended protocol takes one at a time).
     /// Text that is sorted or compared uses the "C" collation, as SQLite's binary order does.

@@ -17,8 +17,9 @@ public protocol ReadModelStore: Sendable {
     /// Several entities of one kind at once (tombstones included); missing ids are absent.
     func snapshots(_ kind: EntityKind, ids: [UUID]) async throws -> [UUID: EntitySnapshot]
 
-    /// Live (not deleted) entities of one kind ordered by id, strictly after `after`, at most `limit`.
-    func list(_ kind: EntityKind, after: UUID?, limit: Int) async throws -> [EntitySnapshot]
+    /// Entities of one kind ordered by id, strictly after `after`, at most `limit`: live ones
+    /// only, or tombstones too with `includingDeleted` (to compare two namespaces).
+    func list(_ kind: EntityKind, after: UUID?, limit: Int, includingDeleted: Bool) async throws -> [EntitySnapshot]
 
     /// The outcome of one command, once a projector has folded it.
     func outcome(commandID: UUID) async throws -> CommandOutcome?
@@ -34,13 +35,62 @@ public protocol ReadModelStore: Sendable {
 
     /// Writes a batch's snapshots, outcomes and checkpoints in one transaction: all or nothing.
     /// An outcome whose command id is already stored is left as it is.
+    ///
+    /// Refused (a ``CommitRefusal``, nothing written) when another projector's checkpoint is past
+    /// the batch (``CheckpointFenced``) or this namespace no longer takes commits for the
+    /// projection (``NamespaceRetired``).
     func commit(_ batch: ProjectionBatch) async throws
+
+    // MARK: Namespaces
+
+    /// The namespace this store reads and writes.
+    var namespace: String { get }
+
+    /// The same database opened on another namespace (created and migrated if new).
+    func sibling(namespace: String) async throws -> any ReadModelStore
+
+    /// Every namespace of this database with its state per projection.
+    func catalog() async throws -> [NamespaceEntry]
+
+    /// Creates or updates this namespace's catalog row for `projection`. Never makes it active:
+    /// that is ``activate(projection:force:)``'s job.
+    func register(projection: String, state: NamespaceEntry.State, asOf: Date?, progress: Data?) async throws
+
+    /// Makes this namespace the one that serves `projection`, in one transaction that retires
+    /// the active one, but only if this namespace's checkpoints have reached the active one's
+    /// on every partition (so no reader goes back in time). `force` skips that check: for
+    /// rebuilding after the log itself was lost.
+    func activate(projection: String, force: Bool) async throws -> Activation
+
+    /// Drops this namespace's tables and catalog rows. Refused while it is active for a projection.
+    func drop() async throws
+
+    /// The Kafka cluster id the read models were built from, if recorded.
+    func clusterID() async throws -> String?
+
+    /// Records the Kafka cluster id the read models are built from.
+    func setClusterID(_ id: String) async throws
 
     /// Succeeds when the store answers a trivial query (readiness).
     func ping() async throws
 
     /// Releases connections.
     func close() async
+}
+
+extension ReadModelStore {
+    /// Live (not deleted) entities of one kind ordered by id, strictly after `after`, at most `limit`.
+    public func list(_ kind: EntityKind, after: UUID?, limit: Int) async throws -> [EntitySnapshot] {
+        try await list(kind, after: after, limit: limit, includingDeleted: false)
+    }
+
+    /// The namespace that serves each projection (`main` for one not in the catalog yet).
+    public func activeNamespaces() async throws -> [String: String] {
+        var active: [String: String] = [:]
+        for entry in try await catalog() where entry.state == .active { active[entry.projection] = entry.namespace }
+        for kind in EntityKind.allCases where active[kind.topicSuffix] == nil { active[kind.topicSuffix] = "main" }
+        return active
+    }
 }
 
 /// What a projector folded from one polled batch of records.
@@ -83,7 +133,7 @@ public struct ProjectionBatch: Sendable, Hashable {
 /// A commit refused because another projector already moved the partition's checkpoint past
 /// the batch's start: this process lost the partition (e.g. evicted from its group) and must
 /// not overwrite newer state.
-public struct CheckpointFenced: Error, Sendable, Hashable, CustomStringConvertible {
+public struct CheckpointFenced: CommitRefusal, Hashable {
     public var projection: String
     public var stored: LogPosition
     public var batchStart: LogPosition

@@ -41,8 +41,8 @@ final class SQLiteConnection: Sendable {
             }
         } catch let error as StoreError {
             throw error
-        } catch let error as CheckpointFenced {
-            throw error  // Not a store failure: the caller lost its partition.
+        } catch let error as any CommitRefusal {
+            throw error  // Not a store failure: the caller lost its partition or namespace.
         } catch {
             throw StoreError(backend: .sqlite, operation: operation, message: "\(error) [\(path)]")
         }

@@ -56,8 +56,19 @@ public final class SQLiteStore: ReadModelStore {
     }
 
     public func migrate() async throws {
+        let namespace = namespace
         try await writer.run("migrate") { [sql] database in
-            try database.writeTransaction { try database.execute(sql.schema) }
+            try database.writeTransaction {
+                try database.execute(SQLiteStatements.catalogSchema)
+                try database.execute(sql.schema)
+                // The first namespace serves every read model until a replay activates another.
+                if namespace == "main" {
+                    let now = Date().microsecondsSince1970
+                    for kind in EntityKind.allCases {
+                        try database.statement(SQLiteStatements.claimActive).execute([.text(namespace), .text(kind.topicSuffix), .integer(now)])
+                    }
+                }
+            }
         }
     }
 
@@ -83,13 +94,13 @@ public final class SQLiteStore: ReadModelStore {
         return Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    public func list(_ kind: EntityKind, after: UUID?, limit: Int) async throws -> [EntitySnapshot] {
+    public func list(_ kind: EntityKind, after: UUID?, limit: Int, includingDeleted: Bool) async throws -> [EntitySnapshot] {
         guard limit > 0 else { return [] }
         // "" sorts before every id, so no cursor means from the start.
         let cursor = after?.storeText ?? ""
         return try await reader.run("list") { [sql] database in
-            try database.statement(sql.list).query([.text(kind.rawValue), .text(cursor), .integer(Int64(limit))]) { row throws(CorruptRow) in
-                try StoredEntity.snapshot(kind: kind, id: row.uuid(0), version: row.integer(1), deleted: false, stateJSON: row.blob(2))
+            try database.statement(includingDeleted ? sql.listAll : sql.list).query([.text(kind.rawValue), .text(cursor), .integer(Int64(limit))]) { row throws(CorruptRow) in
+                try StoredEntity.snapshot(kind: kind, id: row.uuid(0), version: row.integer(1), deleted: row.integer(2) != 0, stateJSON: row.blob(3))
             }
         }
     }
@@ -129,8 +140,13 @@ public final class SQLiteStore: ReadModelStore {
         let outcomes = batch.outcomes.map(StoredOutcome.init)
         let checkpoints = batch.finalCheckpoints
         let projection = batch.projection
+        let namespace = namespace
         try await writer.run("commit") { [sql] database in
             try database.writeTransaction {
+                let state = try database.statement(SQLiteStatements.catalogState).query([.text(namespace), .text(projection)]) { row in row.text(0) }.first
+                if let state = state.flatMap({ $0.flatMap(NamespaceEntry.State.init(rawValue:)) }), !state.acceptsCommits {
+                    throw NamespaceRetired(namespace: namespace, projection: projection, state: state)
+                }
                 if !batch.starts.isEmpty {
                     let stored = try database.statement(sql.checkpoints).query([.text(projection)]) { row throws(CorruptRow) in
                         LogPosition(topic: try row.requiredText(0), partition: Int32(truncatingIfNeeded: row.integer(1)), offset: row.integer(2))
@@ -160,6 +176,99 @@ public final class SQLiteStore: ReadModelStore {
                     ])
                 }
             }
+        }
+    }
+
+    public func sibling(namespace: String) async throws -> any ReadModelStore {
+        let store = try await SQLiteStore(path: path, namespace: namespace, logger: logger)
+        do {
+            try await store.migrate()
+        } catch {
+            await store.close()
+            throw error
+        }
+        return store
+    }
+
+    public func catalog() async throws -> [NamespaceEntry] {
+        try await reader.run("catalog") { database in
+            try database.statement(SQLiteStatements.catalog).query([]) { row throws(CorruptRow) in
+                let stateText = try row.requiredText(2)
+                guard let state = NamespaceEntry.State(rawValue: stateText) else { throw CorruptRow("unknown namespace state \(stateText)") }
+                return NamespaceEntry(
+                    namespace: try row.requiredText(0), projection: try row.requiredText(1), state: state,
+                    asOf: row.isNull(3) ? nil : Date(microsecondsSince1970: row.integer(3)),
+                    createdAt: Date(microsecondsSince1970: row.integer(4)), changedAt: Date(microsecondsSince1970: row.integer(5)),
+                    progress: row.text(6).map { Data($0.utf8) }
+                )
+            }
+        }
+    }
+
+    public func register(projection: String, state: NamespaceEntry.State, asOf: Date?, progress: Data?) async throws {
+        precondition(state != .active, "activate(projection:force:) makes a namespace active")
+        let namespace = namespace
+        try await writer.run("register") { database in
+            try database.statement(SQLiteStatements.register).execute([
+                .text(namespace), .text(projection), .text(state.rawValue), asOf.map { .integer($0.microsecondsSince1970) } ?? .null,
+                .integer(Date().microsecondsSince1970), progress.map { .text(String(decoding: $0, as: UTF8.self)) } ?? .null,
+            ])
+        }
+    }
+
+    public func activate(projection: String, force: Bool) async throws -> Activation {
+        let namespace = namespace
+        return try await writer.run("activate") { [sql] database in
+            try database.writeTransaction { () throws -> Activation in
+                let active = try database.statement(SQLiteStatements.activeNamespace).query([.text(projection)]) { row in row.text(0) }.first ?? nil
+                if active == namespace { return .alreadyActive }
+                let now = Date().microsecondsSince1970
+                if let active {
+                    if !force {
+                        let readPositions = { (statement: String) throws -> [LogPosition] in
+                            try database.statement(statement).query([.text(projection)]) { row throws(CorruptRow) in
+                                LogPosition(topic: try row.requiredText(0), partition: Int32(truncatingIfNeeded: row.integer(1)), offset: row.integer(2))
+                            }
+                        }
+                        let theirs = try readPositions(SQLiteStatements.checkpoints(of: try StoreNamespace(active, backend: .sqlite)))
+                        let ours = try readPositions(sql.checkpoints)
+                        let ahead = Activation.positionsAhead(theirs, of: ours)
+                        if !ahead.isEmpty { return .behind(active: active, positions: ahead) }
+                    }
+                    try database.statement(SQLiteStatements.setState).execute([.text(active), .text(projection), .text("retired"), .integer(now)])
+                }
+                try database.statement(SQLiteStatements.register).execute([
+                    .text(namespace), .text(projection), .text("building"), .null, .integer(now), .null,
+                ])
+                try database.statement(SQLiteStatements.setState).execute([.text(namespace), .text(projection), .text("active"), .integer(now)])
+                return .switched(previous: active)
+            }
+        }
+    }
+
+    public func drop() async throws {
+        let namespace = namespace
+        try await writer.run("drop") { [sql] database in
+            try database.writeTransaction {
+                let active = try database.statement(SQLiteStatements.activeRows).query([.text(namespace)]) { row in row.text(0) }.compactMap { $0 }
+                guard active.isEmpty else {
+                    throw StoreError(backend: .sqlite, operation: "drop", message: "namespace \(namespace) serves \(active.joined(separator: ", ")); activate another namespace first")
+                }
+                try database.statement(SQLiteStatements.deleteCatalogRows).execute([.text(namespace)])
+                try database.execute(sql.dropTables)
+            }
+        }
+    }
+
+    public func clusterID() async throws -> String? {
+        try await reader.run("clusterID") { database in
+            try database.statement(SQLiteStatements.setting).query([.text("kafka.cluster_id")]) { row in row.text(0) }.first ?? nil
+        }
+    }
+
+    public func setClusterID(_ id: String) async throws {
+        try await writer.run("setClusterID") { database in
+            try database.statement(SQLiteStatements.upsertSetting).execute([.text("kafka.cluster_id"), .text(id)])
         }
     }
 

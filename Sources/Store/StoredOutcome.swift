@@ -31,7 +31,7 @@ struct StoredOutcome: Sendable {
         topic = outcome.position.topic
         partition = outcome.position.partition
         offset = outcome.position.offset
-        timestampMicroseconds = Self.microseconds(outcome.timestamp)
+        timestampMicroseconds = outcome.timestamp.microsecondsSince1970
         actor = outcome.actor
         envelope = outcome.envelope
     }
@@ -55,14 +55,6 @@ struct StoredOutcome: Sendable {
         self.envelope = envelope
     }
 
-    static func microseconds(_ date: Date) -> Int64 {
-        Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
-    }
-
-    static func date(microseconds: Int64) -> Date {
-        Date(timeIntervalSince1970: Double(microseconds) / 1_000_000)
-    }
-
     /// The domain value; throws if a column holds something this build does not know.
     func outcome() throws(CorruptRow) -> CommandOutcome {
         guard let kind = EntityKind(rawValue: kind) else { throw CorruptRow("unknown entity kind \"\(kind)\" in outcome \(commandID)") }
@@ -79,7 +71,7 @@ struct StoredOutcome: Sendable {
             commandID: commandID, kind: kind, entityID: entityID, recordType: recordType, status: status,
             rejection: decodedRejection, version: Int(version),
             position: LogPosition(topic: topic, partition: partition, offset: offset),
-            timestamp: Self.date(microseconds: timestampMicroseconds),
+            timestamp: Date(microsecondsSince1970: timestampMicroseconds),
             actor: actor, envelope: envelope
         )
     }

@@ -1,0 +1,87 @@
+import Domain
+import Foundation
+import Kafka
+import Logging
+import Store
+
+/// Detects a log that lost data under the read models, before anything is folded on top of it.
+///
+/// Two signs: the broker's cluster id is not the one the read models were built from (a
+/// recreated cluster; Tansu keeps nothing across restarts), or a partition's log end is behind
+/// a stored checkpoint (records the read model has folded are gone). Folding the new log onto
+/// the old state would serve a mix of both, so projectors and replays refuse.
+public struct LogIntegrity: Sendable {
+    let brokers: String
+    let topicPrefix: String
+    let kafkaProperties: [String: String]
+    let logger: Logger
+
+    public init(brokers: String, topicPrefix: String, kafkaProperties: [String: String] = [:], logger: Logger) {
+        self.brokers = brokers
+        self.topicPrefix = topicPrefix
+        self.kafkaProperties = kafkaProperties
+        self.logger = logger
+    }
+
+    /// Throws ``LogLost`` if the log lost data under the active namespaces; records the cluster
+    /// id on first use.
+    public func verify(namespaces: ActiveNamespaces, kinds: [EntityKind]) async throws {
+        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger)
+        do {
+            let problems = try await problems(admin: admin, namespaces: namespaces, kinds: kinds)
+            await admin.close()
+            if !problems.isEmpty { throw LogLost(problems: problems) }
+        } catch {
+            await admin.close()
+            throw error
+        }
+    }
+
+    /// What is wrong, one sentence each; empty when the log holds everything the read models folded.
+    public func problems(admin: KafkaAdmin, namespaces: ActiveNamespaces, kinds: [EntityKind]) async throws -> [String] {
+        let cluster = try await admin.clusterID()
+        let catalog = namespaces.catalogStore
+        guard let recorded = try await catalog.clusterID() else {
+            try await catalog.setClusterID(cluster)
+            logger.info("read models are now bound to Kafka cluster \(cluster)")
+            return []
+        }
+        guard recorded == cluster else {
+            return ["the broker's cluster id is \(cluster), but the read models were built from cluster \(recorded): that log is gone"]
+        }
+        let topics = Dictionary(uniqueKeysWithValues: try await admin.listTopics().map { ($0.name, $0) })
+        var checkpoints: [LogPosition] = []
+        for kind in kinds {
+            checkpoints += try await namespaces.store(for: kind).checkpoints(projection: kind.topicSuffix).filter { $0.offset > 0 }
+        }
+        let partitions = checkpoints.map { TopicPartition($0.topic, $0.partition) }
+        var problems = Set(partitions.filter { topics[$0.topic] == nil }.map(\.topic)).sorted()
+            .map { "topic \($0) is gone, but the read models have folded records of it" }
+        let present = partitions.filter { topics[$0.topic] != nil }
+        let ends = try await admin.watermarks(partitions: present)
+        for checkpoint in checkpoints {
+            let partition = TopicPartition(checkpoint.topic, checkpoint.partition)
+            if let end = ends[partition]?.high, end < checkpoint.offset {
+                problems.append("\(partition) ends at offset \(end), but the read model has folded it up to offset \(checkpoint.offset)")
+            }
+        }
+        return problems
+    }
+}
+
+/// The log lost records the read models were built from; says how to rebuild.
+public struct LogLost: Error, Sendable, CustomStringConvertible {
+    public var problems: [String]
+
+    public init(problems: [String]) { self.problems = problems }
+
+    /// The command that rebuilds every read model from the log as it is now.
+    public static let fix = "encore replay --adopt-log"
+
+    public var description: String {
+        "the Kafka log lost data the read models were built from: "
+            + problems.joined(separator: "; ")
+            + ". Refusing to fold a different log onto them. To rebuild every read model from the log as it is now "
+            + "(discarding what only the lost log had), run: \(Self.fix)"
+    }
+}

@@ -1,0 +1,319 @@
+import Domain
+import Foundation
+import Kafka
+import Logging
+import Projector
+import Store
+import Synchronization
+
+/// `encore replay`: rebuilds read models from the log into their own namespace while the live
+/// namespace keeps serving, then activates, keeps, or compares it.
+///
+/// The replay folds with the same ``ProjectionApplier`` as the live projector, and checkpoints
+/// in the same transaction as the state, so a killed replay resumes from its own checkpoints.
+/// Activation is one store transaction that succeeds only once the rebuilt namespace has
+/// folded at least as far as the live one on every partition: readers never go back in time.
+public final class Replayer: Sendable {
+    private let configuration: ReplayConfiguration
+    private let store: any ReadModelStore
+    private let logger: Logger
+    private let onProgress: @Sendable (ReplayProgress) -> Void
+
+    /// - Parameters:
+    ///   - store: any namespace of the database (the catalog is shared).
+    ///   - onProgress: called after every batch, from the replay's task.
+    public init(
+        configuration: ReplayConfiguration, store: any ReadModelStore, logger: Logger,
+        onProgress: @escaping @Sendable (ReplayProgress) -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        self.onProgress = onProgress
+    }
+
+    /// Runs the replay to its end; throws ``LogLost`` if the log lost data under the live read
+    /// models (unless adopting the log), ``ReplayError`` for a refused or stuck replay.
+    public func run() async throws -> ReplaySummary {
+        let started = ContinuousClock.now
+        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: configuration.brokers, configuration.kafkaProperties), logger: logger)
+        let live = ActiveNamespaces(base: store, logger: logger)
+        do {
+            try await live.refresh()
+            let summary = try await replay(admin: admin, live: live, started: started)
+            await live.close()
+            await admin.close()
+            return summary
+        } catch {
+            await live.close()
+            await admin.close()
+            throw error
+        }
+    }
+
+    private func replay(admin: KafkaAdmin, live: ActiveNamespaces, started: ContinuousClock.Instant) async throws -> ReplaySummary {
+        let integrity = LogIntegrity(brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties, logger: logger)
+        if configuration.mode != .adoptLog {
+            let problems = try await integrity.problems(admin: admin, namespaces: live, kinds: configuration.kinds)
+            if !problems.isEmpty { throw LogLost(problems: problems) }
+        }
+        let (name, resuming) = try await chooseNamespace()
+        if configuration.mode == .verify || configuration.mode == .adoptLog, resuming {
+            throw ReplayError("namespace \(name) already exists; \(configuration.mode.rawValue) builds a new namespace: drop it or choose another name")
+        }
+        let target = try await store.sibling(namespace: name)
+        do {
+            let summary = try await replay(into: target, admin: admin, live: live, resuming: resuming, started: started)
+            if configuration.mode == .adoptLog { try await store.setClusterID(admin.clusterID()) }
+            if configuration.mode == .verify { try await target.drop() }
+            await target.close()
+            return summary
+        } catch {
+            await target.close()
+            throw error
+        }
+    }
+
+    private func replay(
+        into target: any ReadModelStore, admin: KafkaAdmin, live: ActiveNamespaces, resuming: Bool, started: ContinuousClock.Instant
+    ) async throws -> ReplaySummary {
+        let progress = ProgressTracker(namespace: target.namespace, started: Date())
+        // Every model's range first, so progress counts over the whole replay.
+        var plans: [ModelReplay] = []
+        for kind in configuration.kinds {
+            let state: NamespaceEntry.State = .building
+            try await target.register(projection: kind.topicSuffix, state: state, asOf: configuration.asOf, progress: nil)
+            let topic = try await admin.describeTopic(kind.topic(prefix: configuration.topicPrefix))
+            let ends = try await admin.watermarks(partitions: topic.topicPartitions)
+            let checkpoints = try await target.checkpoints(projection: kind.topicSuffix)
+            var positions: [TopicPartition: Int64] = [:]
+            for partition in topic.topicPartitions {
+                let stored = checkpoints.first { $0.topic == partition.topic && $0.partition == partition.partition }?.offset
+                positions[partition] = max(stored ?? 0, ends[partition]?.low ?? 0)
+            }
+            plans.append(ModelReplay(
+                kind: kind, applier: ProjectionApplier(kind: kind), positions: positions,
+                ends: ends.mapValues(\.high), resumed: !checkpoints.isEmpty
+            ))
+            progress.add(total: plans.last!.remaining)
+        }
+        if resuming {
+            logger.info("resuming replay into \(target.namespace) from its checkpoints", metadata: ["left": "\(progress.snapshot.total)"])
+        }
+        var models: [ReplaySummary.Model] = []
+        var differences: [EntityDifference] = []
+        for var plan in plans {
+            let reader = try admin.probeConsumer(["fetch.wait.max.ms": "100", "fetch.max.bytes": "52428800", "max.partition.fetch.bytes": "8388608"])
+            do {
+                progress.begin(plan.kind.topicSuffix, phase: .building)
+                try await consume(&plan, reader: reader, target: target, until: plan.ends, progress: progress)
+                var model = ReplaySummary.Model(
+                    projection: plan.kind.topicSuffix, records: plan.read, poison: plan.poison, resumed: plan.resumed, replaced: nil, active: false
+                )
+                switch configuration.mode {
+                case _ where configuration.asOf != nil:
+                    try await target.register(projection: plan.kind.topicSuffix, state: .snapshot, asOf: configuration.asOf, progress: nil)
+                case .build:
+                    break
+                case .activate, .adoptLog:
+                    progress.begin(plan.kind.topicSuffix, phase: .catchingUp)
+                    model.replaced = try await activate(&plan, reader: reader, target: target, progress: progress)
+                    model.active = true
+                case .verify:
+                    progress.begin(plan.kind.topicSuffix, phase: .verifying)
+                    differences += try await verify(&plan, reader: reader, target: target, live: live, progress: progress)
+                }
+                model.records = plan.read
+                model.poison = plan.poison
+                models.append(model)
+                await reader.close()
+            } catch {
+                await reader.close()
+                throw error
+            }
+        }
+        let seconds = Double((ContinuousClock.now - started).components.seconds) + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+        let records = models.reduce(0) { $0 + $1.records }
+        return ReplaySummary(
+            namespace: target.namespace, mode: configuration.mode, asOf: configuration.asOf, models: models,
+            differences: differences, seconds: seconds, recordsPerSecond: seconds > 0 ? Double(records) / seconds : 0
+        )
+    }
+
+    /// Reads and folds until every partition's position has reached `limits` (never past them),
+    /// or, for an as-of replay, a record written after the as-of time.
+    private func consume(
+        _ plan: inout ModelReplay, reader: KafkaConsumer, target: any ReadModelStore,
+        until limits: [TopicPartition: Int64], progress: ProgressTracker
+    ) async throws {
+        var pending = Set(limits.filter { plan.positions[$0.key, default: 0] < $0.value }.keys)
+        guard !pending.isEmpty else { return }
+        try reader.assign(pending.sorted().map { TopicPartitionOffset($0, KafkaOffset(plan.positions[$0, default: 0])) })
+        defer { try? reader.assign([]) }
+        while !pending.isEmpty {
+            try Task.checkCancellation()
+            let polled = try await reader.poll(maxRecords: configuration.batchSize, timeout: .milliseconds(500))
+            var kept: [LogRecord] = []
+            kept.reserveCapacity(polled.count)
+            var finished: [TopicPartition] = []
+            for record in polled {
+                let partition = record.topicPartition
+                guard pending.contains(partition), record.offset >= plan.positions[partition, default: 0] else { continue }
+                let limit = limits[partition, default: 0]
+                let afterAsOf = configuration.asOf.map { asOf in (record.timestamp ?? .distantPast) > asOf } ?? false
+                if record.offset >= limit || afterAsOf {
+                    pending.remove(partition)
+                    finished.append(partition)
+                    continue
+                }
+                kept.append(LogRecord(record))
+                if record.offset + 1 >= limit {
+                    pending.remove(partition)
+                    finished.append(partition)
+                }
+            }
+            if !finished.isEmpty { try reader.pause(finished) }
+            guard !kept.isEmpty else { continue }
+            let decoded = plan.applier.folder.decode(kept)
+            try await plan.applier.apply(decoded, records: kept, to: target)
+            for record in kept { plan.positions[TopicPartition(record.position.topic, record.position.partition)] = record.position.offset + 1 }
+            plan.read += Int64(kept.count)
+            plan.poison += Int64(decoded.poison.count)
+            try await report(progress.advance(by: Int64(kept.count)), target: target)
+        }
+    }
+
+    /// Chases the live namespace until activation succeeds; returns the namespace replaced.
+    private func activate(_ plan: inout ModelReplay, reader: KafkaConsumer, target: any ReadModelStore, progress: ProgressTracker) async throws -> String? {
+        let deadline = ContinuousClock.now + configuration.activationTimeout
+        while true {
+            switch try await target.activate(projection: plan.kind.topicSuffix, force: configuration.mode == .adoptLog) {
+            case .switched(let previous):
+                let retired = previous.map { "; \($0) is retired and kept until dropped" } ?? ""
+                logger.notice("namespace \(target.namespace) now serves \(plan.kind.topicSuffix)\(retired)")
+                return previous
+            case .alreadyActive:
+                return nil
+            case .behind(let active, let positions):
+                guard ContinuousClock.now < deadline else {
+                    throw ReplayError("\(plan.kind.topicSuffix): still behind namespace \(active) after \(configuration.activationTimeout); "
+                        + "the replay keeps its checkpoint: run it again to resume")
+                }
+                var limits = plan.positions
+                for position in positions { limits[TopicPartition(position.topic, position.partition)] = position.offset }
+                try await consume(&plan, reader: reader, target: target, until: limits, progress: progress)
+            }
+        }
+    }
+
+    /// Brings the rebuilt namespace to exactly the live one's checkpoints and compares every
+    /// entity. The live namespace may move meanwhile: differing entities are compared again
+    /// at its new checkpoints, a few times, before they count.
+    private func verify(
+        _ plan: inout ModelReplay, reader: KafkaConsumer, target: any ReadModelStore, live: ActiveNamespaces, progress: ProgressTracker
+    ) async throws -> [EntityDifference] {
+        let projection = plan.kind.topicSuffix
+        let liveStore = live.store(for: plan.kind)
+        var checkpoints = try await liveStore.checkpoints(projection: projection)
+        try await catchUp(&plan, to: checkpoints, reader: reader, target: target, progress: progress)
+        var differing = try await NamespaceComparison.all(plan.kind, live: liveStore, rebuilt: target)
+        var round = 0
+        while !differing.isEmpty, round < 5 {
+            let now = try await liveStore.checkpoints(projection: projection)
+            guard now != checkpoints else { break }
+            checkpoints = now
+            round += 1
+            try await catchUp(&plan, to: checkpoints, reader: reader, target: target, progress: progress)
+            differing = try await NamespaceComparison.some(plan.kind, ids: differing.map(\.id), live: liveStore, rebuilt: target)
+        }
+        logger.info("verified \(projection): \(differing.count) difference(s)", metadata: ["namespace": "\(liveStore.namespace)"])
+        return differing
+    }
+
+    private func catchUp(
+        _ plan: inout ModelReplay, to checkpoints: [LogPosition], reader: KafkaConsumer, target: any ReadModelStore, progress: ProgressTracker
+    ) async throws {
+        var limits = plan.positions
+        for position in checkpoints { limits[TopicPartition(position.topic, position.partition)] = position.offset }
+        if let ahead = limits.first(where: { plan.positions[$0.key, default: 0] > $0.value }) {
+            throw ReplayError("the rebuilt namespace is past the live one on \(ahead.key) (\(plan.positions[ahead.key, default: 0]) > \(ahead.value)); "
+                + "verify compares at the live checkpoints, so it needs a fresh namespace")
+        }
+        try await consume(&plan, reader: reader, target: target, until: limits, progress: progress)
+    }
+
+    /// Writes progress to the catalog (at most once a second) and tells the caller.
+    private func report(_ update: (progress: ReplayProgress, persist: Bool), target: any ReadModelStore) async throws {
+        onProgress(update.progress)
+        guard update.persist else { return }
+        let json = try JSONEncoder.progress.encode(update.progress)
+        try await target.register(projection: update.progress.projection, state: .building, asOf: configuration.asOf, progress: json)
+    }
+
+    /// The namespace to build: the configured one, else the newest unfinished replay of the same
+    /// models and as-of time, else a new name. Returns whether it already exists.
+    private func chooseNamespace() async throws -> (name: String, exists: Bool) {
+        let catalog = try await store.catalog()
+        if let name = configuration.namespace {
+            let rows = catalog.filter { $0.namespace == name }
+            if let frozen = rows.first(where: { $0.state == .retired || $0.state == .snapshot }) {
+                throw ReplayError("namespace \(name) is \(frozen.state.rawValue) for \(frozen.projection); replay into a new namespace")
+            }
+            if configuration.mode == .activate, rows.contains(where: { $0.state == .active }) {
+                throw ReplayError("namespace \(name) is the live one; replay into a new namespace")
+            }
+            return (name, !rows.isEmpty)
+        }
+        if configuration.mode == .activate || configuration.mode == .build {
+            let projections = Set(configuration.kinds.map(\.topicSuffix))
+            let unfinished = Dictionary(grouping: catalog.filter { $0.state == .building && !$0.namespace.hasPrefix("verify_") }, by: \.namespace)
+                .filter { Set($0.value.map(\.projection)) == projections && $0.value.allSatisfy { $0.asOf == configuration.asOf } }
+            if let newest = unfinished.max(by: { $0.value[0].createdAt < $1.value[0].createdAt }) {
+                return (newest.key, true)
+            }
+        }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyyMMdd't'HHmmss"
+        let prefix = configuration.mode == .verify ? "verify_" : "r"
+        var name = prefix + formatter.string(from: Date())
+        var suffix = 2
+        while catalog.contains(where: { $0.namespace == name }) {
+            name = prefix + formatter.string(from: Date()) + "_\(suffix)"
+            suffix += 1
+        }
+        return (name, false)
+    }
+}
+
+/// One read model's replay state: where each partition is, and where the log ended at the start.
+private struct ModelReplay {
+    let kind: EntityKind
+    let applier: ProjectionApplier
+    /// Per partition, the next offset to fold into the target namespace.
+    var positions: [TopicPartition: Int64]
+    /// Per partition, the log end when the replay started.
+    let ends: [TopicPartition: Int64]
+    let resumed: Bool
+    var read: Int64 = 0
+    var poison: Int64 = 0
+
+    var remaining: Int64 { ends.reduce(0) { $0 + max(0, $1.value - positions[$1.key, default: 0]) } }
+}
+
+/// A replay that cannot go on, and why.
+public struct ReplayError: Error, Sendable, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension JSONEncoder {
+    /// ISO 8601 dates, sorted keys: how progress and summaries are written.
+    static var progress: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}
