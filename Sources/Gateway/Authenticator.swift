@@ -74,14 +74,14 @@ final class Authenticator: Sendable {
 }
 
 /// Requires a credential on every route except the public ones (login, registration,
-/// health, readiness, metrics, the OpenAPI document).
+/// health, readiness, metrics, lag, the dashboard, the OpenAPI document).
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = EncoreRequestContext
     let authenticator: Authenticator
 
     static func isPublic(_ request: Request) -> Bool {
         let path = request.uri.path
-        if ["/health", "/ready", "/metrics", "/openapi.json"].contains(path) { return true }
+        if ["/health", "/ready", "/metrics", "/openapi.json", "/lag", "/dashboard"].contains(path) { return true }
         let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
         switch (request.method, trimmed) {
         case (.put, "/api/v1/user/login"), (.put, "/api/v1/user/logoff"), (.post, "/api/v1/user"), (.post, "/api/v2/users"):

@@ -12,14 +12,14 @@ import Store
 /// client gets 503 and nothing may be assumed appended.
 struct CommandService: Sendable {
     let producer: KafkaProducer
-    let store: any ReadModelStore
+    let namespaces: ActiveNamespaces
     let topicPrefix: String
     let logger: Logger
     private let produceTimer = Timer(label: "encore_gateway_produce_seconds")
 
-    init(producer: KafkaProducer, store: any ReadModelStore, topicPrefix: String, logger: Logger) {
+    init(producer: KafkaProducer, namespaces: ActiveNamespaces, topicPrefix: String, logger: Logger) {
         self.producer = producer
-        self.store = store
+        self.namespaces = namespaces
         self.topicPrefix = topicPrefix
         self.logger = logger
     }
@@ -58,8 +58,8 @@ struct CommandService: Sendable {
     }
 
     /// Waits (bounded) for the projector's outcome of a command; nil on timeout.
-    func outcome(of commandID: UUID, timeout: Duration) async throws -> CommandOutcome? {
-        try await Poll.until(timeout: timeout) { try await store.outcome(commandID: commandID) }
+    func outcome(of command: Command, timeout: Duration) async throws -> CommandOutcome? {
+        try await Poll.until(timeout: timeout) { try await namespaces.store(for: command.kind).outcome(commandID: command.id) }
     }
 }
 

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Hummingbird
 import Kafka
+import Lag
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -10,6 +11,8 @@ import Store
 /// Builds the gateway: routes, middleware and the clients it owns.
 public enum GatewayApplication {
     /// A ready-to-run Hummingbird application; the producer is closed when it shuts down.
+    /// Reads follow the namespace that serves each read model (see ``ActiveNamespaces``);
+    /// `store` is any namespace of the database.
     ///
     /// `registry` is where `/metrics` reads from: bootstrap swift-metrics with it
     /// (`PrometheusMetricsFactory(registry:)`) before calling this.
@@ -20,7 +23,13 @@ public enum GatewayApplication {
         logger: Logger
     ) async throws -> some ApplicationProtocol {
         let authenticator = try await Authenticator(mode: configuration.authMode, secret: configuration.jwtSecret, lifetime: configuration.tokenLifetime)
-        var services: [any Service] = []
+        let namespaces = ActiveNamespaces(base: store, logger: logger)
+        try await namespaces.refresh()
+        let monitor = try LagMonitor(
+            brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties,
+            namespaces: namespaces, settings: configuration.lag, logger: logger
+        )
+        var services: [any Service] = [NamespaceFollower(namespaces: namespaces, interval: configuration.namespaceRefresh), monitor]
         var commands: CommandService?
         if configuration.role.writes {
             let producer = try KafkaProducer(
@@ -28,17 +37,16 @@ public enum GatewayApplication {
                 logger: logger
             )
             services.append(producer)
-            commands = CommandService(producer: producer, store: store, topicPrefix: configuration.topicPrefix, logger: logger)
+            commands = CommandService(producer: producer, namespaces: namespaces, topicPrefix: configuration.topicPrefix, logger: logger)
         }
-        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: configuration.brokers, configuration.kafkaProperties), logger: logger)
         let gateway = GatewayServices(
             commands: commands,
-            reads: ReadService(store: store, consistencyTimeout: configuration.consistencyTimeout),
+            reads: ReadService(namespaces: namespaces, consistencyTimeout: configuration.consistencyTimeout),
             authenticator: authenticator,
             configuration: configuration
         )
         let router = makeRouter(services: gateway)
-        OperationsRoutes(store: store, admin: admin, registry: registry, topicPrefix: configuration.topicPrefix, lagThreshold: configuration.readyLagThreshold)
+        OperationsRoutes(namespaces: namespaces, monitor: monitor, registry: registry, lagThreshold: configuration.readyLagThreshold, lagInterval: configuration.lag.interval)
             .add(to: router)
         return Application(
             router: router,

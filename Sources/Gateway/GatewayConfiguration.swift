@@ -1,4 +1,5 @@
 import Foundation
+import Lag
 
 /// How a gateway process runs: which role, where the broker and store are, how it authenticates.
 public struct GatewayConfiguration: Sendable {
@@ -37,6 +38,10 @@ public struct GatewayConfiguration: Sendable {
     public var readyLagThreshold: Int64
     /// Extra librdkafka properties for the producer.
     public var kafkaProperties: [String: String]
+    /// How `/lag`, `/ready` and the dashboard measure lag.
+    public var lag: LagMonitor.Settings
+    /// How often the gateway re-reads which namespace serves each read model.
+    public var namespaceRefresh: Duration
 
     public init(
         role: Role = .all,
@@ -50,7 +55,9 @@ public struct GatewayConfiguration: Sendable {
         syncWriteTimeout: Duration = .seconds(5),
         consistencyTimeout: Duration = .seconds(5),
         readyLagThreshold: Int64 = 10_000,
-        kafkaProperties: [String: String] = [:]
+        kafkaProperties: [String: String] = [:],
+        lag: LagMonitor.Settings = LagMonitor.Settings(),
+        namespaceRefresh: Duration = .milliseconds(250)
     ) {
         self.role = role
         self.host = host
@@ -64,5 +71,7 @@ public struct GatewayConfiguration: Sendable {
         self.consistencyTimeout = consistencyTimeout
         self.readyLagThreshold = readyLagThreshold
         self.kafkaProperties = kafkaProperties
+        self.lag = lag
+        self.namespaceRefresh = namespaceRefresh
     }
 }

@@ -2,23 +2,30 @@ import Domain
 import Foundation
 import Hummingbird
 import Kafka
+import Lag
 import Prometheus
 import Store
 
-/// `/health` (the process answers), `/ready` (broker and store reachable, projections close to
-/// the log end), `/metrics` (Prometheus text format) and `/openapi.json` (this API's document).
+/// `/health` (the process answers), `/ready` (store reachable, lag measured recently and within
+/// bounds), `/lag` (every projector group's lag as JSON), `/dashboard` (the same as live charts),
+/// `/metrics` (Prometheus text format) and `/openapi.json` (this API's document).
 struct OperationsRoutes {
-    let store: any ReadModelStore
-    let admin: KafkaAdmin
+    let namespaces: ActiveNamespaces
+    let monitor: LagMonitor
     let registry: PrometheusCollectorRegistry
-    let topicPrefix: String
     let lagThreshold: Int64
+    let lagInterval: Duration
 
     func add(to router: Router<EncoreRequestContext>) {
         router.get("health") { _, _ in try JSONResponse.make(.ok, ["status": "ok"]) }
         router.get("ready") { _, _ in try await readiness() }
-        router.get("openapi.json") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: Self.openAPIDocument)))
+        router.get("openapi.json") { _, _ in Self.bundled(Self.openAPIDocument, contentType: "application/json") }
+        router.get("dashboard") { _, _ in Self.bundled(Self.dashboardPage, contentType: "text/html; charset=utf-8") }
+        router.get("lag") { _, _ in
+            guard let report = monitor.latest else {
+                throw APIError(.serviceUnavailable, "not_measured", "lag has not been measured yet", headers: [.retryAfter: "1"])
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try report.json())))
         }
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -27,47 +34,47 @@ struct OperationsRoutes {
     }
 
     /// The OpenAPI 3.1 document shipped with the gateway (`Sources/Gateway/openapi.json`).
-    static let openAPIDocument: [UInt8] = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else {
-            return Array(#"{"error":"missing","detail":"openapi.json is not bundled with this build"}"#.utf8)
+    static let openAPIDocument = resource("openapi", "json")
+    /// The lag dashboard (`Sources/Gateway/dashboard.html`): one page, no external assets.
+    static let dashboardPage = resource("dashboard", "html")
+
+    private static func resource(_ name: String, _ type: String) -> [UInt8] {
+        guard let url = Bundle.module.url(forResource: name, withExtension: type), let data = try? Data(contentsOf: url) else {
+            return Array(#"{"error":"missing","detail":"a resource is not bundled with this build"}"#.utf8)
         }
         return Array(data)
-    }()
+    }
 
+    private static func bundled(_ bytes: [UInt8], contentType: String) -> Response {
+        Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    /// Ready when the store answers and the last lag sample is recent (so the broker answers),
+    /// shows no lost data, and every read model is within the lag threshold.
     private func readiness() async throws -> Response {
         var checks: [String: String] = [:]
         var ready = true
         do {
-            try await store.ping()
+            try await namespaces.catalogStore.ping()
             checks["store"] = "ok"
         } catch {
             checks["store"] = "unreachable"
             ready = false
         }
-        do {
-            _ = try await admin.clusterID(timeout: .seconds(2))
+        let freshness = max(lagInterval * 5, .seconds(5))
+        if let report = monitor.latest, Date().timeIntervalSince(report.generatedAt) <= Double(freshness.components.seconds) {
             checks["broker"] = "ok"
-        } catch {
-            checks["broker"] = "unreachable"
-            ready = false
-        }
-        if ready {
-            for kind in EntityKind.allCases {
-                let topic = kind.topic(prefix: topicPrefix)
-                do {
-                    let ends = try await admin.watermarks(topic: topic, timeout: .seconds(2))
-                    let checkpoints = try await store.checkpoints(projection: kind.topicSuffix)
-                    let lag = ends.reduce(Int64(0)) { total, entry in
-                        let done = checkpoints.first { $0.topic == topic && $0.partition == entry.key.partition }?.offset ?? 0
-                        return total + max(0, entry.value.high - done)
-                    }
-                    checks["lag.\(kind.topicSuffix)"] = String(lag)
-                    if lag > lagThreshold { ready = false }
-                } catch {
-                    checks["lag.\(kind.topicSuffix)"] = "unknown"
+            for group in report.groups {
+                checks["lag.\(group.projection)"] = String(group.lag)
+                if group.lag > lagThreshold { ready = false }
+                if group.status == .dataLoss {
+                    checks["lag.\(group.projection)"] = "data loss: the log ends before the checkpoint"
                     ready = false
                 }
             }
+        } else {
+            checks["broker"] = monitor.latest == nil ? "not measured yet" : "no lag sample within \(freshness)"
+            ready = false
         }
         return try JSONResponse.make(ready ? .ok : .serviceUnavailable, ["ready": ready, "checks": checks])
     }

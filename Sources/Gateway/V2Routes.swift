@@ -22,7 +22,7 @@ struct V2Routes {
         }
         routes.get(":id/history") { request, context in
             let id = try context.parameters.uuid("id")
-            let outcomes = try await services.reader(for: request).store.history(kind, id: id)
+            let outcomes = try await services.reader(for: request).store(for: kind).history(kind, id: id)
             guard !outcomes.isEmpty else { throw APIError.notFound("no \(kind.rawValue) with id \(id.uuidString.lowercased())") }
             return try JSONResponse.make(.ok, ["items": outcomes.map(V2Representation.history)])
         }
@@ -115,7 +115,7 @@ struct V2Routes {
         switch result {
         case .applied(let version, _):
             headers[.eTag] = V2Representation.etag(version)
-            guard status != .noContent, let snapshot = try await services.reads.store.snapshot(kind, id: id) else {
+            guard status != .noContent, let snapshot = try await services.reads.store(for: kind).snapshot(kind, id: id) else {
                 return Response(status: status, headers: headers)
             }
             return try JSONResponse.make(status, V2Representation.resource(snapshot), headers: headers)

@@ -142,6 +142,32 @@ public final class KafkaAdmin: Sendable {
         }
     }
 
+    /// A consumer group's state and live member count, from the group coordinator
+    /// (DescribeGroups); a group nobody has joined is `Dead` or `Empty` with no members.
+    public func describeGroup(_ group: String, timeout: Duration = .seconds(10)) async throws -> GroupDescription {
+        try await blocking { [client] in
+            var groups: [UnsafePointer<CChar>?] = []
+            let name = strdup(group)
+            defer { free(name) }
+            groups.append(UnsafePointer(name))
+            let event = try Self.request(client, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, timeout: timeout) { options, queue in
+                rd_kafka_DescribeConsumerGroups(client.handle, &groups, 1, options, queue)
+            }
+            defer { rd_kafka_event_destroy(event) }
+            var count = 0
+            let results = rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(event), &count)!
+            for index in 0..<count {
+                let description = results[index]
+                if let error = rd_kafka_ConsumerGroupDescription_error(description) {
+                    throw KafkaError(code: rd_kafka_error_code(error).rawValue, message: "group \(group): \(String(cString: rd_kafka_error_string(error)))")
+                }
+                let state = String(cString: rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(description)))
+                return GroupDescription(state: state, members: Int(rd_kafka_ConsumerGroupDescription_member_count(description)))
+            }
+            return GroupDescription(state: "Dead", members: 0)
+        }
+    }
+
     /// A consumer that never joins a group or commits, on the same cluster and security
     /// settings: for assigning partitions to read watermarks and timestamps.
     public func probeConsumer(_ extra: [String: String] = [:]) throws -> KafkaConsumer {
@@ -202,6 +228,14 @@ public final class KafkaAdmin: Sendable {
             }.sorted { $0.name < $1.name }
         }
     }
+}
+
+/// A consumer group as its coordinator describes it.
+public struct GroupDescription: Sendable, Hashable {
+    /// `Stable`, `PreparingRebalance`, `CompletingRebalance`, `Empty` or `Dead`.
+    public var state: String
+    /// Members currently in the group.
+    public var members: Int
 }
 
 /// What to create: a topic's name, partition count, replication factor and configs.

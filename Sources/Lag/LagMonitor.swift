@@ -1,1 +1,228 @@
-enum LagPlaceholder {}
+import Domain
+import Foundation
+import Kafka
+import Logging
+import Projector
+import ServiceLifecycle
+import Store
+import Synchronization
+
+/// Measures how far behind every projector group is, on a schedule, and keeps recent history.
+///
+/// Per group, topic and partition: the store's checkpoint (of the active namespace), Kafka's
+/// committed offset, the log end from Fetch high watermarks (right on Apache Kafka and Tansu;
+/// ListOffsets is not), lag in records, and lag in seconds as the age of the oldest unprocessed
+/// record (the timestamp of the record at the checkpoint). Rates and statuses come from the
+/// samples of the last ``LagMonitor/Settings/window``.
+public final class LagMonitor: Service, Sendable {
+    /// How often to sample and over what window.
+    public struct Settings: Sendable {
+        public var interval: Duration
+        public var window: Duration
+        /// A lagging partition whose checkpoint has not moved for this long is STALLED.
+        public var stallAfter: Duration
+        /// How much history `/lag` and the dashboard keep.
+        public var history: Duration
+
+        public init(interval: Duration = .seconds(1), window: Duration = .seconds(30), stallAfter: Duration = .seconds(10), history: Duration = .seconds(600)) {
+            self.interval = interval
+            self.window = window
+            self.stallAfter = stallAfter
+            self.history = history
+        }
+    }
+
+    private struct State {
+        var observations: [TopicPartition: [LagRules.Observation]] = [:]
+        var timestamps: [TopicPartition: (offset: Int64, time: Date)] = [:]
+        var history: [LagHistorySample] = []
+        var latest: LagReport?
+    }
+
+    private let topicPrefix: String
+    private let kinds: [EntityKind]
+    private let namespaces: ActiveNamespaces
+    private let admin: KafkaAdmin
+    private let ends: KafkaConsumer
+    private let timestamps: KafkaConsumer
+    private let settings: Settings
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let metrics: LagMetrics
+
+    /// - Parameter namespaces: where checkpoints are read (refreshed before every sample).
+    public init(
+        brokers: String, topicPrefix: String, kafkaProperties: [String: String] = [:], kinds: [EntityKind] = EntityKind.allCases,
+        namespaces: ActiveNamespaces, settings: Settings = Settings(), logger: Logger
+    ) throws {
+        self.topicPrefix = topicPrefix
+        self.kinds = kinds
+        self.namespaces = namespaces
+        self.settings = settings
+        self.logger = logger
+        admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger)
+        ends = try admin.probeConsumer(["fetch.wait.max.ms": "100", "fetch.max.bytes": "1048576", "max.partition.fetch.bytes": "65536"])
+        timestamps = try admin.probeConsumer(["fetch.max.bytes": "1048576", "max.partition.fetch.bytes": "65536"])
+        metrics = LagMetrics()
+    }
+
+    /// The last report, nil before the first sample.
+    public var latest: LagReport? { state.withLock { $0.latest } }
+
+    /// Samples every ``Settings/interval`` until graceful shutdown; a failed sample is logged.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    _ = try await self.sample()
+                } catch is CancellationError {
+                    break
+                } catch {
+                    self.logger.warning("lag sample failed: \(error)")
+                }
+                try? await Task.sleep(for: self.settings.interval)
+            }
+        }
+        await close()
+    }
+
+    /// Releases the Kafka clients.
+    public func close() async {
+        await ends.close()
+        await timestamps.close()
+        await admin.close()
+    }
+
+    /// Measures once, records gauges and history, and returns the report.
+    @discardableResult
+    public func sample() async throws -> LagReport {
+        try await namespaces.refresh()
+        let topics = Dictionary(uniqueKeysWithValues: try await admin.listTopics().map { ($0.name, $0) })
+        let partitions = kinds.flatMap { topics[$0.topic(prefix: topicPrefix)]?.topicPartitions ?? [] }
+        let logEnds = try await readLogEnds(partitions)
+        let now = Date()
+        var groups: [GroupLag] = []
+        for kind in kinds {
+            let topic = kind.topic(prefix: topicPrefix)
+            let group = "\(topicPrefix).projector.\(kind.topicSuffix)"
+            let store = namespaces.store(for: kind)
+            let checkpoints = try await store.checkpoints(projection: kind.topicSuffix)
+            let committed = (try? await admin.committedOffsets(group: group, topics: [topic])) ?? [:]
+            let members = try? await admin.describeGroup(group).members
+            var rows: [PartitionLag] = []
+            for partition in topics[topic]?.topicPartitions ?? [] {
+                let checkpoint = checkpoints.first { $0.topic == topic && $0.partition == partition.partition }?.offset ?? 0
+                let logEnd = logEnds[partition] ?? checkpoint
+                let window = observe(partition, LagRules.Observation(at: now, checkpoint: checkpoint, logEnd: logEnd))
+                let lag = max(0, logEnd - checkpoint)
+                let committedOffset = committed[partition].flatMap { $0.rawValue >= 0 ? $0.rawValue : nil }
+                rows.append(PartitionLag(
+                    partition: partition.partition, checkpoint: checkpoint, committed: committedOffset, logEnd: logEnd, lag: lag,
+                    lagSeconds: lag == 0 ? 0 : try await oldestUnprocessedAge(partition, checkpoint: checkpoint, now: now),
+                    rate: LagRules.rate(window),
+                    status: LagRules.status(window, members: members, stallAfter: settings.stallAfter.seconds)
+                ))
+            }
+            let ages = rows.map(\.lagSeconds)
+            groups.append(GroupLag(
+                group: group, projection: kind.topicSuffix, namespace: store.namespace, topic: topic,
+                status: rows.map(\.status).max() ?? (members == 0 ? .stopped : .ok),
+                lag: rows.reduce(0) { $0 + $1.lag },
+                lagSeconds: ages.contains { $0 == nil } ? nil : ages.compactMap { $0 }.max() ?? 0,
+                rate: rows.contains { $0.rate == nil } ? nil : rows.reduce(0) { $0 + ($1.rate ?? 0) },
+                members: members, partitions: rows
+            ))
+        }
+        let replays = try await replaysInProgress(now: now)
+        let report = state.withLock { state -> LagReport in
+            state.history.append(LagHistorySample(at: now, groups: Dictionary(uniqueKeysWithValues: groups.map {
+                ($0.group, LagHistorySample.Point(lag: $0.lag, lagSeconds: $0.lagSeconds, rate: $0.rate))
+            })))
+            state.history.removeAll { now.timeIntervalSince($0.at) > settings.history.seconds }
+            let report = LagReport(
+                generatedAt: now, windowSeconds: settings.window.seconds, groups: groups, replays: replays, history: state.history
+            )
+            state.latest = report
+            return report
+        }
+        metrics.record(report)
+        return report
+    }
+
+    /// Adds an observation and returns the partition's observations within the window.
+    private func observe(_ partition: TopicPartition, _ observation: LagRules.Observation) -> [LagRules.Observation] {
+        state.withLock { state in
+            var window = state.observations[partition, default: []]
+            window.append(observation)
+            window.removeAll { observation.at.timeIntervalSince($0.at) > settings.window.seconds }
+            state.observations[partition] = window
+            return window
+        }
+    }
+
+    /// High watermarks from the probe consumer that sits at the end of every partition.
+    private func readLogEnds(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
+        let assigned = Set(try ends.assignment())
+        if assigned != Set(partitions) {
+            try ends.assign(partitions.map { TopicPartitionOffset($0, .end) })
+        }
+        let deadline = ContinuousClock.now + .seconds(5)
+        var found: [TopicPartition: Int64] = [:]
+        repeat {
+            // Draining keeps its fetches (and so the watermarks) current.
+            while try await !ends.poll(maxRecords: 10_000, timeout: .zero).isEmpty {}
+            for partition in partitions {
+                if let marks = ends.fetchedWatermarks(partition) { found[partition] = marks.high }
+            }
+            if found.count == partitions.count { break }
+            try await Task.sleep(for: .milliseconds(20))
+        } while ContinuousClock.now < deadline
+        return found
+    }
+
+    /// Seconds since the record at `checkpoint` (the oldest not folded yet) was written.
+    private func oldestUnprocessedAge(_ partition: TopicPartition, checkpoint: Int64, now: Date) async throws -> Double? {
+        if let cached = state.withLock({ $0.timestamps[partition] }), cached.offset == checkpoint {
+            return max(0, now.timeIntervalSince(cached.time))
+        }
+        try timestamps.assign([TopicPartitionOffset(partition, KafkaOffset(checkpoint))])
+        defer { try? timestamps.assign([]) }
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline {
+            for record in try await timestamps.poll(maxRecords: 100, timeout: .milliseconds(100))
+            where record.topicPartition == partition && record.offset >= checkpoint {
+                guard let time = record.timestamp else { return nil }
+                state.withLock { $0.timestamps[partition] = (record.offset == checkpoint ? checkpoint : record.offset, time) }
+                return max(0, now.timeIntervalSince(time))
+            }
+        }
+        return nil
+    }
+
+    private func replaysInProgress(now: Date) async throws -> [ReplayView] {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try await namespaces.catalogStore.catalog().compactMap { entry in
+            guard entry.state == .building, let data = entry.progress, let progress = try? decoder.decode(ReplayProgressRow.self, from: data),
+                  now.timeIntervalSince(progress.updatedAt) < 60 else { return nil }
+            return ReplayView(
+                namespace: entry.namespace, projection: entry.projection, state: progress.phase, done: progress.done,
+                total: progress.total, rate: progress.rate, etaSeconds: progress.etaSeconds, updatedAt: progress.updatedAt
+            )
+        }
+    }
+}
+
+/// The fields of a replay's progress JSON that the monitor shows (written by `Replay`).
+private struct ReplayProgressRow: Decodable {
+    var phase: String
+    var done: Int64
+    var total: Int64
+    var rate: Double
+    var etaSeconds: Double?
+    var updatedAt: Date
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

@@ -26,12 +26,7 @@ struct ProjectorCommand: AsyncParsableCommand {
         try Librdkafka.requireMinimumVersion()
         let logger = logging.bootstrap(label: "encore.projector")
         let registry = bootstrapMetrics()
-        let kinds = try models.split(separator: ",").map { name in
-            guard let kind = EntityKind.allCases.first(where: { $0.topicSuffix == name }) else {
-                throw ValidationError("unknown model \(name): use users, music or playlists")
-            }
-            return kind
-        }
+        let kinds = try EntityKind.models(models)
         let store = try await storeOptions.open(logger: logger)
         do {
             try await kafka.ensureTopics(logger: logger)

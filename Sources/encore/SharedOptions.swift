@@ -41,3 +41,16 @@ struct StoreOptions: ParsableArguments {
         try await StoreFactory.open(url: store, namespace: "main", logger: logger)
     }
 }
+
+extension EntityKind {
+    /// Read models named by their topic suffix, comma-separated: `users,music,playlists`.
+    static func models(_ list: String) throws -> [EntityKind] {
+        try list.split(separator: ",").map { name in
+            let name = name.trimmingCharacters(in: .whitespaces)
+            guard let kind = EntityKind.allCases.first(where: { $0.topicSuffix == name || $0.rawValue == name }) else {
+                throw ValidationError("unknown read model \(name): use users, music or playlists")
+            }
+            return kind
+        }
+    }
+}

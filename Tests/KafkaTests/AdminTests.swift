@@ -46,4 +46,23 @@ struct AdminTests {
             }
         }
     }
+
+    @Test("a group's live members: one while a consumer is in it, none after it leaves")
+    func groupMembers() async throws {
+        try await TestBroker.with { broker in
+            let topic = try await broker.createTopic(partitions: 2)
+            let group = "members-\(UUID().uuidString.prefix(8))"
+            let admin = try broker.admin()
+            #expect(try await admin.describeGroup(group).members == 0)
+            let consumer = try broker.consumer(group: group)
+            try consumer.subscribe(topics: [topic])
+            try await eventually("the consumer joins", timeout: .seconds(20)) {
+                _ = try await consumer.poll(maxRecords: 1, timeout: .milliseconds(100))
+                return try await admin.describeGroup(group).members == 1
+            }
+            await consumer.close()
+            try await eventually("the consumer leaves", timeout: .seconds(20)) { try await admin.describeGroup(group).members == 0 }
+            await admin.close()
+        }
+    }
 }

@@ -1,0 +1,56 @@
+import Domain
+import Foundation
+import Kafka
+import Logging
+import Projector
+import Store
+
+/// `encore history`: one entity's commands and their outcomes, read from the log itself (not
+/// from a read model), folded with the same fold as the projectors.
+public enum EntityHistory {
+    /// Reads `kind`'s topic from the beginning to its current end and folds the records keyed
+    /// by `id`; returns their outcomes in log order (rejected commands included).
+    public static func read(
+        _ kind: EntityKind, id: UUID, brokers: String, topicPrefix: String, kafkaProperties: [String: String] = [:], logger: Logger
+    ) async throws -> [CommandOutcome] {
+        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger)
+        let reader: KafkaConsumer
+        do {
+            reader = try admin.probeConsumer(["fetch.wait.max.ms": "100", "fetch.max.bytes": "52428800"])
+        } catch {
+            await admin.close()
+            throw error
+        }
+        do {
+            let records = try await recordsKeyed(id, topic: kind.topic(prefix: topicPrefix), admin: admin, reader: reader)
+            await reader.close()
+            await admin.close()
+            let folder = BatchFolder(kind: kind)
+            return folder.fold(folder.decode(records), records: records, current: [:], alreadyApplied: []).outcomes
+        } catch {
+            await reader.close()
+            await admin.close()
+            throw error
+        }
+    }
+
+    private static func recordsKeyed(_ id: UUID, topic: String, admin: KafkaAdmin, reader: KafkaConsumer) async throws -> [LogRecord] {
+        let key = Data(id.uuidString.lowercased().utf8)
+        let ends = try await admin.watermarks(topic: topic).filter { $0.value.high > $0.value.low }
+        guard !ends.isEmpty else { return [] }
+        try reader.assign(ends.keys.sorted().map { TopicPartitionOffset($0, .beginning) })
+        var pending = Set(ends.keys)
+        var found: [LogRecord] = []
+        while !pending.isEmpty {
+            try Task.checkCancellation()
+            for record in try await reader.poll(maxRecords: 10_000, timeout: .milliseconds(500)) {
+                if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { pending.remove(record.topicPartition) }
+                if record.key.map({ Data(String(decoding: $0, as: UTF8.self).lowercased().utf8) }) == key, record.offset < ends[record.topicPartition]?.high ?? 0 {
+                    found.append(LogRecord(record))
+                }
+            }
+        }
+        // Offsets order records within a partition; one entity's records share a partition.
+        return found.sorted { ($0.position.partition, $0.position.offset) < ($1.position.partition, $1.position.offset) }
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Domain
+import Foundation
+import Kafka
+import Logging
+import Replay
+import Store
+
+/// `encore history TYPE ID`: one entity's commands and outcomes, from the log.
+struct HistoryCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "Show one entity's commands with their outcomes, read from the log (not from a read model)."
+    )
+
+    @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var logging: LoggingOptions
+
+    @Argument(help: "users, music or playlists (or user, playlist).")
+    var type: String
+
+    @Argument(help: "The entity's id (UUID).")
+    var id: String
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() async throws {
+        try Librdkafka.requireMinimumVersion()
+        guard let entityID = UUID(uuidString: id) else { throw ValidationError("\(id) is not a UUID") }
+        let kinds = try EntityKind.models(type)
+        guard kinds.count == 1, let kind = kinds.first else { throw ValidationError("give one type: users, music or playlists") }
+        var logger = logging.bootstrap(label: "encore.history")
+        logger.logLevel = max(logger.logLevel, .warning)
+        let outcomes = try await EntityHistory.read(kind, id: entityID, brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, logger: logger)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.dateEncodingStrategy = .iso8601
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            Terminal.printJSON(try encoder.encode(outcomes.map(HistoryLine.init)))
+            return
+        }
+        guard !outcomes.isEmpty else {
+            print("no records for \(kind.rawValue) \(entityID.uuidString.lowercased()) in \(kind.topic(prefix: kafka.topicPrefix))")
+            return
+        }
+        for line in outcomes.map(HistoryLine.init) {
+            let result = line.status == "applied" ? "applied → version \(line.version)" : "rejected: \(line.rejection ?? "?") (version stays \(line.version))"
+            print("\(line.topic)[\(line.partition)]@\(line.offset)  \(line.time.formatted(.iso8601))  \(line.type)  command \(line.commandId)  \(result)"
+                + (line.actor.map { "  by \($0)" } ?? ""))
+        }
+    }
+}
+
+/// One command of the history, as printed.
+private struct HistoryLine: Encodable {
+    var topic: String
+    var partition: Int32
+    var offset: Int64
+    var time: Date
+    var type: String
+    var commandId: String
+    var status: String
+    var rejection: String?
+    var version: Int
+    var actor: String?
+    /// The command as it is in the log.
+    var envelope: String
+
+    init(_ outcome: CommandOutcome) {
+        topic = outcome.position.topic
+        partition = outcome.position.partition
+        offset = outcome.position.offset
+        time = outcome.timestamp
+        type = outcome.recordType.rawValue
+        commandId = outcome.commandID.uuidString.lowercased()
+        status = outcome.status.rawValue
+        rejection = outcome.rejection?.rawValue
+        version = outcome.version
+        actor = outcome.actor
+        envelope = String(decoding: outcome.envelope, as: UTF8.self)
+    }
+}
