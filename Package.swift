@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Domain", "Kafka", "Store", "Lag",
+                "Domain", "Kafka", "Store", "Projector", "Lag",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),

@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import Logging
 import Metrics
+import Projector
 import Store
 
 /// The write role: validates a command, appends it to its topic and, when asked, waits until a
@@ -40,15 +41,7 @@ struct CommandService: Sendable {
         let started = ContinuousClock.now
         let report: DeliveryReport
         do {
-            report = try await producer.send(ProducerMessage(
-                topic: command.kind.topic(prefix: topicPrefix),
-                key: Data(command.entityID.uuidString.lowercased().utf8),
-                value: CommandCodec.encode(command),
-                headers: [
-                    KafkaHeader("schema-id", command.action.recordType.schemaID(version: CommandCodec.schemaVersion)),
-                    KafkaHeader("traceparent", Traceparent.child(of: traceparent)),
-                ]
-            ))
+            report = try await producer.send(ProducerMessage(command, topicPrefix: topicPrefix, traceparent: Traceparent.child(of: traceparent)))
         } catch {
             logger.warning("append failed: \(error)")
             throw APIError.brokerUnavailable("the command was not appended: the broker did not acknowledge it (\(error))")

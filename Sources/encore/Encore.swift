@@ -11,6 +11,7 @@ struct Encore: AsyncParsableCommand {
             GatewayCommand.self,
             ProjectorCommand.self,
             LoadCommand.self,
+            GenerateCommand.self,
             ReplayCommand.self,
             LagCommand.self,
             HistoryCommand.self,

@@ -108,7 +108,7 @@ enum LagTable {
                 index < 2 || index == cells.count - 1
                     ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[index] - cell.count) + cell
-            }.joined(separator: "  ")
+            }.joined(separator: "  ").replacing(/\s+$/, with: "")
         }
         let stamp = "lag at \(report.generatedAt.formatted(.iso8601)), rates over \(Int(report.windowSeconds)) s"
         let replays = report.replays.map {

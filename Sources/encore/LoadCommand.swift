@@ -3,6 +3,7 @@ import Domain
 import Foundation
 import Kafka
 import Logging
+import Projector
 import Store
 
 /// `encore load DIR`: appends the original system's CSV files as create commands.
@@ -36,7 +37,7 @@ struct LoadCommand: AsyncParsableCommand {
             let pending = try await newCommands(batches, store: store)
             try await kafka.ensureTopics(logger: logger)
             for (kind, commands) in pending where !commands.isEmpty {
-                try await append(commands, producer: producer)
+                try await CommandAppender(producer: producer, topicPrefix: kafka.topicPrefix).append(commands)
                 print("\(kind.topicSuffix): appended \(commands.count) create command(s)")
             }
             let skipped = batches.map(\.commands.count).reduce(0, +) - pending.map(\.commands.count).reduce(0, +)
@@ -80,21 +81,5 @@ struct LoadCommand: AsyncParsableCommand {
             result.append((kind, commands.filter { existing[$0.entityID] == nil }))
         }
         return result
-    }
-
-    private func append(_ commands: [Command], producer: KafkaProducer) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for command in commands {
-                group.addTask {
-                    _ = try await producer.send(ProducerMessage(
-                        topic: command.kind.topic(prefix: kafka.topicPrefix),
-                        key: Data(command.entityID.uuidString.lowercased().utf8),
-                        value: CommandCodec.encode(command),
-                        headers: [KafkaHeader("schema-id", command.action.recordType.schemaID(version: CommandCodec.schemaVersion))]
-                    ))
-                }
-            }
-            try await group.waitForAll()
-        }
     }
 }

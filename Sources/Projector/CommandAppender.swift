@@ -1,0 +1,49 @@
+import Domain
+import Foundation
+import Kafka
+
+extension ProducerMessage {
+    /// A command as a record of its aggregate's topic: keyed by entity id (so one entity's
+    /// commands stay in order on one partition), with its schema id and trace context headers.
+    public init(_ command: Command, topicPrefix: String, traceparent: String? = nil) {
+        var headers = [KafkaHeader("schema-id", command.action.recordType.schemaID(version: CommandCodec.schemaVersion))]
+        if let traceparent { headers.append(KafkaHeader("traceparent", traceparent)) }
+        self.init(
+            topic: command.kind.topic(prefix: topicPrefix),
+            key: Data(command.entityID.uuidString.lowercased().utf8),
+            value: CommandCodec.encode(command),
+            headers: headers
+        )
+    }
+}
+
+/// Appends many commands with a bounded number in flight, in order per entity; returns once
+/// the broker has acknowledged every one (throws on the first failure).
+public struct CommandAppender: Sendable {
+    public let producer: KafkaProducer
+    public let topicPrefix: String
+    /// Records awaiting their delivery report at most.
+    public let window: Int
+
+    public init(producer: KafkaProducer, topicPrefix: String, window: Int = 20_000) {
+        self.producer = producer
+        self.topicPrefix = topicPrefix
+        self.window = window
+    }
+
+    public func append(_ commands: some Sequence<Command>) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var inFlight = 0
+            for command in commands {
+                if inFlight == window {
+                    try await group.next()
+                    inFlight -= 1
+                }
+                let message = ProducerMessage(command, topicPrefix: topicPrefix)
+                group.addTask { _ = try await producer.send(message) }
+                inFlight += 1
+            }
+            try await group.waitForAll()
+        }
+    }
+}
