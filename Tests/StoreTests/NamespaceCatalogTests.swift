@@ -1,0 +1,114 @@
+import Domain
+import Foundation
+import Store
+import StoreTesting
+import Testing
+
+/// The namespace catalog: which namespace serves each read model, activation without going
+/// back in time, retired namespaces refusing commits, dropping.
+@Suite("Namespace catalog")
+struct NamespaceCatalogTests {
+    private static func checkpoint(_ offset: Int64, partition: Int32 = 0) -> LogPosition {
+        LogPosition(topic: "encore.users", partition: partition, offset: offset)
+    }
+
+    @Test("main serves every read model of a new database", arguments: StoreBackend.allCases)
+    func mainIsActive(backend: StoreBackend) async throws {
+        try await withStore(backend) { store async throws in
+            #expect(try await store.activeNamespaces() == ["users": "main", "music": "main", "playlists": "main"])
+            #expect(try await store.catalog().allSatisfy { $0.namespace == "main" && $0.state == .active })
+        }
+    }
+
+    @Test("activation waits until the new namespace has folded as far as the live one, then retires it",
+          arguments: StoreBackend.allCases)
+    func activation(backend: StoreBackend) async throws {
+        try await withStore(backend) { live async throws in
+            try await live.commit(Fixtures.batch(snapshots: [Fixtures.user()], checkpoints: [Self.checkpoint(10), Self.checkpoint(4, partition: 1)]))
+            let rebuilt = try await live.sibling(namespace: "r1")
+            try await rebuilt.register(projection: "users", state: .building, asOf: nil, progress: Data(#"{"done":1}"#.utf8))
+            try await rebuilt.commit(Fixtures.batch(checkpoints: [Self.checkpoint(10), Self.checkpoint(3, partition: 1)]))
+
+            #expect(try await rebuilt.activate(projection: "users", force: false) == .behind(active: "main", positions: [Self.checkpoint(4, partition: 1)]))
+            #expect(try await live.activeNamespaces()["users"] == "main")
+
+            try await rebuilt.commit(Fixtures.batch(checkpoints: [Self.checkpoint(4, partition: 1)]))
+            #expect(try await rebuilt.activate(projection: "users", force: false) == .switched(previous: "main"))
+            #expect(try await rebuilt.activate(projection: "users", force: false) == .alreadyActive)
+            #expect(try await live.activeNamespaces() == ["users": "r1", "music": "main", "playlists": "main"])
+            let states = Dictionary(uniqueKeysWithValues: try await live.catalog().map { ("\($0.namespace).\($0.projection)", $0.state) })
+            #expect(states["main.users"] == .retired)
+            #expect(states["r1.users"] == .active)
+            #expect(states["main.music"] == .active)
+
+            // The retired namespace takes no more commits for that model, and changes nothing.
+            let late = Fixtures.user()
+            await #expect(throws: NamespaceRetired.self) {
+                try await live.commit(Fixtures.batch(snapshots: [late], checkpoints: [Self.checkpoint(11)]))
+            }
+            #expect(try await live.snapshot(.user, id: late.id) == nil)
+            #expect(try await live.checkpoints(projection: "users").first?.offset == 10)
+            // Other models of the same namespace still do.
+            try await live.commit(Fixtures.batch("music", snapshots: [Fixtures.song()]))
+            // Registering never demotes the active namespace.
+            try await rebuilt.register(projection: "users", state: .building, asOf: nil, progress: nil)
+            #expect(try await live.activeNamespaces()["users"] == "r1")
+            await rebuilt.close()
+        }
+    }
+
+    @Test("force activates a namespace that is behind (after the log was lost)", arguments: StoreBackend.allCases)
+    func forcedActivation(backend: StoreBackend) async throws {
+        try await withStore(backend) { live async throws in
+            try await live.commit(Fixtures.batch(checkpoints: [Self.checkpoint(100)]))
+            let rebuilt = try await live.sibling(namespace: "adopted")
+            #expect(try await rebuilt.activate(projection: "users", force: true) == .switched(previous: "main"))
+            await rebuilt.close()
+        }
+    }
+
+    @Test("drop refuses the active namespace and removes a retired one", arguments: StoreBackend.allCases)
+    func drop(backend: StoreBackend) async throws {
+        try await withStore(backend) { live async throws in
+            let user = Fixtures.user()
+            try await live.commit(Fixtures.batch(snapshots: [user]))
+            await #expect(throws: StoreError.self) { try await live.drop() }
+            let rebuilt = try await live.sibling(namespace: "r2")
+            for kind in EntityKind.allCases {
+                #expect(try await rebuilt.activate(projection: kind.topicSuffix, force: false) == .switched(previous: "main"))
+            }
+            try await live.drop()
+            #expect(try await live.catalog().allSatisfy { $0.namespace == "r2" })
+            // Reopening main creates it empty; it does not take the models back.
+            let reopened = try await live.sibling(namespace: "main")
+            #expect(try await reopened.snapshot(.user, id: user.id) == nil)
+            #expect(try await reopened.activeNamespaces()["users"] == "r2")
+            await reopened.close()
+            await rebuilt.close()
+        }
+    }
+
+    @Test("the Kafka cluster id is recorded once per database", arguments: StoreBackend.allCases)
+    func clusterID(backend: StoreBackend) async throws {
+        try await withStore(backend) { store async throws in
+            #expect(try await store.clusterID() == nil)
+            try await store.setClusterID("cluster-a")
+            let other = try await store.sibling(namespace: "other")
+            #expect(try await other.clusterID() == "cluster-a")
+            await other.close()
+        }
+    }
+
+    @Test("list with tombstones walks every entity in id order", arguments: StoreBackend.allCases)
+    func listIncludingDeleted(backend: StoreBackend) async throws {
+        try await withStore(backend) { store async throws in
+            let live = (0..<3).map { _ in Fixtures.song() }
+            let gone = (0..<2).map { _ in Fixtures.tombstone(.music, UUID()) }
+            try await store.commit(Fixtures.batch("music", snapshots: live + gone))
+            let all = try await store.list(.music, after: nil, limit: 10, includingDeleted: true)
+            #expect(all.map(\.id) == Fixtures.sorted((live + gone).map(\.id)))
+            #expect(Set(all) == Set(live + gone))
+            #expect(try await store.list(.music, after: nil, limit: 10).count == 3)
+        }
+    }
+}
