@@ -125,6 +125,14 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTesting", "Domain"]),
         .testTarget(name: "LocalBrokerTests", dependencies: ["LocalBroker", "KafkaTesting"]),
         .testTarget(
+            name: "LagTests",
+            dependencies: ["Domain", "Kafka", "Store", "Projector", "Lag", "KafkaTesting", "StoreTesting"]
+        ),
+        .testTarget(
+            name: "ReplayTests",
+            dependencies: ["Domain", "Kafka", "Store", "Projector", "Replay", "KafkaTesting", "StoreTesting"]
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "Domain", "Kafka", "Store", "Projector", "Gateway", "Replay", "Lag", "KafkaTesting", "StoreTesting",

@@ -56,6 +56,9 @@ int main(int argc, char **argv) {
     set(conf, "receive.message.max.bytes", "104857600");
     set(conf, "queued.max.messages.kbytes", "1048576");
     set(conf, "queued.min.messages", "1000000");
+    /* librdkafka signals EOF only on an empty Fetch at the high watermark, which the broker
+     * holds for fetch.wait.max.ms (default 500 ms) -- keep that tail short. */
+    set(conf, "fetch.wait.max.ms", "10");
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (!rk) {
         fprintf(stderr, "rawconsume: %s\n", err);
@@ -97,11 +100,15 @@ int main(int argc, char **argv) {
     int idle_stop = 0;
     rd_kafka_message_t *batch[BATCH];
     while (remaining > 0) {
-        ssize_t n = rd_kafka_consume_batch_queue(queue, 1000, batch, BATCH);
+        /* Drain what is queued without waiting (a batch call with a timeout would hold on to
+         * a partial batch until the timeout, adding up to a second at the tail); when nothing
+         * is queued, block for the next message. */
+        ssize_t n = rd_kafka_consume_batch_queue(queue, 0, batch, BATCH);
         if (n < 0) {
             fprintf(stderr, "rawconsume: consume: %s\n", rd_kafka_err2str(rd_kafka_last_error()));
             return 1;
         }
+        if (n == 0 && (batch[0] = rd_kafka_consume_queue(queue, 1000)) != NULL) n = 1;
         double t = now();
         if (n == 0) {
             if (records > 0 && (t - last) * 1000 > IDLE_MS) {
