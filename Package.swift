@@ -129,10 +129,6 @@ let package = Package(
             dependencies: ["Domain", "Kafka", "Store", "Projector", "Lag", "KafkaTesting", "StoreTesting"]
         ),
         .testTarget(
-            name: "ReplayTests",
-            dependencies: ["Domain", "Kafka", "Store", "Projector", "Replay", "KafkaTesting", "StoreTesting"]
-        ),
-        .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "Domain", "Kafka", "Store", "Projector", "Gateway", "Replay", "Lag", "KafkaTesting", "StoreTesting",

@@ -8,9 +8,12 @@ public struct KafkaConfiguration: Sendable {
     /// The properties handed to librdkafka, by their librdkafka names.
     public var properties: [String: String]
 
-    /// A configuration with only `bootstrap.servers` set, plus `extra`.
+    /// A configuration with `bootstrap.servers` set, plus `extra`.
+    ///
+    /// Client metrics push (KIP-714) is off: with it on, librdkafka 2.8's `rd_kafka_destroy`
+    /// can hang waiting for the telemetry thread to terminate (seen against Tansu).
     public init(bootstrapServers: String, _ extra: [String: String] = [:]) {
-        properties = ["bootstrap.servers": bootstrapServers].merging(extra) { _, new in new }
+        properties = ["bootstrap.servers": bootstrapServers, "enable.metrics.push": "false"].merging(extra) { _, new in new }
     }
 
     /// Reads or sets one librdkafka property.

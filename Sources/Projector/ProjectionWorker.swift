@@ -81,9 +81,16 @@ final class ProjectionWorker: Sendable {
                     try await rewind(consumer, to: Set(records.map(\.topicPartition)))
                     continue
                 } catch let retired as NamespaceRetired {
-                    // A replay activated a rebuilt namespace: continue there, from its checkpoints.
+                    // A replay activated a rebuilt namespace (continue there, from its
+                    // checkpoints) or froze this one for a moment to catch up (wait, then retry).
                     try await namespaces.refresh()
-                    logger.notice("\(retired); continuing in namespace \(namespaces.store(for: kind).namespace)")
+                    let next = namespaces.store(for: kind).namespace
+                    if next == retired.namespace {
+                        logger.debug("\(retired); waiting")
+                        try await Task.sleep(for: .milliseconds(50))
+                    } else {
+                        logger.notice("\(retired); continuing in namespace \(next)")
+                    }
                     try await rewind(consumer, to: assignments.current.filter { $0.topic == topic })
                     continue
                 }

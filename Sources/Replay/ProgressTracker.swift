@@ -38,6 +38,8 @@ final class ProgressTracker: Sendable {
         state.withLock { state in
             let now = Date()
             state.progress.done += records
+            // Catching up reads past the end the replay started with.
+            state.progress.total = max(state.progress.total, state.progress.done)
             state.progress.updatedAt = now
             state.samples.append((now, state.progress.done))
             state.samples.removeAll { now.timeIntervalSince($0.0) > Self.rateWindow }

@@ -149,6 +149,8 @@ public final class Replayer: Sendable {
         var pending = Set(limits.filter { plan.positions[$0.key, default: 0] < $0.value }.keys)
         guard !pending.isEmpty else { return }
         try reader.assign(pending.sorted().map { TopicPartitionOffset($0, KafkaOffset(plan.positions[$0, default: 0])) })
+        // librdkafka keeps a partition's pause across assignments: undo the last call's pauses.
+        try reader.resume(Array(pending))
         defer { try? reader.assign([]) }
         while !pending.isEmpty {
             try Task.checkCancellation()
@@ -184,26 +186,53 @@ public final class Replayer: Sendable {
     }
 
     /// Chases the live namespace until activation succeeds; returns the namespace replaced.
+    ///
+    /// Under heavy writes the live projector may commit again between the replay reaching its
+    /// checkpoints and the activation: after a few such chases the replay freezes the live
+    /// namespace (reads go on; its projectors pause), folds up to its now fixed checkpoints,
+    /// and activates.
     private func activate(_ plan: inout ModelReplay, reader: KafkaConsumer, target: any ReadModelStore, progress: ProgressTracker) async throws -> String? {
+        let projection = plan.kind.topicSuffix
         let deadline = ContinuousClock.now + configuration.activationTimeout
+        var chases = 0
         while true {
-            switch try await target.activate(projection: plan.kind.topicSuffix, force: configuration.mode == .adoptLog) {
+            switch try await target.activate(projection: projection, force: configuration.mode == .adoptLog) {
             case .switched(let previous):
                 let retired = previous.map { "; \($0) is retired and kept until dropped" } ?? ""
-                logger.notice("namespace \(target.namespace) now serves \(plan.kind.topicSuffix)\(retired)")
+                logger.notice("namespace \(target.namespace) now serves \(projection)\(retired)")
                 return previous
             case .alreadyActive:
                 return nil
             case .behind(let active, let positions):
                 guard ContinuousClock.now < deadline else {
-                    throw ReplayError("\(plan.kind.topicSuffix): still behind namespace \(active) after \(configuration.activationTimeout); "
+                    throw ReplayError("\(projection): still behind namespace \(active) after \(configuration.activationTimeout); "
                         + "the replay keeps its checkpoint: run it again to resume")
                 }
-                var limits = plan.positions
-                for position in positions { limits[TopicPartition(position.topic, position.partition)] = position.offset }
-                try await consume(&plan, reader: reader, target: target, until: limits, progress: progress)
+                chases += 1
+                if chases <= 3 {
+                    try await consume(&plan, reader: reader, target: target, until: limits(plan, reaching: positions), progress: progress)
+                    continue
+                }
+                guard let frozen = try await target.freeze(projection: projection) else { continue }
+                logger.info("freezing namespace \(frozen.namespace) for \(projection) to catch up with it", metadata: ["chases": "\(chases)"])
+                do {
+                    try await consume(&plan, reader: reader, target: target, until: limits(plan, reaching: frozen.checkpoints), progress: progress)
+                } catch {
+                    try? await target.thaw(projection: projection)
+                    throw error
+                }
             }
         }
+    }
+
+    /// The plan's positions, raised to `positions` where those are further.
+    private func limits(_ plan: ModelReplay, reaching positions: [LogPosition]) -> [TopicPartition: Int64] {
+        var limits = plan.positions
+        for position in positions {
+            let partition = TopicPartition(position.topic, position.partition)
+            limits[partition] = max(limits[partition, default: 0], position.offset)
+        }
+        return limits
     }
 
     /// Brings the rebuilt namespace to exactly the live one's checkpoints and compares every

@@ -14,6 +14,11 @@ public struct NamespaceEntry: Sendable, Hashable {
         case building
         /// Served to readers and written by live projectors.
         case active
+        /// Still served to readers, but takes no commits for a moment: a replay that keeps
+        /// falling behind under heavy writes freezes the live namespace, catches up with its
+        /// now fixed checkpoints and activates. The freeze lapses after ``freezeLease``, so a
+        /// replay that dies meanwhile cannot stop the live projectors for long.
+        case frozen
         /// Replaced by a newer namespace: frozen, kept until dropped.
         case retired
         /// A finished `--as-of` replay: the catalog as it was at a time; frozen.
@@ -21,6 +26,18 @@ public struct NamespaceEntry: Sendable, Hashable {
 
         /// Whether projectors may still commit into a namespace in this state.
         public var acceptsCommits: Bool { self == .building || self == .active }
+
+        /// Whether readers are served from a namespace in this state.
+        public var serves: Bool { self == .active || self == .frozen }
+    }
+
+    /// How long a freeze holds at most.
+    public static let freezeLease: TimeInterval = 15
+
+    /// Whether a commit in a namespace in `state` since `changedAt` is refused.
+    static func refusesCommits(_ state: State, changedAt: Date, now: Date = Date()) -> Bool {
+        if state == .frozen { return now.timeIntervalSince(changedAt) < freezeLease }
+        return !state.acceptsCommits
     }
 
     /// The namespace name (`main` for the first one).

@@ -85,7 +85,7 @@ public final class PostgresStore: ReadModelStore {
                             """
                             INSERT INTO encore.catalog (namespace, projection, state)
                             SELECT \(namespace), \(kind.topicSuffix), 'active'
-                            WHERE NOT EXISTS (SELECT 1 FROM encore.catalog WHERE projection = \(kind.topicSuffix) AND state = 'active')
+                            WHERE NOT EXISTS (SELECT 1 FROM encore.catalog WHERE projection = \(kind.topicSuffix) AND state IN ('active', 'frozen'))
                             ON CONFLICT (namespace, projection) DO NOTHING
                             """,
                             logger: logger
@@ -204,11 +204,15 @@ public final class PostgresStore: ReadModelStore {
                 // FOR SHARE: an activation (FOR UPDATE on this row) waits for this commit, and a
                 // commit after it sees the new state.
                 let states = try await connection.query(
-                    "SELECT state FROM encore.catalog WHERE namespace = \(namespace) AND projection = \(projection) FOR SHARE",
+                    """
+                    SELECT state, (EXTRACT(EPOCH FROM changed_at) * 1000000)::int8 FROM encore.catalog
+                    WHERE namespace = \(namespace) AND projection = \(projection) FOR SHARE
+                    """,
                     logger: logger
                 )
-                for try await text in states.decode(String.self) {
-                    if let state = NamespaceEntry.State(rawValue: text), !state.acceptsCommits {
+                for try await (text, changed) in states.decode((String, Int64).self) {
+                    if let state = NamespaceEntry.State(rawValue: text),
+                       NamespaceEntry.refusesCommits(state, changedAt: Date(microsecondsSince1970: changed)) {
                         throw NamespaceRetired(namespace: namespace, projection: projection, state: state)
                     }
                 }
@@ -322,7 +326,7 @@ public final class PostgresStore: ReadModelStore {
                 VALUES (\(namespace), \(projection), \(state.rawValue),
                         TIMESTAMPTZ 'epoch' + \(asOfMicroseconds) * INTERVAL '1 microsecond', \(progressText))
                 ON CONFLICT (namespace, projection) DO UPDATE SET
-                    state = CASE WHEN catalog.state = 'active' THEN 'active' ELSE EXCLUDED.state END,
+                    state = CASE WHEN catalog.state IN ('active', 'frozen') THEN catalog.state ELSE EXCLUDED.state END,
                     as_of = EXCLUDED.as_of, progress = EXCLUDED.progress,
                     changed_at = CASE WHEN catalog.state = EXCLUDED.state THEN catalog.changed_at ELSE now() END
                 """,
@@ -339,7 +343,7 @@ public final class PostgresStore: ReadModelStore {
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtext('encore.activate.' || \(projection)))", logger: logger)
                 var active: String?
                 let rows = try await connection.query(
-                    "SELECT namespace FROM encore.catalog WHERE projection = \(projection) AND state = 'active' FOR UPDATE", logger: logger
+                    "SELECT namespace FROM encore.catalog WHERE projection = \(projection) AND state IN ('active', 'frozen') FOR UPDATE", logger: logger
                 )
                 for try await name in rows.decode(String.self) { active = name }
                 if active == namespace { return .alreadyActive }
@@ -368,12 +372,38 @@ public final class PostgresStore: ReadModelStore {
         }
     }
 
+    public func freeze(projection: String) async throws -> (namespace: String, checkpoints: [LogPosition])? {
+        try await perform("freeze") { client, logger in
+            try await client.withTransaction(logger: logger) { connection -> (namespace: String, checkpoints: [LogPosition])? in
+                try await connection.query("SELECT pg_advisory_xact_lock(hashtext('encore.activate.' || \(projection)))", logger: logger)
+                // Row lock: waits for commits in flight (FOR SHARE); later ones see the freeze.
+                let rows = try await connection.query(
+                    "UPDATE encore.catalog SET state = 'frozen', changed_at = now() WHERE projection = \(projection) AND state = 'active' RETURNING namespace",
+                    logger: logger
+                )
+                var frozen: String?
+                for try await name in rows.decode(String.self) { frozen = name }
+                guard let frozen else { return nil }
+                let schema = "\"encore_\(try StoreNamespace(frozen, backend: .postgres).name)\""
+                return (frozen, try await Self.positions(connection, schema: schema, projection: projection, logger: logger))
+            }
+        }
+    }
+
+    public func thaw(projection: String) async throws {
+        try await perform("thaw") { client, logger in
+            try await client.query(
+                "UPDATE encore.catalog SET state = 'active', changed_at = now() WHERE projection = \(projection) AND state = 'frozen'", logger: logger
+            )
+        }
+    }
+
     public func drop() async throws {
         let namespace = namespace
         try await perform("drop") { [quotedSchema] client, logger in
             try await client.withTransaction(logger: logger) { connection in
                 let rows = try await connection.query(
-                    "SELECT projection FROM encore.catalog WHERE namespace = \(namespace) AND state = 'active' FOR UPDATE", logger: logger
+                    "SELECT projection FROM encore.catalog WHERE namespace = \(namespace) AND state IN ('active', 'frozen') FOR UPDATE", logger: logger
                 )
                 var active: [String] = []
                 for try await projection in rows.decode(String.self) { active.append(projection) }
@@ -508,7 +538,7 @@ public final class PostgresStore: ReadModelStore {
         CREATE TABLE IF NOT EXISTS encore.catalog (
             namespace text COLLATE "C" NOT NULL,
             projection text COLLATE "C" NOT NULL,
-            state text NOT NULL CHECK (state IN ('building', 'active', 'retired', 'snapshot')),
+            state text NOT NULL CHECK (state IN ('building', 'active', 'frozen', 'retired', 'snapshot')),
             as_of timestamptz,
             created_at timestamptz NOT NULL DEFAULT now(),
             changed_at timestamptz NOT NULL DEFAULT now(),
@@ -516,7 +546,7 @@ public final class PostgresStore: ReadModelStore {
             PRIMARY KEY (namespace, projection)
         )
         """,
-        "CREATE UNIQUE INDEX IF NOT EXISTS catalog_one_active ON encore.catalog (projection) WHERE state = 'active'",
+        "CREATE UNIQUE INDEX IF NOT EXISTS catalog_one_active ON encore.catalog (projection) WHERE state IN ('active', 'frozen')",
         "CREATE TABLE IF NOT EXISTS encore.settings (key text PRIMARY KEY, value text NOT NULL)",
     ]
 

@@ -62,6 +62,13 @@ public protocol ReadModelStore: Sendable {
     /// rebuilding after the log itself was lost.
     func activate(projection: String, force: Bool) async throws -> Activation
 
+    /// Freezes the namespace serving `projection` (see ``NamespaceEntry/State/frozen``); returns
+    /// its name and checkpoints, fixed until ``activate(projection:force:)`` or the lease ends.
+    func freeze(projection: String) async throws -> (namespace: String, checkpoints: [LogPosition])?
+
+    /// Ends a freeze of `projection`'s namespace early (a replay giving up).
+    func thaw(projection: String) async throws
+
     /// Drops this namespace's tables and catalog rows. Refused while it is active for a projection.
     func drop() async throws
 
@@ -87,7 +94,7 @@ extension ReadModelStore {
     /// The namespace that serves each projection (`main` for one not in the catalog yet).
     public func activeNamespaces() async throws -> [String: String] {
         var active: [String: String] = [:]
-        for entry in try await catalog() where entry.state == .active { active[entry.projection] = entry.namespace }
+        for entry in try await catalog() where entry.state.serves { active[entry.projection] = entry.namespace }
         for kind in EntityKind.allCases where active[kind.topicSuffix] == nil { active[kind.topicSuffix] = "main" }
         return active
     }

@@ -22,36 +22,38 @@ struct SQLiteStatements: Sendable {
         CREATE TABLE IF NOT EXISTS encore_catalog (
             namespace TEXT NOT NULL,
             projection TEXT NOT NULL,
-            state TEXT NOT NULL CHECK (state IN ('building', 'active', 'retired', 'snapshot')),
+            state TEXT NOT NULL CHECK (state IN ('building', 'active', 'frozen', 'retired', 'snapshot')),
             as_of_us INTEGER,
             created_us INTEGER NOT NULL,
             changed_us INTEGER NOT NULL,
             progress TEXT,
             PRIMARY KEY (namespace, projection)
         );
-        CREATE UNIQUE INDEX IF NOT EXISTS encore_catalog_one_active ON encore_catalog (projection) WHERE state = 'active';
+        CREATE UNIQUE INDEX IF NOT EXISTS encore_catalog_one_active ON encore_catalog (projection) WHERE state IN ('active', 'frozen');
         CREATE TABLE IF NOT EXISTS encore_settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
         """
     static let catalog = "SELECT namespace, projection, state, as_of_us, created_us, changed_us, progress FROM encore_catalog ORDER BY created_us, namespace, projection"
-    static let catalogState = "SELECT state FROM encore_catalog WHERE namespace = ?1 AND projection = ?2"
-    static let activeNamespace = "SELECT namespace FROM encore_catalog WHERE projection = ?1 AND state = 'active'"
+    static let catalogState = "SELECT state, changed_us FROM encore_catalog WHERE namespace = ?1 AND projection = ?2"
+    static let activeNamespace = "SELECT namespace FROM encore_catalog WHERE projection = ?1 AND state IN ('active', 'frozen')"
+    static let freeze = "UPDATE encore_catalog SET state = 'frozen', changed_us = ?2 WHERE projection = ?1 AND state = 'active' RETURNING namespace"
+    static let thaw = "UPDATE encore_catalog SET state = 'active', changed_us = ?2 WHERE projection = ?1 AND state = 'frozen'"
     /// Registers a namespace as active for a projection that has no active namespace yet.
     static let claimActive = """
         INSERT INTO encore_catalog (namespace, projection, state, created_us, changed_us)
-        SELECT ?1, ?2, 'active', ?3, ?3 WHERE NOT EXISTS (SELECT 1 FROM encore_catalog WHERE projection = ?2 AND state = 'active')
+        SELECT ?1, ?2, 'active', ?3, ?3 WHERE NOT EXISTS (SELECT 1 FROM encore_catalog WHERE projection = ?2 AND state IN ('active', 'frozen'))
         ON CONFLICT (namespace, projection) DO NOTHING
         """
     static let register = """
         INSERT INTO encore_catalog (namespace, projection, state, as_of_us, created_us, changed_us, progress)
         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)
         ON CONFLICT (namespace, projection) DO UPDATE SET
-            state = CASE WHEN encore_catalog.state = 'active' THEN 'active' ELSE excluded.state END,
+            state = CASE WHEN encore_catalog.state IN ('active', 'frozen') THEN encore_catalog.state ELSE excluded.state END,
             as_of_us = excluded.as_of_us, progress = excluded.progress,
             changed_us = CASE WHEN encore_catalog.state = excluded.state THEN encore_catalog.changed_us ELSE excluded.changed_us END
         """
     static let setState = "UPDATE encore_catalog SET state = ?3, changed_us = ?4, progress = NULL WHERE namespace = ?1 AND projection = ?2"
     static let deleteCatalogRows = "DELETE FROM encore_catalog WHERE namespace = ?1"
-    static let activeRows = "SELECT projection FROM encore_catalog WHERE namespace = ?1 AND state = 'active'"
+    static let activeRows = "SELECT projection FROM encore_catalog WHERE namespace = ?1 AND state IN ('active', 'frozen')"
     static let setting = "SELECT value FROM encore_settings WHERE key = ?1"
     static let upsertSetting = "INSERT INTO encore_settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 

@@ -143,8 +143,10 @@ public final class SQLiteStore: ReadModelStore {
         let namespace = namespace
         try await writer.run("commit") { [sql] database in
             try database.writeTransaction {
-                let state = try database.statement(SQLiteStatements.catalogState).query([.text(namespace), .text(projection)]) { row in row.text(0) }.first
-                if let state = state.flatMap({ $0.flatMap(NamespaceEntry.State.init(rawValue:)) }), !state.acceptsCommits {
+                let row = try database.statement(SQLiteStatements.catalogState).query([.text(namespace), .text(projection)]) { row in
+                    (row.text(0).flatMap(NamespaceEntry.State.init(rawValue:)), Date(microsecondsSince1970: row.integer(1)))
+                }.first
+                if let (state, changedAt) = row, let state, NamespaceEntry.refusesCommits(state, changedAt: changedAt) {
                     throw NamespaceRetired(namespace: namespace, projection: projection, state: state)
                 }
                 if !batch.starts.isEmpty {
@@ -243,6 +245,28 @@ public final class SQLiteStore: ReadModelStore {
                 try database.statement(SQLiteStatements.setState).execute([.text(namespace), .text(projection), .text("active"), .integer(now)])
                 return .switched(previous: active)
             }
+        }
+    }
+
+    public func freeze(projection: String) async throws -> (namespace: String, checkpoints: [LogPosition])? {
+        try await writer.run("freeze") { database in
+            try database.writeTransaction { () throws -> (namespace: String, checkpoints: [LogPosition])? in
+                let frozen = try database.statement(SQLiteStatements.freeze).query([.text(projection), .integer(Date().microsecondsSince1970)]) { row in
+                    row.text(0)
+                }.first ?? nil
+                guard let frozen else { return nil }
+                let checkpoints = try database.statement(SQLiteStatements.checkpoints(of: try StoreNamespace(frozen, backend: .sqlite)))
+                    .query([.text(projection)]) { row throws(CorruptRow) in
+                        LogPosition(topic: try row.requiredText(0), partition: Int32(truncatingIfNeeded: row.integer(1)), offset: row.integer(2))
+                    }
+                return (frozen, checkpoints)
+            }
+        }
+    }
+
+    public func thaw(projection: String) async throws {
+        try await writer.run("thaw") { database in
+            try database.statement(SQLiteStatements.thaw).execute([.text(projection), .integer(Date().microsecondsSince1970)])
         }
     }
 

@@ -86,6 +86,43 @@ struct EncoreHarness: Sendable {
         return Answer(status: response.status, headers: response.headers, body: Data(buffer: response.body))
     }
 
+    /// Appends commands straight to the topics (no gateway), acknowledged by the broker.
+    func append(_ commands: some Sequence<Command>) async throws {
+        let producer = try broker.producer()
+        do {
+            try await CommandAppender(producer: producer, topicPrefix: prefix).append(commands)
+        } catch {
+            await producer.close()
+            throw error
+        }
+        await producer.close()
+    }
+
+    /// Waits until the active namespaces' checkpoints reach the log end of every partition.
+    func awaitProjected(timeout: Duration = .seconds(120)) async throws {
+        let admin = try broker.admin()
+        let namespaces = ActiveNamespaces(base: store, logger: broker.logger)
+        do {
+            try await eventually("the projector has folded the whole log", timeout: timeout) {
+                try await namespaces.refresh()
+                for kind in EntityKind.allCases {
+                    let ends = try await admin.watermarks(topic: kind.topic(prefix: prefix))
+                    let checkpoints = try await namespaces.store(for: kind).checkpoints(projection: kind.topicSuffix)
+                    for (partition, marks) in ends where marks.high != (checkpoints.first { $0.partition == partition.partition }?.offset ?? 0) {
+                        return false
+                    }
+                }
+                return true
+            }
+        } catch {
+            await namespaces.close()
+            await admin.close()
+            throw error
+        }
+        await namespaces.close()
+        await admin.close()
+    }
+
     /// The high watermark of every partition of Encore's topics: equal before and after means nothing was appended.
     func logEnds() async throws -> [String: Int64] {
         let admin = try broker.admin()
