@@ -18,18 +18,36 @@ final class ChildProcess {
         return ChildProcess(process: process)
     }
 
-    /// Runs `encore` to completion; its exit status and combined output.
-    static func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+    /// What a finished `encore` run printed, and how it exited.
+    struct Result {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+        /// Both streams, standard output first.
+        var output: String { standardOutput + standardError }
+    }
+
+    /// Runs `encore` to completion. Its streams go to files, so neither can fill up and block it.
+    static func run(_ arguments: [String]) throws -> Result {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("encore-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outputFile = directory.appendingPathComponent("stdout")
+        let errorFile = directory.appendingPathComponent("stderr")
+        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
+        process.standardOutput = try FileHandle(forWritingTo: outputFile)
+        process.standardError = try FileHandle(forWritingTo: errorFile)
         try process.run()
-        let data = try output.fileHandleForReading.readToEnd() ?? Data()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus,
+            standardOutput: String(decoding: try Data(contentsOf: outputFile), as: UTF8.self),
+            standardError: String(decoding: try Data(contentsOf: errorFile), as: UTF8.self)
+        )
     }
 
     static var binary: URL {

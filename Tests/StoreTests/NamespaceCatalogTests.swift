@@ -1,6 +1,6 @@
 import Domain
 import Foundation
-import Store
+@testable import Store
 import StoreTesting
 import Testing
 
@@ -110,5 +110,39 @@ struct NamespaceCatalogTests {
             #expect(Set(all) == Set(live + gone))
             #expect(try await store.list(.music, after: nil, limit: 10).count == 3)
         }
+    }
+
+    @Test("a frozen namespace keeps serving reads, refuses commits, and is retired by the activation that catches up with it",
+          arguments: StoreBackend.allCases)
+    func freeze(backend: StoreBackend) async throws {
+        try await withStore(backend) { live async throws in
+            try await live.commit(Fixtures.batch(checkpoints: [Self.checkpoint(7)]))
+            let rebuilt = try await live.sibling(namespace: "r3")
+            let frozen = try #require(try await rebuilt.freeze(projection: "users"))
+            #expect(frozen.namespace == "main")
+            #expect(frozen.checkpoints == [Self.checkpoint(7)])
+            #expect(try await live.activeNamespaces()["users"] == "main", "still serves reads")
+            await #expect(throws: NamespaceRetired.self) { try await live.commit(Fixtures.batch(checkpoints: [Self.checkpoint(8)])) }
+            #expect(try await rebuilt.freeze(projection: "users") == nil, "already frozen")
+
+            try await rebuilt.thaw(projection: "users")
+            try await live.commit(Fixtures.batch(checkpoints: [Self.checkpoint(8)]))
+            _ = try await rebuilt.freeze(projection: "users")
+            try await rebuilt.commit(Fixtures.batch(checkpoints: [Self.checkpoint(8)]))
+            #expect(try await rebuilt.activate(projection: "users", force: false) == .switched(previous: "main"))
+            #expect(try await live.catalog().first { $0.namespace == "main" && $0.projection == "users" }?.state == .retired)
+            await rebuilt.close()
+        }
+    }
+
+    @Test("a freeze lapses after its lease, so a replay that died cannot stop the projectors")
+    func freezeLease() {
+        let now = Date()
+        #expect(NamespaceEntry.refusesCommits(.frozen, changedAt: now, now: now))
+        #expect(!NamespaceEntry.refusesCommits(.frozen, changedAt: now.addingTimeInterval(-NamespaceEntry.freezeLease - 1), now: now))
+        #expect(!NamespaceEntry.refusesCommits(.active, changedAt: now, now: now))
+        #expect(!NamespaceEntry.refusesCommits(.building, changedAt: now, now: now))
+        #expect(NamespaceEntry.refusesCommits(.retired, changedAt: .distantPast, now: now))
+        #expect(NamespaceEntry.refusesCommits(.snapshot, changedAt: .distantPast, now: now))
     }
 }
