@@ -39,39 +39,58 @@ public enum CommandCodec {
 
     /// Decoded timestamps are whole milliseconds: `Date(timeIntervalSince1970: Double(ms) / 1000)`.
     public static func decode(_ data: Data) throws(PoisonRecord) -> Command {
-        // Type and version first: another version's envelope may differ in every other field.
-        let version: EnvelopeVersion
-        let header: EnvelopeHeader
         do {
-            version = try JSONDecoder().decode(EnvelopeVersion.self, from: data)
+            return try JSONDecoder().decode(DecodedEnvelope.self, from: data).command
+        } catch let refusal as EnvelopeRefusal {
+            throw PoisonRecord(refusal.reason)
         } catch {
             throw PoisonRecord("not a command envelope: \(describe(error))")
         }
-        guard let type = RecordType(rawValue: version.type) else {
-            throw PoisonRecord("unknown record type \(version.type)")
+    }
+
+    /// Why a well-formed JSON object is still not a command this build can fold.
+    private struct EnvelopeRefusal: Error {
+        let reason: String
+    }
+
+    /// The whole envelope in one parse. Type and version are read first: another version's
+    /// envelope may differ in every other field.
+    private struct DecodedEnvelope: Decodable {
+        let command: Command
+
+        enum CodingKeys: String, CodingKey {
+            case type, schemaVersion, commandId, entityId, timestamp, actor, expectedVersion, payload
         }
-        guard version.schemaVersion == schemaVersion else {
-            throw PoisonRecord("unsupported schema version \(version.schemaVersion) of \(version.type)")
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let typeName = try container.decode(String.self, forKey: .type)
+            let version = try container.decode(Int.self, forKey: .schemaVersion)
+            guard let type = RecordType(rawValue: typeName) else {
+                throw EnvelopeRefusal(reason: "unknown record type \(typeName)")
+            }
+            guard version == CommandCodec.schemaVersion else {
+                throw EnvelopeRefusal(reason: "unsupported schema version \(version) of \(typeName)")
+            }
+            let commandID = try container.decodeUUID(forKey: .commandId)
+            let entityID = try container.decodeUUID(forKey: .entityId)
+            let timestampText = try container.decode(String.self, forKey: .timestamp)
+            let actor = try container.decodeIfPresent(String.self, forKey: .actor)
+            let expectedVersion = try container.decodeIfPresent(Int.self, forKey: .expectedVersion)
+            guard let parsed = try? Date(timestampText, strategy: CommandCodec.timestampStyle) else {
+                throw EnvelopeRefusal(reason: "invalid timestamp \(timestampText)")
+            }
+            let action: Action
+            do {
+                action = try Payload.decode(type, from: container)
+            } catch {
+                throw EnvelopeRefusal(reason: "invalid payload of \(typeName): \(CommandCodec.describe(error))")
+            }
+            command = Command(
+                id: commandID, entityID: entityID, timestamp: Date(timeIntervalSince1970: (parsed.timeIntervalSince1970 * 1000).rounded() / 1000),
+                actor: actor, expectedVersion: expectedVersion, action: action
+            )
         }
-        do {
-            header = try JSONDecoder().decode(EnvelopeHeader.self, from: data)
-        } catch {
-            throw PoisonRecord("not a command envelope: \(describe(error))")
-        }
-        guard let parsed = try? Date(header.timestamp, strategy: timestampStyle) else {
-            throw PoisonRecord("invalid timestamp \(header.timestamp)")
-        }
-        let timestamp = Date(timeIntervalSince1970: (parsed.timeIntervalSince1970 * 1000).rounded() / 1000)
-        let action: Action
-        do {
-            action = try Payload.decode(type, from: data)
-        } catch {
-            throw PoisonRecord("invalid payload of \(header.type): \(describe(error))")
-        }
-        return Command(
-            id: header.commandId, entityID: header.entityId, timestamp: timestamp,
-            actor: header.actor, expectedVersion: header.expectedVersion, action: action
-        )
     }
 
     private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
@@ -108,12 +127,7 @@ public enum CommandCodec {
         context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
     }
 
-    private struct EnvelopeVersion: Decodable {
-        var type: String
-        var schemaVersion: Int
-    }
-
-    private struct EnvelopeHeader: Codable {
+    private struct EnvelopeHeader: Encodable {
         var type: String
         var schemaVersion: Int
         var commandId: UUID
@@ -147,7 +161,15 @@ public enum CommandCodec {
         case empty
 
         struct Name: Codable { var Name: String }
-        struct MusicReference: Codable { var music_id: UUID }
+        struct MusicReference: Codable {
+            var music_id: UUID
+
+            init(music_id: UUID) { self.music_id = music_id }
+
+            init(from decoder: any Decoder) throws {
+                music_id = try decoder.container(keyedBy: CodingKeys.self).decodeUUID(forKey: .music_id)
+            }
+        }
         struct Empty: Codable {
             init() {}
             /// An object (extra fields ignored, as in every payload), not just any JSON value.
@@ -182,10 +204,9 @@ public enum CommandCodec {
             }
         }
 
-        static func decode(_ type: RecordType, from data: Data) throws -> Action {
-            let decoder = JSONDecoder()
+        static func decode(_ type: RecordType, from envelope: KeyedDecodingContainer<DecodedEnvelope.CodingKeys>) throws -> Action {
             func payload<T: Decodable>(_: T.Type) throws -> T {
-                try decoder.decode(Wrapper<T>.self, from: data).payload
+                try envelope.decode(T.self, forKey: .payload)
             }
             switch type {
             case .userCreate: return .createUser(try payload(User.self))
@@ -201,7 +222,5 @@ public enum CommandCodec {
             case .playlistDelete: _ = try payload(Empty.self); return .deletePlaylist
             }
         }
-
-        private struct Wrapper<T: Decodable>: Decodable { var payload: T }
     }
 }

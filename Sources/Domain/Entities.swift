@@ -43,6 +43,21 @@ public struct Playlist: Codable, Sendable, Hashable {
         case name = "Name"
         case songs = "Songs"
     }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        var list = try container.nestedUnkeyedContainer(forKey: .songs)
+        var songs: [UUID] = []
+        while !list.isAtEnd {
+            let text = try list.decode(String.self)
+            guard let song = UUID(text: text) else {
+                throw DecodingError.dataCorruptedError(in: list, debugDescription: "Attempted to decode UUID from invalid UUID string.")
+            }
+            songs.append(song)
+        }
+        self.songs = songs
+    }
 }
 
 /// The current state of one entity of any kind.

@@ -40,8 +40,8 @@ public struct BatchFolder: Sendable {
                 guard command.kind == kind else {
                     throw PoisonRecord("record type \(command.action.recordType.rawValue) does not belong in topic \(record.position.topic)")
                 }
-                guard let key = record.key, String(decoding: key, as: UTF8.self).lowercased() == command.entityID.uuidString.lowercased() else {
-                    throw PoisonRecord("record key does not equal entityId \(command.entityID.uuidString.lowercased())")
+                guard let key = record.key, UUID(text: String(decoding: key, as: UTF8.self)) == command.entityID else {
+                    throw PoisonRecord("record key does not equal entityId \(command.entityID.lowercasedString)")
                 }
                 decoded.commands.append((record, command))
             } catch {
@@ -85,7 +85,7 @@ public struct BatchFolder: Sendable {
         }
         return ProjectionBatch(
             projection: projection,
-            snapshots: changed.sorted { $0.uuidString < $1.uuidString }.compactMap { snapshots[$0] },
+            snapshots: changed.map { ($0.lowercasedString, $0) }.sorted { $0.0 < $1.0 }.compactMap { snapshots[$0.1] },
             outcomes: outcomes,
             checkpoints: Self.checkpoints(after: records),
             starts: Self.starts(of: records)

@@ -10,7 +10,7 @@ extension ProducerMessage {
         if let traceparent { headers.append(KafkaHeader("traceparent", traceparent)) }
         self.init(
             topic: command.kind.topic(prefix: topicPrefix),
-            key: Data(command.entityID.uuidString.lowercased().utf8),
+            key: Data(command.entityID.lowercasedString.utf8),
             value: CommandCodec.encode(command),
             headers: headers
         )

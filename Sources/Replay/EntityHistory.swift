@@ -35,7 +35,7 @@ public enum EntityHistory {
     }
 
     private static func recordsKeyed(_ id: UUID, topic: String, admin: KafkaAdmin, reader: KafkaConsumer) async throws -> [LogRecord] {
-        let key = Data(id.uuidString.lowercased().utf8)
+        let key = Data(id.lowercasedString.utf8)
         let ends = try await admin.watermarks(topic: topic).filter { $0.value.high > $0.value.low }
         guard !ends.isEmpty else { return [] }
         try reader.assign(ends.keys.sorted().map { TopicPartitionOffset($0, .beginning) })

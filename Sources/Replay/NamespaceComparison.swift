@@ -39,8 +39,8 @@ enum NamespaceComparison {
                 continue
             }
             // Both sides are sorted the same way (byte order of the lowercase id).
-            let liveKey = nextLive.id.uuidString.lowercased()
-            let rebuiltKey = nextRebuilt.id.uuidString.lowercased()
+            let liveKey = nextLive.id.lowercasedString
+            let rebuiltKey = nextRebuilt.id.lowercasedString
             if liveKey == rebuiltKey {
                 if nextLive != nextRebuilt { differences.append(difference(kind, id: nextLive.id, live: nextLive, rebuilt: nextRebuilt)) }
                 livePage.removeFirst()

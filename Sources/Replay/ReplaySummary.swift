@@ -35,5 +35,5 @@ public struct EntityDifference: Sendable, Hashable, Codable, CustomStringConvert
     public var live: String
     public var rebuilt: String
 
-    public var description: String { "\(projection) \(id.uuidString.lowercased()): live \(live), rebuilt \(rebuilt)" }
+    public var description: String { "\(projection) \(id.lowercasedString): live \(live), rebuilt \(rebuilt)" }
 }

@@ -103,7 +103,11 @@ public final class Replayer: Sendable {
         var models: [ReplaySummary.Model] = []
         var differences: [EntityDifference] = []
         for var plan in plans {
-            let reader = try admin.probeConsumer(["fetch.wait.max.ms": "100", "fetch.max.bytes": "52428800", "max.partition.fetch.bytes": "8388608"])
+            // Large fetches for throughput; a bounded prefetch queue keeps the replay's memory flat.
+            let reader = try admin.probeConsumer([
+                "fetch.wait.max.ms": "100", "fetch.max.bytes": "16777216", "max.partition.fetch.bytes": "4194304",
+                "queued.max.messages.kbytes": "16384",
+            ])
             do {
                 progress.begin(plan.kind.topicSuffix, phase: .building)
                 try await consume(&plan, reader: reader, target: target, until: plan.ends, progress: progress)

@@ -23,7 +23,7 @@ enum EntityStateJSON {
             json += ",\"Songs\":["
             for (index, song) in playlist.songs.enumerated() {
                 if index > 0 { json += "," }
-                json += "\"\(song.uuidString.lowercased())\""
+                json += "\"\(song.lowercasedString)\""
             }
             json += "]"
         }

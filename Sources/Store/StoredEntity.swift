@@ -27,30 +27,11 @@ struct StoredEntity: Sendable {
 }
 
 extension UUID {
-    /// The store's canonical text form: lowercase, so text order equals byte order (PostgreSQL's `uuid` order).
-    var storeText: String {
-        // Formatted directly: `uuidString.lowercased()` builds two strings, and commits format thousands.
-        withUnsafeBytes(of: uuid) { bytes in
-            String(unsafeUninitializedCapacity: 36) { text in
-                var index = 0
-                for (position, byte) in bytes.enumerated() {
-                    if position == 4 || position == 6 || position == 8 || position == 10 {
-                        text[index] = UInt8(ascii: "-")
-                        index += 1
-                    }
-                    text[index] = hexDigits[Int(byte >> 4)]
-                    text[index + 1] = hexDigits[Int(byte & 0x0F)]
-                    index += 2
-                }
-                return index
-            }
-        }
-    }
+    /// The store's canonical text form (``lowercasedString``).
+    var storeText: String { lowercasedString }
 
     init(storeText text: String) throws(CorruptRow) {
-        guard let uuid = UUID(uuidString: text) else { throw CorruptRow("invalid UUID \"\(text)\"") }
+        guard let uuid = UUID(text: text) else { throw CorruptRow("invalid UUID \"\(text)\"") }
         self = uuid
     }
 }
-
-private let hexDigits = Array("0123456789abcdef".utf8)

@@ -54,7 +54,7 @@ struct ReplayCommand: AsyncParsableCommand {
         var adoptLog = false
 
         @Option(help: "Records folded per store transaction.")
-        var batchSize = 5000
+        var batchSize = 10_000
 
         @Flag(help: "Print the summary as JSON on standard output.")
         var json = false
