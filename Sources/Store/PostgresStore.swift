@@ -279,16 +279,9 @@ public final class PostgresStore: ReadModelStore {
     }
 
     public func sibling(namespace: String) async throws -> any ReadModelStore {
-        let store = try await PostgresStore(
+        try await StoreFactory.migrated(PostgresStore(
             url: url, namespace: namespace, logger: logger, connectTimeout: connectTimeout, operationTimeout: operationTimeout
-        )
-        do {
-            try await store.migrate()
-        } catch {
-            await store.close()
-            throw error
-        }
-        return store
+        ))
     }
 
     public func catalog() async throws -> [NamespaceEntry] {

@@ -182,14 +182,7 @@ public final class SQLiteStore: ReadModelStore {
     }
 
     public func sibling(namespace: String) async throws -> any ReadModelStore {
-        let store = try await SQLiteStore(path: path, namespace: namespace, logger: logger)
-        do {
-            try await store.migrate()
-        } catch {
-            await store.close()
-            throw error
-        }
-        return store
+        try await StoreFactory.migrated(SQLiteStore(path: path, namespace: namespace, logger: logger))
     }
 
     public func catalog() async throws -> [NamespaceEntry] {

@@ -37,6 +37,11 @@ public enum StoreFactory {
                     + "expected sqlite:PATH or postgres://user:password@host:port/database"
             )
         }
+        return try await migrated(store)
+    }
+
+    /// Runs `store`'s migration; closes it if that fails.
+    static func migrated(_ store: any ReadModelStore) async throws -> any ReadModelStore {
         do {
             try await store.migrate()
         } catch {

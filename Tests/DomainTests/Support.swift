@@ -1,21 +1,7 @@
 import Foundation
 import Domain
 
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny deterministic generator, so a seed fixes every
-/// "random" sequence on every platform and toolchain.
-struct SplitMix64 {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+extension SplitMix64 {
     /// A number in `0..<bound` (the modulo bias is irrelevant for test data).
     mutating func below(_ bound: Int) -> Int {
         precondition(bound > 0)
