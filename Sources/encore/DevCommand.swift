@@ -82,6 +82,7 @@ private struct DevStack: Service {
             }
             logger.notice("Encore dev is up; Ctrl-C stops it", metadata: [
                 "api": "http://127.0.0.1:\(command.port)",
+                "dashboard": "http://127.0.0.1:\(command.port)/dashboard",
                 "broker": "\(broker.bootstrapServers)",
                 "store": "sqlite:\(command.dataDir)/encore.db",
                 "auth": "\(command.auth.rawValue)",
