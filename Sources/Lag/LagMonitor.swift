@@ -61,7 +61,7 @@ public final class LagMonitor: Service, Sendable {
         self.settings = settings
         self.logger = logger
         admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger)
-        ends = try admin.probeConsumer(["fetch.wait.max.ms": "100", "fetch.max.bytes": "1048576", "max.partition.fetch.bytes": "65536"])
+        ends = try admin.probeConsumer(["fetch.wait.max.ms": "\(Self.fetchWaitMilliseconds)", "fetch.max.bytes": "1048576", "max.partition.fetch.bytes": "65536"])
         timestamps = try admin.probeConsumer(["fetch.max.bytes": "1048576", "max.partition.fetch.bytes": "65536"])
         metrics = LagMetrics()
     }
@@ -101,12 +101,20 @@ public final class LagMonitor: Service, Sendable {
         let partitions = kinds.flatMap { topics[$0.topic(prefix: topicPrefix)]?.topicPartitions ?? [] }
         let logEnds = try await readLogEnds(partitions)
         let now = Date()
+        var checkpointsByKind: [EntityKind: [LogPosition]] = [:]
+        for kind in kinds {
+            checkpointsByKind[kind] = try await namespaces.store(for: kind).checkpoints(projection: kind.topicSuffix)
+        }
+        let oldest = try await oldestUnprocessed(Dictionary(uniqueKeysWithValues: checkpointsByKind.values.joined().compactMap { position in
+            let partition = TopicPartition(position.topic, position.partition)
+            return (logEnds[partition] ?? 0) > position.offset ? (partition, position.offset) : nil
+        }))
         var groups: [GroupLag] = []
         for kind in kinds {
             let topic = kind.topic(prefix: topicPrefix)
             let group = "\(topicPrefix).projector.\(kind.topicSuffix)"
             let store = namespaces.store(for: kind)
-            let checkpoints = try await store.checkpoints(projection: kind.topicSuffix)
+            let checkpoints = checkpointsByKind[kind] ?? []
             let committed = (try? await admin.committedOffsets(group: group, topics: [topic])) ?? [:]
             let members = try? await admin.describeGroup(group).members
             var rows: [PartitionLag] = []
@@ -118,7 +126,7 @@ public final class LagMonitor: Service, Sendable {
                 let committedOffset = committed[partition].flatMap { $0.rawValue >= 0 ? $0.rawValue : nil }
                 rows.append(PartitionLag(
                     partition: partition.partition, checkpoint: checkpoint, committed: committedOffset, logEnd: logEnd, lag: lag,
-                    lagSeconds: lag == 0 ? 0 : try await oldestUnprocessedAge(partition, checkpoint: checkpoint, now: now),
+                    lagSeconds: lag == 0 ? 0 : oldest[partition].map { max(0, now.timeIntervalSince($0)) },
                     rate: LagRules.rate(window),
                     status: LagRules.status(window, members: members, stallAfter: settings.stallAfter.seconds)
                 ))
@@ -160,17 +168,29 @@ public final class LagMonitor: Service, Sendable {
         }
     }
 
+    /// The longest a broker holds the end probe's Fetch when there is nothing new.
+    private static let fetchWaitMilliseconds = 50
+    private static let fetchWait = Duration.milliseconds(fetchWaitMilliseconds)
+
     /// High watermarks from the probe consumer that sits at the end of every partition.
+    ///
+    /// A watermark is as old as the last Fetch response: the probe keeps fetching for at least
+    /// two Fetch round trips first, so every record acknowledged before the sample began counts.
     private func readLogEnds(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
         let assigned = Set(try ends.assignment())
         if assigned != Set(partitions) {
             try ends.assign(partitions.map { TopicPartitionOffset($0, .end) })
         }
+        let fresh = ContinuousClock.now + Self.fetchWait * 3
         let deadline = ContinuousClock.now + .seconds(5)
         var found: [TopicPartition: Int64] = [:]
         repeat {
             // Draining keeps its fetches (and so the watermarks) current.
             while try await !ends.poll(maxRecords: 10_000, timeout: .zero).isEmpty {}
+            guard ContinuousClock.now >= fresh else {
+                try await Task.sleep(for: .milliseconds(20))
+                continue
+            }
             for partition in partitions {
                 if let marks = ends.fetchedWatermarks(partition) { found[partition] = marks.high }
             }
@@ -180,23 +200,29 @@ public final class LagMonitor: Service, Sendable {
         return found
     }
 
-    /// Seconds since the record at `checkpoint` (the oldest not folded yet) was written.
-    private func oldestUnprocessedAge(_ partition: TopicPartition, checkpoint: Int64, now: Date) async throws -> Double? {
-        if let cached = state.withLock({ $0.timestamps[partition] }), cached.offset == checkpoint {
-            return max(0, now.timeIntervalSince(cached.time))
-        }
-        try timestamps.assign([TopicPartitionOffset(partition, KafkaOffset(checkpoint))])
-        defer { try? timestamps.assign([]) }
-        let deadline = ContinuousClock.now + .seconds(2)
-        while ContinuousClock.now < deadline {
-            for record in try await timestamps.poll(maxRecords: 100, timeout: .milliseconds(100))
-            where record.topicPartition == partition && record.offset >= checkpoint {
-                guard let time = record.timestamp else { return nil }
-                state.withLock { $0.timestamps[partition] = (record.offset == checkpoint ? checkpoint : record.offset, time) }
-                return max(0, now.timeIntervalSince(time))
+    /// When the record at each partition's checkpoint (the oldest not folded yet) was written:
+    /// cached per position, else read with one probe over every partition that needs it.
+    private func oldestUnprocessed(_ checkpoints: [TopicPartition: Int64]) async throws -> [TopicPartition: Date] {
+        var found: [TopicPartition: Date] = [:]
+        var missing: [TopicPartition: Int64] = [:]
+        state.withLock { state in
+            for (partition, offset) in checkpoints {
+                if let cached = state.timestamps[partition], cached.offset == offset { found[partition] = cached.time } else { missing[partition] = offset }
             }
         }
-        return nil
+        guard !missing.isEmpty else { return found }
+        try timestamps.assign(missing.map { TopicPartitionOffset($0.key, KafkaOffset($0.value)) })
+        defer { try? timestamps.assign([]) }
+        let deadline = ContinuousClock.now + .seconds(2)
+        while !missing.isEmpty, ContinuousClock.now < deadline {
+            for record in try await timestamps.poll(maxRecords: 1000, timeout: .milliseconds(100)) {
+                guard let offset = missing[record.topicPartition], record.offset >= offset, let time = record.timestamp else { continue }
+                missing[record.topicPartition] = nil
+                found[record.topicPartition] = time
+                state.withLock { $0.timestamps[record.topicPartition] = (offset, time) }
+            }
+        }
+        return found
     }
 
     private func replaysInProgress(now: Date) async throws -> [ReplayView] {

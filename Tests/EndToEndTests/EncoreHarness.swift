@@ -21,12 +21,16 @@ struct EncoreHarness: Sendable {
     let storeURL: String?
 
     /// Starts everything on a fresh store of `backend`, runs `body` with an HTTP client, then stops everything.
+    /// - Parameter exclusive: run alone (see ``TestLoad``), for tests that load the machine heavily.
     static func with(
         _ backend: StoreBackend,
         auth: GatewayConfiguration.AuthMode = .none,
+        exclusive: Bool = false,
         _ body: @escaping @Sendable (EncoreHarness) async throws -> Void
     ) async throws {
-        try await withStoreURL(backend) { url in try await with(storeURL: url, auth: auth, body) }
+        try await TestLoad.run(exclusive: exclusive) {
+            try await withStoreURL(backend) { url in try await with(storeURL: url, auth: auth, body) }
+        }
     }
 
     /// Starts everything on `storeURL`, runs `body` with an HTTP client, then stops everything.

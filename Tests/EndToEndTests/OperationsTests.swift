@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import KafkaTesting
 import StoreTesting
 import Testing
 
@@ -10,6 +11,10 @@ struct OperationsTests {
         try await EncoreHarness.with(.sqlite) { encore in
             #expect(try await encore.request(.get, "/health").json["status"] as? String == "ok")
             try await encore.request(.post, "/api/v1/music/", json: ["Artist": "A", "SongTitle": "B"])
+            // Ready once the gateway's lag monitor has sampled (every second).
+            try await eventually("the gateway is ready", timeout: .seconds(30)) {
+                try await encore.request(.get, "/ready").status == .ok
+            }
             let ready = try await encore.request(.get, "/ready")
             #expect(ready.status == .ok, "\(ready.text)")
             let checks = try #require(ready.json["checks"] as? [String: String])

@@ -15,7 +15,7 @@ struct ReplayTests {
     @Test("a replay of 100,000 commands killed midway resumes from its checkpoint, activates, equals the live model, and --verify is clean",
           arguments: StoreBackend.allCases)
     func killResumeVerify(backend: StoreBackend) async throws {
-        try await EncoreHarness.with(backend) { harness in
+        try await EncoreHarness.with(backend, exclusive: true) { harness in
             let url = try #require(harness.storeURL)
             try await harness.append(SyntheticWorkload(count: 100_000, seed: 7))
             try await harness.awaitProjected()
@@ -90,7 +90,7 @@ struct ReplayTests {
     @Test("switching to a rebuilt namespace under continuous reads and writes: no failed read, no read older than one already returned",
           arguments: StoreBackend.allCases)
     func switchUnderLoad(backend: StoreBackend) async throws {
-        try await EncoreHarness.with(backend) { harness in
+        try await EncoreHarness.with(backend, exclusive: true) { harness in
             let songs = (0..<50).map { index in
                 Command(entityID: UUID(), actor: "test", action: .createMusic(Song(artist: "Load", songTitle: "Song \(index)")))
             }

@@ -55,7 +55,7 @@ struct LagMonitorTests {
                 let report = try await monitor.sample()
                 for group in report.groups {
                     let kind = try #require(EntityKind.allCases.first { $0.topicSuffix == group.projection })
-                    #expect(group.lag == expected[kind, default: 0], "\(group.group)")
+                    #expect(group.lag == expected[kind, default: 0], "\(group.group) \(group.partitions.map { "\($0.partition):\($0.checkpoint)/\($0.logEnd)" })")
                     #expect(group.partitions.allSatisfy { $0.lag == $0.logEnd - $0.checkpoint })
                     // The oldest unprocessed record was written between these two instants.
                     let age = try #require(group.lagSeconds)
