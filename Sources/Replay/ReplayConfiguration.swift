@@ -34,7 +34,7 @@ public struct ReplayConfiguration: Sendable {
     public init(
         brokers: String, topicPrefix: String = "encore", kafkaProperties: [String: String] = [:],
         kinds: [EntityKind] = EntityKind.allCases, namespace: String? = nil, asOf: Date? = nil,
-        mode: Mode = .activate, batchSize: Int = 10_000, activationTimeout: Duration = .seconds(120)
+        mode: Mode = .activate, batchSize: Int = 4_000, activationTimeout: Duration = .seconds(120)
     ) {
         self.brokers = brokers
         self.topicPrefix = topicPrefix

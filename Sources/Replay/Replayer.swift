@@ -100,48 +100,62 @@ public final class Replayer: Sendable {
         if resuming {
             logger.info("resuming replay into \(target.namespace) from its checkpoints", metadata: ["left": "\(progress.snapshot.total)"])
         }
-        var models: [ReplaySummary.Model] = []
-        var differences: [EntityDifference] = []
-        for var plan in plans {
-            // Large fetches for throughput; a bounded prefetch queue keeps the replay's memory flat.
-            let reader = try admin.probeConsumer([
-                "fetch.wait.max.ms": "100", "fetch.max.bytes": "16777216", "max.partition.fetch.bytes": "4194304",
-                "queued.max.messages.kbytes": "16384",
-            ])
-            do {
-                progress.begin(plan.kind.topicSuffix, phase: .building)
-                try await consume(&plan, reader: reader, target: target, until: plan.ends, progress: progress)
-                var model = ReplaySummary.Model(
-                    projection: plan.kind.topicSuffix, records: plan.read, poison: plan.poison, resumed: plan.resumed, replaced: nil, active: false
-                )
-                switch configuration.mode {
-                case _ where configuration.asOf != nil:
-                    try await target.register(projection: plan.kind.topicSuffix, state: .snapshot, asOf: configuration.asOf, progress: nil)
-                case .build:
-                    break
-                case .activate, .adoptLog:
-                    progress.begin(plan.kind.topicSuffix, phase: .catchingUp)
-                    model.replaced = try await activate(&plan, reader: reader, target: target, progress: progress)
-                    model.active = true
-                case .verify:
-                    progress.begin(plan.kind.topicSuffix, phase: .verifying)
-                    differences += try await verify(&plan, reader: reader, target: target, live: live, progress: progress)
-                }
-                model.records = plan.read
-                model.poison = plan.poison
-                models.append(model)
-                await reader.close()
-            } catch {
-                await reader.close()
-                throw error
+        // The read models are independent (own topic, own checkpoints): rebuild them side by side.
+        let results = try await withThrowingTaskGroup(of: (ReplaySummary.Model, [EntityDifference]).self) { group in
+            for plan in plans {
+                group.addTask { try await self.replay(plan, into: target, admin: admin, live: live, progress: progress) }
             }
+            return try await group.reduce(into: []) { $0.append($1) }
         }
+        let order = configuration.kinds.map(\.topicSuffix)
+        let models = results.map(\.0).sorted { order.firstIndex(of: $0.projection) ?? 0 < order.firstIndex(of: $1.projection) ?? 0 }
+        let differences = results.flatMap(\.1)
         let seconds = Double((ContinuousClock.now - started).components.seconds) + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
         let records = models.reduce(0) { $0 + $1.records }
         return ReplaySummary(
             namespace: target.namespace, mode: configuration.mode, asOf: configuration.asOf, models: models,
             differences: differences, seconds: seconds, recordsPerSecond: seconds > 0 ? Double(records) / seconds : 0
         )
+    }
+
+    /// Rebuilds one read model, then activates, keeps or verifies it as configured.
+    private func replay(
+        _ plan: ModelReplay, into target: any ReadModelStore, admin: KafkaAdmin, live: ActiveNamespaces, progress: ProgressTracker
+    ) async throws -> (ReplaySummary.Model, [EntityDifference]) {
+        var plan = plan
+        // Large fetches for throughput; a bounded prefetch queue keeps the replay's memory flat.
+        let reader = try admin.probeConsumer([
+            "fetch.wait.max.ms": "100", "fetch.max.bytes": "4194304", "max.partition.fetch.bytes": "1048576",
+            "queued.max.messages.kbytes": "4096",
+        ])
+        do {
+            progress.begin(plan.kind.topicSuffix, phase: .building)
+            try await consume(&plan, reader: reader, target: target, until: plan.ends, progress: progress)
+            var model = ReplaySummary.Model(
+                projection: plan.kind.topicSuffix, records: plan.read, poison: plan.poison, resumed: plan.resumed, replaced: nil, active: false
+            )
+            var differences: [EntityDifference] = []
+            switch configuration.mode {
+            case _ where configuration.asOf != nil:
+                try await target.register(projection: plan.kind.topicSuffix, state: .snapshot, asOf: configuration.asOf, progress: nil)
+            case .build:
+                break
+            case .activate, .adoptLog:
+                progress.begin(plan.kind.topicSuffix, phase: .catchingUp)
+                model.replaced = try await activate(&plan, reader: reader, target: target, progress: progress)
+                model.active = true
+            case .verify:
+                progress.begin(plan.kind.topicSuffix, phase: .verifying)
+                differences = try await verify(&plan, reader: reader, target: target, live: live, progress: progress)
+            }
+            model.records = plan.read
+            model.poison = plan.poison
+            await reader.close()
+            return (model, differences)
+        } catch {
+            await reader.close()
+            throw error
+        }
     }
 
     /// Reads and folds until every partition's position has reached `limits` (never past them),
@@ -185,7 +199,7 @@ public final class Replayer: Sendable {
             for record in kept { plan.positions[TopicPartition(record.position.topic, record.position.partition)] = record.position.offset + 1 }
             plan.read += Int64(kept.count)
             plan.poison += Int64(decoded.poison.count)
-            try await report(progress.advance(by: Int64(kept.count)), target: target)
+            try await report(progress.advance(by: Int64(kept.count)), of: plan.kind.topicSuffix, target: target)
         }
     }
 
@@ -276,11 +290,11 @@ public final class Replayer: Sendable {
     }
 
     /// Writes progress to the catalog (at most once a second) and tells the caller.
-    private func report(_ update: (progress: ReplayProgress, persist: Bool), target: any ReadModelStore) async throws {
+    private func report(_ update: (progress: ReplayProgress, persist: Bool), of projection: String, target: any ReadModelStore) async throws {
         onProgress(update.progress)
         guard update.persist else { return }
         let json = try JSONEncoder.progress.encode(update.progress)
-        try await target.register(projection: update.progress.projection, state: .building, asOf: configuration.asOf, progress: json)
+        try await target.register(projection: projection, state: .building, asOf: configuration.asOf, progress: json)
     }
 
     /// The namespace to build: the configured one, else the newest unfinished replay of the same
