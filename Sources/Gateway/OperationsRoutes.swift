@@ -63,7 +63,7 @@ struct OperationsRoutes {
         }
         // Generous: a sample on a loaded machine may take seconds; readiness should not flap.
         let freshness = max(lagInterval * 10, .seconds(15))
-        if let report = monitor.latest, Date().timeIntervalSince(report.generatedAt) <= Double(freshness.components.seconds) {
+        if let report = monitor.latest, Date().timeIntervalSince(report.generatedAt) <= freshness / .seconds(1) {
             checks["broker"] = "ok"
             for group in report.groups {
                 checks["lag.\(group.projection)"] = String(group.lag)

@@ -128,7 +128,7 @@ public final class LagMonitor: Service, Sendable {
                     partition: partition.partition, checkpoint: checkpoint, committed: committedOffset, logEnd: logEnd, lag: lag,
                     lagSeconds: lag == 0 ? 0 : oldest[partition].map { max(0, now.timeIntervalSince($0)) },
                     rate: LagRules.rate(window),
-                    status: LagRules.status(window, members: members, stallAfter: settings.stallAfter.seconds)
+                    status: LagRules.status(window, members: members, stallAfter: settings.stallAfter / .seconds(1))
                 ))
             }
             let ages = rows.map(\.lagSeconds)
@@ -146,9 +146,9 @@ public final class LagMonitor: Service, Sendable {
             state.history.append(LagHistorySample(at: now, groups: Dictionary(uniqueKeysWithValues: groups.map {
                 ($0.group, LagHistorySample.Point(lag: $0.lag, lagSeconds: $0.lagSeconds, rate: $0.rate))
             })))
-            state.history.removeAll { now.timeIntervalSince($0.at) > settings.history.seconds }
+            state.history.removeAll { now.timeIntervalSince($0.at) > settings.history / .seconds(1) }
             let report = LagReport(
-                generatedAt: now, windowSeconds: settings.window.seconds, groups: groups, replays: replays, history: state.history
+                generatedAt: now, windowSeconds: settings.window / .seconds(1), groups: groups, replays: replays, history: state.history
             )
             state.latest = report
             return report
@@ -162,7 +162,7 @@ public final class LagMonitor: Service, Sendable {
         state.withLock { state in
             var window = state.observations[partition, default: []]
             window.append(observation)
-            window.removeAll { observation.at.timeIntervalSince($0.at) > settings.window.seconds }
+            window.removeAll { observation.at.timeIntervalSince($0.at) > settings.window / .seconds(1) }
             state.observations[partition] = window
             return window
         }
@@ -226,29 +226,13 @@ public final class LagMonitor: Service, Sendable {
     }
 
     private func replaysInProgress(now: Date) async throws -> [ReplayView] {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try await namespaces.catalogStore.catalog().compactMap { entry in
-            guard entry.state == .building, let data = entry.progress, let progress = try? decoder.decode(ReplayProgressRow.self, from: data),
+        try await namespaces.catalogStore.catalog().compactMap { entry in
+            guard entry.state == .building, let data = entry.progress, let progress = try? ReplayProgress(json: data),
                   now.timeIntervalSince(progress.updatedAt) < 60 else { return nil }
             return ReplayView(
-                namespace: entry.namespace, projection: entry.projection, state: progress.phase, done: progress.done,
+                namespace: entry.namespace, projection: entry.projection, state: progress.phase.rawValue, done: progress.done,
                 total: progress.total, rate: progress.rate, etaSeconds: progress.etaSeconds, updatedAt: progress.updatedAt
             )
         }
     }
-}
-
-/// The fields of a replay's progress JSON that the monitor shows (written by `Replay`).
-private struct ReplayProgressRow: Decodable {
-    var phase: String
-    var done: Int64
-    var total: Int64
-    var rate: Double
-    var etaSeconds: Double?
-    var updatedAt: Date
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

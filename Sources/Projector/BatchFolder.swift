@@ -13,6 +13,9 @@ public struct LogRecord: Sendable, Hashable {
         self.key = key
         self.value = value
     }
+
+    /// The entity id the key names (in either case), nil for a missing or non-UUID key.
+    public var entityKey: UUID? { key.flatMap { UUID(text: String(decoding: $0, as: UTF8.self)) } }
 }
 
 /// Folds a polled batch of one topic into a `ProjectionBatch`, given the entities' current
@@ -40,7 +43,7 @@ public struct BatchFolder: Sendable {
                 guard command.kind == kind else {
                     throw PoisonRecord("record type \(command.action.recordType.rawValue) does not belong in topic \(record.position.topic)")
                 }
-                guard let key = record.key, UUID(text: String(decoding: key, as: UTF8.self)) == command.entityID else {
+                guard record.entityKey == command.entityID else {
                     throw PoisonRecord("record key does not equal entityId \(command.entityID.lowercasedString)")
                 }
                 decoded.commands.append((record, command))

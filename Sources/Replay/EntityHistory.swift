@@ -35,7 +35,6 @@ public enum EntityHistory {
     }
 
     private static func recordsKeyed(_ id: UUID, topic: String, admin: KafkaAdmin, reader: KafkaConsumer) async throws -> [LogRecord] {
-        let key = Data(id.lowercasedString.utf8)
         let ends = try await admin.watermarks(topic: topic).filter { $0.value.high > $0.value.low }
         guard !ends.isEmpty else { return [] }
         try reader.assign(ends.keys.sorted().map { TopicPartitionOffset($0, .beginning) })
@@ -45,9 +44,8 @@ public enum EntityHistory {
             try Task.checkCancellation()
             for record in try await reader.poll(maxRecords: 10_000, timeout: .milliseconds(500)) {
                 if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { pending.remove(record.topicPartition) }
-                if record.key.map({ Data(String(decoding: $0, as: UTF8.self).lowercased().utf8) }) == key, record.offset < ends[record.topicPartition]?.high ?? 0 {
-                    found.append(LogRecord(record))
-                }
+                let candidate = LogRecord(record)
+                if candidate.entityKey == id, record.offset < ends[record.topicPartition]?.high ?? 0 { found.append(candidate) }
             }
         }
         // Offsets order records within a partition; one entity's records share a partition.

@@ -1,4 +1,5 @@
 import Foundation
+import Store
 import Synchronization
 
 /// Counts a replay's records and derives its rate (over the last few seconds) and ETA.

@@ -110,7 +110,7 @@ public final class Replayer: Sendable {
         let order = configuration.kinds.map(\.topicSuffix)
         let models = results.map(\.0).sorted { order.firstIndex(of: $0.projection) ?? 0 < order.firstIndex(of: $1.projection) ?? 0 }
         let differences = results.flatMap(\.1)
-        let seconds = Double((ContinuousClock.now - started).components.seconds) + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - started) / .seconds(1)
         let records = models.reduce(0) { $0 + $1.records }
         return ReplaySummary(
             namespace: target.namespace, mode: configuration.mode, asOf: configuration.asOf, models: models,
@@ -280,21 +280,19 @@ public final class Replayer: Sendable {
     private func catchUp(
         _ plan: inout ModelReplay, to checkpoints: [LogPosition], reader: KafkaConsumer, target: any ReadModelStore, progress: ProgressTracker
     ) async throws {
-        var limits = plan.positions
-        for position in checkpoints { limits[TopicPartition(position.topic, position.partition)] = position.offset }
-        if let ahead = limits.first(where: { plan.positions[$0.key, default: 0] > $0.value }) {
-            throw ReplayError("the rebuilt namespace is past the live one on \(ahead.key) (\(plan.positions[ahead.key, default: 0]) > \(ahead.value)); "
+        if let ahead = checkpoints.first(where: { plan.positions[TopicPartition($0.topic, $0.partition), default: 0] > $0.offset }) {
+            let position = plan.positions[TopicPartition(ahead.topic, ahead.partition), default: 0]
+            throw ReplayError("the rebuilt namespace is past the live one on \(ahead.topic)[\(ahead.partition)] (\(position) > \(ahead.offset)); "
                 + "verify compares at the live checkpoints, so it needs a fresh namespace")
         }
-        try await consume(&plan, reader: reader, target: target, until: limits, progress: progress)
+        try await consume(&plan, reader: reader, target: target, until: limits(plan, reaching: checkpoints), progress: progress)
     }
 
     /// Writes progress to the catalog (at most once a second) and tells the caller.
     private func report(_ update: (progress: ReplayProgress, persist: Bool), of projection: String, target: any ReadModelStore) async throws {
         onProgress(update.progress)
         guard update.persist else { return }
-        let json = try JSONEncoder.progress.encode(update.progress)
-        try await target.register(projection: projection, state: .building, asOf: configuration.asOf, progress: json)
+        try await target.register(projection: projection, state: .building, asOf: configuration.asOf, progress: update.progress.json())
     }
 
     /// The namespace to build: the configured one, else the newest unfinished replay of the same
@@ -353,14 +351,4 @@ private struct ModelReplay {
 public struct ReplayError: Error, Sendable, CustomStringConvertible {
     public var description: String
     init(_ description: String) { self.description = description }
-}
-
-extension JSONEncoder {
-    /// ISO 8601 dates, sorted keys: how progress and summaries are written.
-    static var progress: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .iso8601
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }
 }

@@ -51,7 +51,7 @@ public struct NamespaceEntry: Sendable, Hashable {
     public var createdAt: Date
     /// When the state last changed (for an active namespace: when it was activated).
     public var changedAt: Date
-    /// The replay's progress while it builds (JSON written by the replay), if any.
+    /// The replay's progress while it builds (``ReplayProgress/json()``), if any.
     public var progress: Data?
 
     public init(

@@ -185,11 +185,7 @@ public final class PostgresStore: ReadModelStore {
                 """,
                 logger: logger
             )
-            var positions: [LogPosition] = []
-            for try await (topic, partition, offset) in rows.decode((String, Int32, Int64).self) {
-                positions.append(LogPosition(topic: topic, partition: partition, offset: offset))
-            }
-            return positions
+            return try await Self.positions(rows)
         }
     }
 
@@ -224,11 +220,7 @@ public final class PostgresStore: ReadModelStore {
                         """,
                         logger: logger
                     )
-                    var stored: [LogPosition] = []
-                    for try await (topic, partition, offset) in rows.decode((String, Int32, Int64).self) {
-                        stored.append(LogPosition(topic: topic, partition: partition, offset: offset))
-                    }
-                    try batch.checkFencing(against: stored)
+                    try batch.checkFencing(against: try await Self.positions(rows))
                 }
                 if !entities.ids.isEmpty {
                     try await connection.query(
@@ -429,9 +421,13 @@ public final class PostgresStore: ReadModelStore {
 
     /// A namespace schema's checkpoints for one projection, inside a transaction.
     private static func positions(_ connection: PostgresConnection, schema: String, projection: String, logger: Logger) async throws -> [LogPosition] {
-        let rows = try await connection.query(
+        try await positions(connection.query(
             "SELECT topic, log_partition, next_offset FROM \(unescaped: schema).checkpoints WHERE projection = \(projection)", logger: logger
-        )
+        ))
+    }
+
+    /// Checkpoint rows: topic, partition, next offset.
+    private static func positions(_ rows: PostgresRowSequence) async throws -> [LogPosition] {
         var positions: [LogPosition] = []
         for try await (topic, partition, offset) in rows.decode((String, Int32, Int64).self) {
             positions.append(LogPosition(topic: topic, partition: partition, offset: offset))

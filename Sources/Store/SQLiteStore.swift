@@ -128,9 +128,7 @@ public final class SQLiteStore: ReadModelStore {
 
     public func checkpoints(projection: String) async throws -> [LogPosition] {
         try await reader.run("checkpoints") { [sql] database in
-            try database.statement(sql.checkpoints).query([.text(projection)]) { row throws(CorruptRow) in
-                LogPosition(topic: try row.requiredText(0), partition: Int32(truncatingIfNeeded: row.integer(1)), offset: row.integer(2))
-            }
+            try database.statement(sql.checkpoints).query([.text(projection)], Self.position)
         }
     }
 
@@ -150,9 +148,7 @@ public final class SQLiteStore: ReadModelStore {
                     throw NamespaceRetired(namespace: namespace, projection: projection, state: state)
                 }
                 if !batch.starts.isEmpty {
-                    let stored = try database.statement(sql.checkpoints).query([.text(projection)]) { row throws(CorruptRow) in
-                        LogPosition(topic: try row.requiredText(0), partition: Int32(truncatingIfNeeded: row.integer(1)), offset: row.integer(2))
-                    }
+                    let stored = try database.statement(sql.checkpoints).query([.text(projection)], Self.position)
                     try batch.checkFencing(against: stored)
                 }
                 let upsertEntity = try database.statement(sql.upsertEntity)
@@ -220,13 +216,9 @@ public final class SQLiteStore: ReadModelStore {
                 let now = Date().microsecondsSince1970
                 if let active {
                     if !force {
-                        let readPositions = { (statement: String) throws -> [LogPosition] in
-                            try database.statement(statement).query([.text(projection)]) { row throws(CorruptRow) in
-                                LogPosition(topic: try row.requiredText(0), partition: Int32(truncatingIfNeeded: row.integer(1)), offset: row.integer(2))
-                            }
-                        }
-                        let theirs = try readPositions(SQLiteStatements.checkpoints(of: try StoreNamespace(active, backend: .sqlite)))
-                        let ours = try readPositions(sql.checkpoints)
+                        let theirs = try database.statement(SQLiteStatements.checkpoints(of: try StoreNamespace(active, backend: .sqlite)))
+                            .query([.text(projection)], Self.position)
+                        let ours = try database.statement(sql.checkpoints).query([.text(projection)], Self.position)
                         let ahead = Activation.positionsAhead(theirs, of: ours)
                         if !ahead.isEmpty { return .behind(active: active, positions: ahead) }
                     }
@@ -249,9 +241,7 @@ public final class SQLiteStore: ReadModelStore {
                 }.first ?? nil
                 guard let frozen else { return nil }
                 let checkpoints = try database.statement(SQLiteStatements.checkpoints(of: try StoreNamespace(frozen, backend: .sqlite)))
-                    .query([.text(projection)]) { row throws(CorruptRow) in
-                        LogPosition(topic: try row.requiredText(0), partition: Int32(truncatingIfNeeded: row.integer(1)), offset: row.integer(2))
-                    }
+                    .query([.text(projection)], Self.position)
                 return (frozen, checkpoints)
             }
         }
@@ -299,6 +289,11 @@ public final class SQLiteStore: ReadModelStore {
         await reader.close()
         await writer.close()
         logger.debug("SQLite store closed", metadata: ["path": "\(path)"])
+    }
+
+    /// A checkpoint row: topic, partition, next offset.
+    private static func position(_ row: SQLiteRow) throws(CorruptRow) -> LogPosition {
+        LogPosition(topic: try row.requiredText(0), partition: Int32(truncatingIfNeeded: row.integer(1)), offset: row.integer(2))
     }
 
     /// The outcome columns in ``SQLiteStatements/outcomeColumns`` order.

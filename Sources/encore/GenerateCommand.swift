@@ -39,8 +39,7 @@ struct GenerateCommand: AsyncParsableCommand {
             throw error
         }
         await producer.close()
-        let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (ContinuousClock.now - started) / .seconds(1)
         print("appended \(Terminal.grouped(Int64(count))) commands in \(String(format: "%.1f", seconds)) s (\(Terminal.grouped(Int64(Double(count) / seconds))) commands/s)")
     }
 }

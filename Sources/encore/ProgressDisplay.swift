@@ -1,5 +1,5 @@
 import Foundation
-import Replay
+import Store
 import Synchronization
 
 /// Shows a replay's progress: a redrawn bar on a terminal, a plain line every few seconds

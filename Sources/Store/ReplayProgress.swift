@@ -1,6 +1,7 @@
 import Foundation
 
-/// How far a replay is: written to the catalog for dashboards, and shown by the CLI.
+/// How far a replay is: kept in its namespace's catalog row (``NamespaceEntry/progress``) for
+/// lag reports and dashboards, and shown by the CLI.
 public struct ReplayProgress: Sendable, Hashable, Codable {
     /// What the replay is doing now.
     public enum Phase: String, Sendable, Hashable, Codable {
@@ -27,6 +28,36 @@ public struct ReplayProgress: Sendable, Hashable, Codable {
     public var startedAt: Date
     public var updatedAt: Date
 
+    public init(
+        namespace: String, projection: String, phase: Phase, done: Int64, total: Int64, rate: Double, etaSeconds: Double?,
+        startedAt: Date, updatedAt: Date
+    ) {
+        self.namespace = namespace
+        self.projection = projection
+        self.phase = phase
+        self.done = done
+        self.total = total
+        self.rate = rate
+        self.etaSeconds = etaSeconds
+        self.startedAt = startedAt
+        self.updatedAt = updatedAt
+    }
+
     /// Whole percent done, 0–100.
     public var percent: Int { total == 0 ? 100 : Int(min(100, Double(done) * 100 / Double(total))) }
+
+    /// The JSON kept in the catalog: ISO 8601 times, sorted keys.
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// Reads what ``json()`` wrote.
+    public init(json: Data) throws {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        self = try decoder.decode(Self.self, from: json)
+    }
 }
