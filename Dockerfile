@@ -43,12 +43,13 @@ RUN apt-get update -qq \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
         ca-certificates libsqlite3-0 libssl3 libsasl2-2 libzstd1 liblz4-1 zlib1g \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --uid 10001 --home-dir /var/lib/encore --create-home encore
+    && groupadd --system --gid 10001 encore \
+    && useradd --system --uid 10001 --gid 10001 --home-dir /var/lib/encore --create-home encore
 COPY --from=build /usr/local/lib/librdkafka.so.1 /usr/local/lib/
 RUN ldconfig
 COPY --from=build /out/ /opt/encore/
 ENV PATH=/opt/encore:$PATH
-USER 10001
+USER 10001:10001
 WORKDIR /var/lib/encore
 # Gateways listen on all interfaces inside a container (the binary's default is loopback).
 ENV ENCORE_HOST=0.0.0.0
