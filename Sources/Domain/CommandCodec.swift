@@ -1,7 +1,8 @@
 import Foundation
 
-/// A record that cannot be folded: not JSON, an unknown type, or a schema version this
-/// build does not know. Projectors send it to the dead-letter topic with this reason.
+/// A record that cannot be folded: not JSON, an unknown type, a schema version this build
+/// does not know, or a command the write side would have refused. Projectors send it to the
+/// dead-letter topic with this reason.
 public struct PoisonRecord: Error, Sendable, Hashable, CustomStringConvertible {
     public var reason: String
     public init(_ reason: String) { self.reason = reason }
@@ -67,7 +68,7 @@ public enum CommandCodec {
             let typeName = try container.decode(String.self, forKey: .type)
             let version = try container.decode(Int.self, forKey: .schemaVersion)
             guard let type = RecordType(rawValue: typeName) else {
-                throw EnvelopeRefusal(reason: "unknown record type \(typeName)")
+                throw EnvelopeRefusal(reason: "unknown record type \(CommandCodec.excerpt(typeName))")
             }
             guard version == CommandCodec.schemaVersion else {
                 throw EnvelopeRefusal(reason: "unsupported schema version \(version) of \(typeName)")
@@ -78,7 +79,7 @@ public enum CommandCodec {
             let actor = try container.decodeIfPresent(String.self, forKey: .actor)
             let expectedVersion = try container.decodeIfPresent(Int.self, forKey: .expectedVersion)
             guard let parsed = try? Date(timestampText, strategy: CommandCodec.timestampStyle) else {
-                throw EnvelopeRefusal(reason: "invalid timestamp \(timestampText)")
+                throw EnvelopeRefusal(reason: "invalid timestamp \(CommandCodec.excerpt(timestampText))")
             }
             let action: Action
             do {
@@ -86,11 +87,23 @@ public enum CommandCodec {
             } catch {
                 throw EnvelopeRefusal(reason: "invalid payload of \(typeName): \(CommandCodec.describe(error))")
             }
+            // Written around the gateway (its rules are the log's contract): fold nothing a client could not send.
+            do {
+                try Validation.validate(action)
+            } catch {
+                throw EnvelopeRefusal(reason: "invalid \(typeName): \(error)")
+            }
             command = Command(
                 id: commandID, entityID: entityID, timestamp: Date(timeIntervalSince1970: (parsed.timeIntervalSince1970 * 1000).rounded() / 1000),
                 actor: actor, expectedVersion: expectedVersion, action: action
             )
         }
+    }
+
+    /// At most the first 100 characters of `text`: a reason travels in a record header, and a
+    /// hostile record may carry megabytes where a type name goes.
+    static func excerpt(_ text: String) -> String {
+        text.count <= 100 ? text : "\(text.prefix(100))… (\(text.utf8.count) bytes)"
     }
 
     private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)

@@ -240,4 +240,28 @@ struct CommandCodecTests {
         let reason = try #require(poisonReason(try record(.deleteUser) { $0["timestamp"] = 1_700_000_000 }))
         #expect(reason.contains("timestamp"), "\(reason)")
     }
+
+    @Test("a command the write side would refuse is poison, with the rule it breaks")
+    func invalidCommand() throws {
+        let cases: [(Action, (inout [String: Any]) -> Void, String)] = [
+            (.createUser(Sample.user), { $0["fname"] = String(repeating: "x", count: 900_000) }, "invalid user.create: fname: at most 500 characters"),
+            (.updateUser(Sample.user), { $0["email"] = "nobody" }, "invalid user.update: email: not an email address"),
+            (.createMusic(Sample.song), { $0["Artist"] = " " }, "invalid music.create: Artist: must not be empty"),
+            (.renamePlaylist(name: "x"), { $0["Name"] = "a\u{0}b" }, "invalid playlist.rename: Name: must not contain control characters"),
+            (.createPlaylist(Sample.playlist), { $0["Songs"] = [id(1).uuidString, id(1).uuidString] }, "invalid playlist.create: Playlist: a song may appear only once"),
+        ]
+        for (action, edit, expected) in cases {
+            let reason = try #require(poisonReason(try record(action) { editPayload(&$0, edit) }))
+            #expect(reason == expected)
+        }
+    }
+
+    @Test("a huge type name or timestamp is cut short in the reason (it travels in a record header)")
+    func hugeValuesInReasons() throws {
+        let huge = String(repeating: "x", count: 900_000)
+        let type = try #require(poisonReason(try record(.deleteUser) { $0["type"] = huge }))
+        #expect(type == "unknown record type \(huge.prefix(100))… (900000 bytes)")
+        let timestamp = try #require(poisonReason(try record(.deleteUser) { $0["timestamp"] = huge }))
+        #expect(timestamp == "invalid timestamp \(huge.prefix(100))… (900000 bytes)")
+    }
 }
