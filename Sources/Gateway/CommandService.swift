@@ -5,6 +5,7 @@ import Logging
 import Metrics
 import Projector
 import Store
+import Tracing
 
 /// The write role: validates a command, appends it to its topic and, when asked, waits until a
 /// projector has folded it.
@@ -32,22 +33,43 @@ struct CommandService: Sendable {
     }
 
     /// Validates and appends; returns once the broker acknowledged.
-    func append(_ command: Command, traceparent: String?) async throws -> Appended {
+    ///
+    /// The append is a `produce` span (producer, child of the request's span) whose context
+    /// goes into the record's headers, so the projector's `apply` span continues the trace.
+    /// With tracing off there is no span: the caller's own `traceparent` is forwarded as is.
+    func append(_ command: Command, traceparent callerTraceparent: String?) async throws -> Appended {
         do {
             try Validation.validate(command.action)
         } catch {
             throw APIError.validation(error)
         }
-        let started = ContinuousClock.now
-        let report: DeliveryReport
-        do {
-            report = try await producer.send(ProducerMessage(command, topicPrefix: topicPrefix, traceparent: Traceparent.child(of: traceparent)))
-        } catch {
-            logger.warning("append failed: \(error)")
-            throw APIError.brokerUnavailable("the command was not appended: the broker did not acknowledge it (\(error))")
+        var logger = logger
+        logger[metadataKey: "command.id"] = "\(command.id.lowercasedString)"
+        let topic = command.kind.topic(prefix: topicPrefix)
+        return try await withSpan("produce \(topic)", ofKind: .producer) { span in
+            span.updateAttributes { attributes in
+                attributes["messaging.system"] = "kafka"
+                attributes["messaging.operation.type"] = "send"
+                attributes["messaging.destination.name"] = topic
+                attributes["encore.command.id"] = command.id.lowercasedString
+            }
+            var headers: [KafkaHeader] = []
+            InstrumentationSystem.instrument.inject(span.context, into: &headers, using: KafkaHeaderInjector())
+            if headers.isEmpty, let callerTraceparent { headers.append(KafkaHeader("traceparent", callerTraceparent)) }
+            let started = ContinuousClock.now
+            let report: DeliveryReport
+            do {
+                report = try await producer.send(ProducerMessage(command, topicPrefix: topicPrefix, traceHeaders: headers))
+            } catch {
+                logger.warning("append failed: \(error)")
+                throw APIError.brokerUnavailable("the command was not appended: the broker did not acknowledge it in time")
+            }
+            produceTimer.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
+            span.attributes["messaging.destination.partition.id"] = "\(report.partition)"
+            span.attributes["messaging.kafka.offset"] = Int(report.offset)
+            logger.debug("command appended", metadata: ["type": "\(command.action.recordType.rawValue)", "partition": "\(report.partition)", "offset": "\(report.offset)"])
+            return Appended(command: command, token: ConsistencyToken(kind: command.kind, partition: report.partition, offset: report.offset))
         }
-        produceTimer.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
-        return Appended(command: command, token: ConsistencyToken(kind: command.kind, partition: report.partition, offset: report.offset))
     }
 
     /// Waits (bounded) for the projector's outcome of a command; nil on timeout.
@@ -74,23 +96,5 @@ extension Duration {
     var nanoseconds: Int64 {
         let (seconds, attoseconds) = components
         return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-}
-
-/// W3C trace context: continue the caller's trace, or start one.
-enum Traceparent {
-    static func child(of parent: String?) -> String {
-        let span = randomHex(bytes: 8)
-        if let parent {
-            let parts = parent.split(separator: "-")
-            if parts.count == 4, parts[1].count == 32, parts[1].allSatisfy(\.isHexDigit) {
-                return "00-\(parts[1])-\(span)-\(parts[3])"
-            }
-        }
-        return "00-\(randomHex(bytes: 16))-\(span)-01"
-    }
-
-    private static func randomHex(bytes: Int) -> String {
-        (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     }
 }

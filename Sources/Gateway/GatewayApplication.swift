@@ -59,6 +59,7 @@ public enum GatewayApplication {
     /// The API routes with error, metrics and auth middleware; no clients of its own.
     static func makeRouter(services: GatewayServices) -> Router<EncoreRequestContext> {
         let router = Router(context: EncoreRequestContext.self)
+        router.addMiddleware { TracingMiddleware(recordingHeaders: [.requestID]); RequestIDMiddleware() }
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: AuthMiddleware(authenticator: services.authenticator))

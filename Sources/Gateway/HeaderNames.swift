@@ -5,6 +5,8 @@ extension HTTPField.Name {
     static let consistencyToken = HTTPField.Name("X-Consistency-Token")!
     /// W3C trace context.
     static let traceparent = HTTPField.Name("traceparent")!
+    /// `X-Request-Id`: the caller's id for a request, else the gateway's; echoed in the response.
+    static let requestID = HTTPField.Name("X-Request-Id")!
     /// RFC 7240 `Prefer` (`respond-async`).
     static let prefer = HTTPField.Name("Prefer")!
 }

@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import Kafka
 import Store
 
 /// One record as a projector sees it: where it is in the log, and its bytes.
@@ -7,11 +8,14 @@ public struct LogRecord: Sendable, Hashable {
     public var position: LogPosition
     public var key: Data?
     public var value: Data
+    /// The record's headers; the projector continues the producer's trace from them.
+    public var headers: [KafkaHeader]
 
-    public init(position: LogPosition, key: Data?, value: Data) {
+    public init(position: LogPosition, key: Data?, value: Data, headers: [KafkaHeader] = []) {
         self.position = position
         self.key = key
         self.value = value
+        self.headers = headers
     }
 
     /// The entity id the key names (in either case), nil for a missing or non-UUID key.

@@ -4,10 +4,10 @@ import Kafka
 
 extension ProducerMessage {
     /// A command as a record of its aggregate's topic: keyed by entity id (so one entity's
-    /// commands stay in order on one partition), with its schema id and trace context headers.
-    public init(_ command: Command, topicPrefix: String, traceparent: String? = nil) {
-        var headers = [KafkaHeader("schema-id", command.action.recordType.schemaID(version: CommandCodec.schemaVersion))]
-        if let traceparent { headers.append(KafkaHeader("traceparent", traceparent)) }
+    /// commands stay in order on one partition), with its schema id and the trace context
+    /// headers of the span that produces it (see ``KafkaHeaderInjector``).
+    public init(_ command: Command, topicPrefix: String, traceHeaders: [KafkaHeader] = []) {
+        let headers = [KafkaHeader("schema-id", command.action.recordType.schemaID(version: CommandCodec.schemaVersion))] + traceHeaders
         self.init(
             topic: command.kind.topic(prefix: topicPrefix),
             key: Data(command.entityID.lowercasedString.utf8),

@@ -5,7 +5,7 @@ import Darwin
 #endif
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (the kernel's pick for port 0).
-func freeLocalPort() throws -> Int {
+public func freeLocalPort() throws -> Int {
     #if canImport(Glibc)
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     #else

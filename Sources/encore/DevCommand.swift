@@ -34,6 +34,7 @@ struct DevCommand: AsyncParsableCommand {
     func run() async throws {
         try Librdkafka.requireMinimumVersion()
         let logger = logging.bootstrap(label: "encore.dev")
+        let tracing = try Telemetry.tracingServices(serviceName: "encore-dev", logger: logger)
         let registry = bootstrapMetrics()
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         let broker = TansuBroker(
@@ -43,7 +44,7 @@ struct DevCommand: AsyncParsableCommand {
         let stack = DevStack(command: self, broker: broker, registry: registry, logger: logger)
         // The group installs the signal handlers first, so Ctrl-C during start-up is clean too;
         // a shutdown that takes longer than 30 s is escalated to cancellation.
-        var group = ServiceGroupConfiguration(services: [.init(service: stack)], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger)
+        var group = ServiceGroupConfiguration(services: (tracing + [stack]).map { .init(service: $0) }, gracefulShutdownSignals: [.sigint, .sigterm], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(30)
         try await ServiceGroup(configuration: group).run()
         logger.notice("Encore dev stopped")

@@ -22,12 +22,13 @@ struct GatewayCommand: AsyncParsableCommand {
     func run() async throws {
         try Librdkafka.requireMinimumVersion()
         let logger = logging.bootstrap(label: "encore.gateway")
+        let tracing = try Telemetry.tracingServices(serviceName: "encore-gateway", logger: logger)
         let registry = bootstrapMetrics()
         let store = try await storeOptions.open(logger: logger)
         do {
             if http.role != .read { try await kafka.ensureTopics(logger: logger) }
             let app = try await GatewayApplication.make(configuration: http.configuration(kafka: kafka), store: store, registry: registry, logger: logger)
-            try await ServiceGroup(services: [app], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
+            try await ServiceGroup(services: tracing + [app], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
         } catch {
             await store.close()
             throw error

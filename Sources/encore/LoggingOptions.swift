@@ -1,19 +1,34 @@
 import ArgumentParser
+import Gateway
 import Logging
+import OTel
 
-/// `--log-level`, shared by every long-running subcommand.
+/// `--log-level` and `--log-format`, shared by every long-running subcommand.
 struct LoggingOptions: ParsableArguments {
     @Option(help: "Minimum log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
-    /// Installs swift-log's stderr handler at the chosen level and returns a logger.
+    @Option(help: "Log lines on standard error: text, or json (one object per line: timestamp, level, label, message, metadata) (ENCORE_LOG_FORMAT).")
+    var logFormat = LogFormat(rawValue: environment("LOG_FORMAT", "text")) ?? .text
+
+    /// How log lines are written.
+    enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+        case text, json
+    }
+
+    /// Installs the stderr handler at the chosen level and format and returns a logger. Every
+    /// line carries the gateway's request id and the current trace and span ids when there are.
     func bootstrap(label: String) -> Logger {
         let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
+        let format = logFormat
+        LoggingSystem.bootstrap({ label, provider in
+            var handler: any LogHandler = switch format {
+            case .text: StreamLogHandler.standardError(label: label, metadataProvider: provider)
+            case .json: JSONLogHandler(label: label, metadataProvider: provider)
+            }
             handler.logLevel = level
             return handler
-        }
+        }, metadataProvider: .multiplex([.requestID, OTel.makeLoggingMetadataProvider()]))
         return Logger(label: label)
     }
 }

@@ -25,13 +25,14 @@ struct ProjectorCommand: AsyncParsableCommand {
     func run() async throws {
         try Librdkafka.requireMinimumVersion()
         let logger = logging.bootstrap(label: "encore.projector")
+        let tracing = try Telemetry.tracingServices(serviceName: "encore-projector", logger: logger)
         let registry = bootstrapMetrics()
         let kinds = try EntityKind.models(models)
         let store = try await storeOptions.open(logger: logger)
         do {
             try await kafka.ensureTopics(logger: logger)
             let projector = Projector(configuration: kafka.projectorConfiguration(kinds: kinds), store: store, logger: logger)
-            var services: [any Service] = [projector]
+            var services: [any Service] = tracing + [projector]
             if metricsPort != 0 { services.append(MetricsEndpoint.application(registry: registry, port: metricsPort, logger: logger)) }
             try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
         } catch {

@@ -7,13 +7,15 @@ final class ChildProcess {
 
     private init(process: Process) { self.process = process }
 
-    /// Runs the `encore` binary built next to this test bundle.
-    static func encore(_ arguments: [String]) throws -> ChildProcess {
+    /// Runs the `encore` binary built next to this test bundle, with `environment` added to this
+    /// process's, its standard error going to `standardError`.
+    static func encore(_ arguments: [String], environment: [String: String] = [:], standardError: FileHandle = .standardError) throws -> ChildProcess {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.standardError
+        process.standardError = standardError
         try process.run()
         return ChildProcess(process: process)
     }
