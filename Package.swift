@@ -135,11 +135,13 @@ let package = Package(
             name: "LagTests",
             dependencies: ["Domain", "Kafka", "Store", "Projector", "Lag", "KafkaTesting", "StoreTesting"]
         ),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Domain", "Store"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 "Domain", "Kafka", "Store", "Projector", "Gateway", "Replay", "Lag", "KafkaTesting", "StoreTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
     ]

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Hummingbird
 import JWTKit
@@ -8,30 +9,27 @@ final class Authenticator: Sendable {
     private let keys: JWTKeyCollection
     private let lifetime: Duration
 
-    /// Claims of an Encore session token.
+    /// Claims of an Encore session token. `nbf` is optional: Encore does not set it, but a
+    /// token minted elsewhere with the same secret may.
     struct Claims: JWTPayload {
         var sub: SubjectClaim
         var exp: ExpirationClaim
         var iat: IssuedAtClaim
+        var nbf: NotBeforeClaim?
 
         func verify(using algorithm: some JWTAlgorithm) async throws {
             try exp.verifyNotExpired()
+            try nbf?.verifyNotBefore()
         }
     }
 
-    /// Fails in `jwt` mode without a secret: there is no safe default.
-    init(mode: GatewayConfiguration.AuthMode, secret: String?, lifetime: Duration) async throws {
-        self.mode = mode
-        self.lifetime = lifetime
+    /// Fails in `jwt` mode without a usable secret (see ``GatewayConfiguration/validate()``).
+    init(configuration: GatewayConfiguration) async throws {
+        try configuration.validate()
+        mode = configuration.authMode
+        lifetime = configuration.tokenLifetime
         keys = JWTKeyCollection()
-        if mode == .jwt {
-            guard let secret, !secret.isEmpty else {
-                throw ConfigurationError("auth mode jwt needs a secret: set --jwt-secret or ENCORE_JWT_SECRET")
-            }
-            // HS256 keys shorter than the hash output are weak (and jwt-kit traps on them).
-            guard secret.utf8.count >= 32 else {
-                throw ConfigurationError("the JWT secret must be at least 32 bytes long")
-            }
+        if mode == .jwt, let secret = configuration.jwtSecret {
             await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         }
     }
@@ -75,9 +73,13 @@ final class Authenticator: Sendable {
 
 /// Requires a credential on every route except the public ones (login, registration,
 /// health, readiness, metrics, lag, the dashboard, the OpenAPI document).
+///
+/// A valid token whose user is gone (deleted, or never projected) is refused like a bad one:
+/// deleting a user ends their sessions.
 struct AuthMiddleware: RouterMiddleware {
     typealias Context = EncoreRequestContext
     let authenticator: Authenticator
+    let reads: ReadService
 
     static func isPublic(_ request: Request) -> Bool {
         let path = request.uri.path
@@ -95,6 +97,13 @@ struct AuthMiddleware: RouterMiddleware {
         guard !Self.isPublic(request) else { return try await next(request, context) }
         var context = context
         context.identity = try await authenticator.identify(request)
+        if let identity = context.identity {
+            guard let user = UUID(uuidString: identity),
+                  let snapshot = try await reads.store(for: .user).snapshot(.user, id: user), !snapshot.isDeleted
+            else {
+                throw APIError.unauthorized("the token's user does not exist (deleted users' tokens are no longer valid)")
+            }
+        }
         return try await next(request, context)
     }
 }

@@ -6,10 +6,13 @@ public struct EncoreRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The authenticated user id (JWT `sub`); nil in `legacy` and `none` modes.
     public var identity: String?
+    /// The peer's IP address, which the write rate limit keys on when there is no identity.
+    public let clientAddress: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         identity = nil
+        clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// Bodies are read with an explicit 1 MiB limit per route; this caps anything else.

@@ -22,7 +22,7 @@ public enum GatewayApplication {
         registry: PrometheusCollectorRegistry,
         logger: Logger
     ) async throws -> some ApplicationProtocol {
-        let authenticator = try await Authenticator(mode: configuration.authMode, secret: configuration.jwtSecret, lifetime: configuration.tokenLifetime)
+        let authenticator = try await Authenticator(configuration: configuration)
         let namespaces = ActiveNamespaces(base: store, logger: logger)
         try await namespaces.refresh()
         let monitor = try LagMonitor(
@@ -50,6 +50,13 @@ public enum GatewayApplication {
             .add(to: router)
         return Application(
             router: router,
+            // Header limits well above what a client of this API sends (a token, a few short
+            // headers): beyond them the request is answered 400 and its connection closed before
+            // any route runs. Idle keep-alive connections close after a minute.
+            server: .http1(configuration: .init(
+                idleTimeout: .seconds(60),
+                httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 100)
+            )),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "encore"),
             services: services,
             logger: logger
@@ -62,7 +69,10 @@ public enum GatewayApplication {
         router.addMiddleware { TracingMiddleware(recordingHeaders: [.requestID]); RequestIDMiddleware() }
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: MetricsMiddleware())
-        router.add(middleware: AuthMiddleware(authenticator: services.authenticator))
+        router.add(middleware: AuthMiddleware(authenticator: services.authenticator, reads: services.reads))
+        if let rate = services.configuration.writeRateLimit {
+            router.add(middleware: WriteRateLimitMiddleware(limiter: WriteRateLimiter(rate: rate, burst: max(1, 2 * rate))))
+        }
         let v1 = V1Routes(services: services)
         router.addRoutes(v1.users(), atPath: "/api/v1/user")
         router.addRoutes(v1.music(), atPath: "/api/v1/music")

@@ -42,6 +42,26 @@ public struct GatewayConfiguration: Sendable {
     public var lag: LagMonitor.Settings
     /// How often the gateway re-reads which namespace serves each read model.
     public var namespaceRefresh: Duration
+    /// Whether `PUT /api/v1/user/login` issues a token to anyone naming an existing user id, as
+    /// the original system did. It proves nothing about the caller: turn it off where tokens
+    /// come from an identity provider sharing the secret.
+    public var loginByID: Bool
+    /// Writes per second one client may send on average, in bursts of twice as many; nil
+    /// turns the limit off.
+    public var writeRateLimit: Double?
+
+    /// Throws when the configuration cannot work safely: `jwt` mode needs a secret from the
+    /// configuration (there is no default) of at least 32 bytes (shorter HS256 keys are weak,
+    /// and jwt-kit traps on them).
+    public func validate() throws {
+        guard authMode == .jwt else { return }
+        guard let jwtSecret, !jwtSecret.isEmpty else {
+            throw ConfigurationError("auth mode jwt needs a secret: set --jwt-secret or ENCORE_JWT_SECRET")
+        }
+        guard jwtSecret.utf8.count >= 32 else {
+            throw ConfigurationError("the JWT secret must be at least 32 bytes long")
+        }
+    }
 
     public init(
         role: Role = .all,
@@ -57,7 +77,9 @@ public struct GatewayConfiguration: Sendable {
         readyLagThreshold: Int64 = 10_000,
         kafkaProperties: [String: String] = [:],
         lag: LagMonitor.Settings = LagMonitor.Settings(),
-        namespaceRefresh: Duration = .milliseconds(250)
+        namespaceRefresh: Duration = .milliseconds(250),
+        writeRateLimit: Double? = nil,
+        loginByID: Bool = true
     ) {
         self.role = role
         self.host = host
@@ -73,5 +95,7 @@ public struct GatewayConfiguration: Sendable {
         self.kafkaProperties = kafkaProperties
         self.lag = lag
         self.namespaceRefresh = namespaceRefresh
+        self.writeRateLimit = writeRateLimit
+        self.loginByID = loginByID
     }
 }

@@ -51,6 +51,7 @@ struct GatewayServices: Sendable {
     /// into its 4xx.
     func write(_ command: Command, request: Request, async: Bool = false) async throws -> WriteResult {
         let writer = try writer()
+        try await authorize(command)
         let appended = try await writer.append(command, traceparent: request.headers[.traceparent])
         guard !async else { return .accepted(token: appended.token) }
         guard let outcome = try await writer.outcome(of: command, timeout: configuration.syncWriteTimeout) else {
@@ -58,6 +59,13 @@ struct GatewayServices: Sendable {
         }
         if let rejection = outcome.rejection { throw APIError.rejected(rejection) }
         return .applied(version: outcome.version, token: appended.token)
+    }
+
+    /// Enforces ``WritePolicy``; looks the creator up only when the policy needs it.
+    private func authorize(_ command: Command) async throws {
+        guard command.actor != nil, !WritePolicy.creates(command) else { return }
+        let creator = command.kind == .user ? nil : WritePolicy.creator(in: try await reads.store(for: command.kind).history(command.kind, id: command.entityID))
+        try WritePolicy.check(command, creator: creator)
     }
 
     func tokenHeader(_ result: WriteResult) -> HTTPFields {

@@ -138,6 +138,9 @@ struct V1Routes {
     }
 
     private func login(_ request: Request) async throws -> Response {
+        guard services.configuration.loginByID else {
+            throw APIError(.forbidden, "login_disabled", "this gateway does not issue tokens by user id; get one from the identity provider")
+        }
         let uid = try await JSONBody.read(request, allowed: ["uid"]).uuid("uid")
         _ = try await services.reads.live(.user, uid)
         let token = try await services.authenticator.issue(for: uid)

@@ -23,11 +23,13 @@ struct GatewayCommand: AsyncParsableCommand {
         try Librdkafka.requireMinimumVersion()
         let logger = logging.bootstrap(label: "encore.gateway")
         let tracing = try Telemetry.tracingServices(serviceName: "encore-gateway", logger: logger)
+        let configuration = http.configuration(kafka: kafka)
+        try configuration.validate()
         let registry = bootstrapMetrics()
         let store = try await storeOptions.open(logger: logger)
         do {
             if http.role != .read { try await kafka.ensureTopics(logger: logger) }
-            let app = try await GatewayApplication.make(configuration: http.configuration(kafka: kafka), store: store, registry: registry, logger: logger)
+            let app = try await GatewayApplication.make(configuration: configuration, store: store, registry: registry, logger: logger)
             try await ServiceGroup(services: tracing + [app], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
         } catch {
             await store.close()
@@ -54,10 +56,21 @@ struct HTTPOptions: ParsableArguments {
     @Option(help: "HS256 secret for session tokens; required with --auth jwt (ENCORE_JWT_SECRET).")
     var jwtSecret: String? = ProcessInfo.processInfo.environment["ENCORE_JWT_SECRET"]
 
+    @Option(help: "Writes per second one client (token user, else IP address) may send, in bursts of twice as many; 0 turns the limit off (ENCORE_WRITE_RATE_LIMIT).")
+    var writeRateLimit = Double(environment("WRITE_RATE_LIMIT", "100")) ?? 100
+
+    @Option(help: "Whether PUT /api/v1/user/login issues a token for any existing user id, as the original did: true or false (ENCORE_LOGIN_BY_ID).")
+    var loginByID = Bool(environment("LOGIN_BY_ID", "true")) ?? true
+
+    func validate() throws {
+        guard writeRateLimit >= 0, writeRateLimit.isFinite else { throw ValidationError("--write-rate-limit must be 0 or a positive number") }
+    }
+
     func configuration(kafka: KafkaOptions, jwtSecret fallback: String? = nil) -> GatewayConfiguration {
         GatewayConfiguration(
             role: role, host: host, port: port, brokers: kafka.brokers, topicPrefix: kafka.topicPrefix,
-            authMode: auth, jwtSecret: jwtSecret ?? fallback
+            authMode: auth, jwtSecret: jwtSecret ?? fallback, writeRateLimit: writeRateLimit > 0 ? writeRateLimit : nil,
+            loginByID: loginByID
         )
     }
 }

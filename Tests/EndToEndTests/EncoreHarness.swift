@@ -13,6 +13,9 @@ import StoreTesting
 
 /// The whole system in one test: a real broker, a real store, a projector and a live gateway.
 struct EncoreHarness: Sendable {
+    /// The gateway's HS256 secret in `jwt` mode, for tests that mint their own tokens.
+    static let jwtSecret = "encore-end-to-end-test-secret-0123456789"
+
     let broker: TestBroker
     let store: any ReadModelStore
     let prefix: String
@@ -22,14 +25,16 @@ struct EncoreHarness: Sendable {
 
     /// Starts everything on a fresh store of `backend`, runs `body` with an HTTP client, then stops everything.
     /// - Parameter exclusive: run alone (see ``TestLoad``), for tests that load the machine heavily.
+    /// - Parameter gateway: changes to the gateway's configuration.
     static func with(
         _ backend: StoreBackend,
         auth: GatewayConfiguration.AuthMode = .none,
         exclusive: Bool = false,
+        gateway: @escaping @Sendable (inout GatewayConfiguration) -> Void = { _ in },
         _ body: @escaping @Sendable (EncoreHarness) async throws -> Void
     ) async throws {
         try await TestLoad.run(exclusive: exclusive) {
-            try await withStoreURL(backend) { url in try await with(storeURL: url, auth: auth, body) }
+            try await withStoreURL(backend) { url in try await with(storeURL: url, auth: auth, gateway: gateway, body) }
         }
     }
 
@@ -37,6 +42,7 @@ struct EncoreHarness: Sendable {
     static func with(
         storeURL: String,
         auth: GatewayConfiguration.AuthMode = .none,
+        gateway: @Sendable (inout GatewayConfiguration) -> Void = { _ in },
         _ body: @escaping @Sendable (EncoreHarness) async throws -> Void
     ) async throws {
         try await TestBroker.with { broker in
@@ -54,14 +60,15 @@ struct EncoreHarness: Sendable {
                 try await eventually("the projector owns all 18 partitions", timeout: .seconds(60)) {
                     projector.assignedPartitions.count == EntityKind.allCases.count * 6
                 }
+                var configuration = GatewayConfiguration(
+                    port: 0, brokers: broker.bootstrapServers, topicPrefix: prefix, authMode: auth,
+                    jwtSecret: Self.jwtSecret,
+                    // Generous bounds: the whole suite shares 2 cores, and a 202 would fail a read-after-write check.
+                    syncWriteTimeout: .seconds(30), consistencyTimeout: .seconds(30)
+                )
+                gateway(&configuration)
                 let app = try await GatewayApplication.make(
-                    configuration: GatewayConfiguration(
-                        port: 0, brokers: broker.bootstrapServers, topicPrefix: prefix, authMode: auth,
-                        jwtSecret: "encore-end-to-end-test-secret-0123456789",
-                        // Generous bounds: the whole suite shares 2 cores, and a 202 would fail a read-after-write check.
-                        syncWriteTimeout: .seconds(30), consistencyTimeout: .seconds(30)
-                    ),
-                    store: store, registry: PrometheusCollectorRegistry(), logger: logger
+                    configuration: configuration, store: store, registry: PrometheusCollectorRegistry(), logger: logger
                 )
                 try await app.test(.live) { client in
                     try await body(EncoreHarness(broker: broker, store: store, prefix: prefix, client: client, storeURL: storeURL))

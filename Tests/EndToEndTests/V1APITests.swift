@@ -38,10 +38,12 @@ struct V1APITests {
 
             #expect(try await encore.request(.put, "/api/v1/user/logoff", json: ["jwt": login.text]).status == .ok)
             #expect(try await encore.request(.delete, "/api/v1/user/\(id)", headers: auth).status == .ok)
-            let gone = try await encore.request(.get, "/api/v1/user/\(id)", headers: auth)
+            #expect(try await encore.request(.get, "/api/v1/user/\(id)", headers: auth).status == .unauthorized, "a deleted user's token ends with them")
+            let other = try await encore.request(.post, "/api/v1/user/", json: ["fname": "Other", "lname": "Reader", "email": "other@example.org"])
+            let otherLogin = try await encore.request(.put, "/api/v1/user/login", json: ["uid": try #require(other.json["user_id"] as? String)])
+            let gone = try await encore.request(.get, "/api/v1/user/\(id)", headers: [.authorization: "Bearer \(otherLogin.text)"])
             #expect(gone.status == .notFound)
             #expect(gone.json["error"] as? String == "not_found")
-            #expect(try await encore.request(.delete, "/api/v1/user/\(id)", headers: auth).status == .notFound)
             #expect(try await encore.request(.put, "/api/v1/user/login", json: ["uid": UUID().uuidString]).status == .notFound)
             #expect(try await encore.request(.get, "/api/v1/user/\(id)", headers: [.authorization: "Bearer not-a-token"]).status == .unauthorized)
         }
