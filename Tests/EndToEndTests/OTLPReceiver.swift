@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import Logging
+import ServiceLifecycle
 import StoreTesting
 import Synchronization
 
@@ -24,6 +26,7 @@ final class OTLPReceiver: Sendable {
 
     let port: Int
     private let bodies = Bodies()
+    private let group: ServiceGroup
     private let server: Task<Void, any Error>
 
     /// Starts listening on a free port of 127.0.0.1.
@@ -35,8 +38,10 @@ final class OTLPReceiver: Sendable {
             bodies.received.withLock { $0.append(Data(buffer: body)) }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{}")))
         }
-        let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
-        server = Task { try await application.runService() }
+        let logger = Logger(label: "test.otlp-receiver")
+        let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
+        group = ServiceGroup(configuration: .init(services: [application], logger: logger))
+        server = Task { [group] in try await group.run() }
     }
 
     /// The endpoint for `OTEL_EXPORTER_OTLP_ENDPOINT`.
@@ -47,8 +52,9 @@ final class OTLPReceiver: Sendable {
         bodies.received.withLock { $0 }.flatMap(Self.spans(in:))
     }
 
+    /// Shuts the server down gracefully and waits for it.
     func stop() async {
-        server.cancel()
+        await group.triggerGracefulShutdown()
         _ = await server.result
     }
 

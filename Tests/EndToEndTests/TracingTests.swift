@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import HTTPTypes
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -25,6 +26,23 @@ struct TracingTests {
             throw error
         }
         await receiver.stop()
+    }
+
+    @Test("the gateway answers the caller's X-Request-Id, or a new one where it is missing or unsafe to log")
+    func requestIDs() async throws {
+        try await EncoreHarness.with(.sqlite) { encore in
+            let header = HTTPField.Name("X-Request-Id")!
+            let echoed = try await encore.request(.get, "/health", headers: [header: "client-42"])
+            #expect(echoed.headers[header] == "client-42")
+            for sent in [nil, "two words", String(repeating: "x", count: 129)] {
+                let answer = try await encore.request(.get, "/health", headers: sent.map { [header: $0] } ?? [:])
+                let id = try #require(answer.headers[header])
+                #expect(UUID(uuidString: id) != nil, "\(id) replaces \(sent ?? "no id")")
+            }
+            let first = try await encore.request(.get, "/health").headers[header]
+            let second = try await encore.request(.get, "/health").headers[header]
+            #expect(first != second, "a new id per request")
+        }
     }
 
     /// Starts a broker, a gateway and a projector process, writes once and checks the trace and the logs.
