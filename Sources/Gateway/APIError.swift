@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Hummingbird
+import Store
 
 /// Every error the API answers: JSON `{"error": code, "detail": sentence}` with a 4xx/5xx status.
 public struct APIError: HTTPResponseError, Sendable {
@@ -36,6 +37,11 @@ public struct APIError: HTTPResponseError, Sendable {
         APIError(.serviceUnavailable, "broker_unavailable", detail, headers: [.retryAfter: "5"])
     }
 
+    /// The read-model store did not answer in time; nothing is wrong with the request.
+    static let storeUnavailable = APIError(
+        .serviceUnavailable, "store_unavailable", "the read-model store is not answering; try again shortly", headers: [.retryAfter: "1"]
+    )
+
     static func validation(_ error: ValidationError) -> APIError {
         APIError(.unprocessableContent, "invalid_field", "\(error.field): \(error.message)")
     }
@@ -58,6 +64,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
+        } catch let error as StoreError {
+            // The read-model store did not answer (server down, restarting, or over its deadline):
+            // transient, so say when to retry rather than failing as a server bug.
+            context.logger.warning("store unavailable: \(error)")
+            return try APIError.storeUnavailable.response(from: request, context: context)
         } catch let error as HTTPError {
             let converted: APIError = switch error.status {
             case .notFound: .notFound("no route for \(request.method) \(request.uri.path)")

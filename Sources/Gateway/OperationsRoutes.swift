@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Kafka
 import Lag
+import Projector
 import Prometheus
 import Store
 
@@ -76,6 +77,15 @@ struct OperationsRoutes {
         } else {
             checks["broker"] = monitor.latest == nil ? "not measured yet" : "no lag sample within \(freshness)"
             ready = false
+        }
+        let lost = monitor.lostLog
+        guard lost.isEmpty else {
+            // Loud: a read model built from a log the broker no longer has must not look merely slow.
+            checks["log"] = "lost"
+            return try JSONResponse.make(.serviceUnavailable, [
+                "ready": false, "checks": checks, "error": "data_loss",
+                "detail": "\(LogLost(problems: lost)), then restart the projectors.",
+            ])
         }
         return try JSONResponse.make(ready ? .ok : .serviceUnavailable, ["ready": ready, "checks": checks])
     }

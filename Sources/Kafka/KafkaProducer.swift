@@ -10,19 +10,34 @@ import Synchronization
 /// blocking Swift's cooperative pool. Run it in a `ServiceGroup` (or call ``close(flushTimeout:)``)
 /// so queued records are flushed before the handle is destroyed.
 public final class KafkaProducer: Sendable, Service {
-    private let client: NativeClient
-    private let poller: PollThread
+    /// One native handle and the thread that polls it.
+    private struct Session: Sendable {
+        let client: NativeClient
+        let poller: PollThread
+    }
+
+    private let session: Mutex<Session>
+    private let configuration: KafkaConfiguration
+    private let logger: Logger
     private let isClosed = Atomic<Bool>(false)
     private let closeTimeout: Duration
 
     /// Creates a producer; see ``KafkaConfiguration/producer(bootstrapServers:_:)`` for defaults.
     public init(configuration: KafkaConfiguration, logger: Logger, closeTimeout: Duration = .seconds(10)) throws {
-        client = try NativeClient(kind: RD_KAFKA_PRODUCER, configuration: configuration, context: ClientContext(logger: logger)) {
-            rd_kafka_conf_set_dr_msg_cb($0, deliveryCallback)
-        }
-        poller = PollThread(name: "rdkafka-producer-poll") { [client] in rd_kafka_poll(client.handle, 100) }
+        session = Mutex(try Self.open(configuration, logger: logger))
+        self.configuration = configuration
+        self.logger = logger
         self.closeTimeout = closeTimeout
     }
+
+    private static func open(_ configuration: KafkaConfiguration, logger: Logger) throws -> Session {
+        let client = try NativeClient(kind: RD_KAFKA_PRODUCER, configuration: configuration, context: ClientContext(logger: logger)) {
+            rd_kafka_conf_set_dr_msg_cb($0, deliveryCallback)
+        }
+        return Session(client: client, poller: PollThread(name: "rdkafka-producer-poll") { rd_kafka_poll(client.handle, 100) })
+    }
+
+    private var client: NativeClient { session.withLock { $0.client } }
 
     /// The latest librdkafka statistics, when `statistics.interval.ms` is set.
     public var statistics: KafkaStatistics? { client.context.latestStatistics.withLock { $0 } }
@@ -34,13 +49,45 @@ public final class KafkaProducer: Sendable, Service {
     public func send(_ message: ProducerMessage) async throws -> DeliveryReport {
         while true {
             guard !isClosed.load(ordering: .acquiring) else { throw KafkaError.closed }
-            if let report = try await withCheckedThrowingContinuation({ enqueue(message, continuation: $0) }) {
-                return report
+            let client = client
+            let report: DeliveryReport?
+            do {
+                report = try await withCheckedThrowingContinuation { enqueue(message, on: client, continuation: $0) }
+            } catch {
+                await replaceIfBroken(client, after: error)
+                throw error
             }
+            if let report { return report }
             // The local queue is full: give the poll thread time to drain delivery reports.
             try await Task.sleep(for: .milliseconds(1))
         }
     }
+
+    /// A handle with a fatal error, or whose idempotent producer id the broker fenced (Tansu does
+    /// after records time out during a stall), fails every later send: swap in a new one so the
+    /// next send works, and dispose of the old one.
+    private func replaceIfBroken(_ failed: NativeClient, after error: any Error) async {
+        var reason = [CChar](repeating: 0, count: 512)
+        let fatal = rd_kafka_fatal_error(failed.handle, &reason, reason.count) != RD_KAFKA_RESP_ERR_NO_ERROR
+        let fenced = (error as? KafkaError).map { Self.fencing.contains($0.code) } ?? false
+        guard fatal || fenced, !isClosed.load(ordering: .acquiring) else { return }
+        let old: Session? = session.withLock { current in
+            guard current.client === failed, let fresh = try? Self.open(configuration, logger: logger) else { return nil }
+            defer { current = fresh }
+            return current
+        }
+        guard let old else { return }
+        logger.error("producer unusable (\(fatal ? String(errorBuffer: reason) : "\(error)")); replaced it with a new producer")
+        try? await blocking {
+            rd_kafka_purge(old.client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+            rd_kafka_flush(old.client.handle, 1000)
+            old.poller.stop()
+            old.client.destroy()
+        }
+    }
+
+    /// Errors after which the broker refuses this producer id for good.
+    private static let fencing: Set<Int32> = [RD_KAFKA_RESP_ERR_PRODUCER_FENCED.rawValue, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH.rawValue]
 
     /// Waits until every queued record was delivered or failed, at most `timeout`.
     public func flush(timeout: Duration) async throws {
@@ -53,7 +100,8 @@ public final class KafkaProducer: Sendable, Service {
     public func close(flushTimeout: Duration? = nil) async {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         let timeout = flushTimeout ?? closeTimeout
-        try? await blocking { [client, poller] in
+        let current = session.withLock { $0 }
+        try? await blocking { [client = current.client, poller = current.poller] in
             let handle = client.handle
             if rd_kafka_flush(handle, timeout.milliseconds) != RD_KAFKA_RESP_ERR_NO_ERROR {
                 client.context.logger.warning("producer closing with \(rd_kafka_outq_len(handle)) undelivered records; failing them")
@@ -73,9 +121,9 @@ public final class KafkaProducer: Sendable, Service {
     }
 
     /// Starts one produce call; resumes with nil when the local queue is full.
-    private func enqueue(_ message: ProducerMessage, continuation: CheckedContinuation<DeliveryReport?, any Error>) {
+    private func enqueue(_ message: ProducerMessage, on client: NativeClient, continuation: CheckedContinuation<DeliveryReport?, any Error>) {
         let box = Unmanaged.passRetained(DeliveryBox(continuation))
-        let error = produce(message, opaque: box.toOpaque())
+        let error = produce(message, on: client, opaque: box.toOpaque())
         guard let error else { return }  // The delivery callback resumes the continuation.
         box.release()
         let failure = KafkaError(consuming: error)
@@ -86,7 +134,7 @@ public final class KafkaProducer: Sendable, Service {
         }
     }
 
-    private func produce(_ message: ProducerMessage, opaque: UnsafeMutableRawPointer) -> OpaquePointer? {
+    private func produce(_ message: ProducerMessage, on client: NativeClient, opaque: UnsafeMutableRawPointer) -> OpaquePointer? {
         let headers = rd_kafka_headers_new(message.headers.count)!
         for header in message.headers {
             if let value = header.value {

@@ -49,6 +49,7 @@ public final class LagMonitor: Service, Sendable {
     private let logger: Logger
     private let state = Mutex(State())
     private let metrics: LagMetrics
+    private let logLoss: LogLossWatch
 
     /// - Parameter namespaces: where checkpoints are read (refreshed before every sample).
     public init(
@@ -64,10 +65,18 @@ public final class LagMonitor: Service, Sendable {
         ends = try admin.probeConsumer(["fetch.wait.max.ms": "\(Self.fetchWaitMilliseconds)", "fetch.max.bytes": "1048576", "max.partition.fetch.bytes": "65536"])
         timestamps = try admin.probeConsumer(["fetch.max.bytes": "1048576", "max.partition.fetch.bytes": "65536"])
         metrics = LagMetrics()
+        logLoss = LogLossWatch(
+            integrity: LogIntegrity(brokers: brokers, topicPrefix: topicPrefix, kafkaProperties: kafkaProperties, logger: logger),
+            kinds: kinds, every: 5, logger: logger
+        )
     }
 
     /// The last report, nil before the first sample.
     public var latest: LagReport? { state.withLock { $0.latest } }
+
+    /// What the log lost under the active read models, one sentence each; empty while it is whole.
+    /// Once seen it stays until the read models move to other namespaces (`encore replay --adopt-log`).
+    public var lostLog: [String] { logLoss.problems }
 
     /// Samples every ``Settings/interval`` until graceful shutdown; a failed sample is logged.
     public func run() async throws {
@@ -140,6 +149,9 @@ public final class LagMonitor: Service, Sendable {
                 rate: rows.contains { $0.rate == nil } ? nil : rows.reduce(0) { $0 + ($1.rate ?? 0) },
                 members: members, partitions: rows
             ))
+        }
+        if await !logLoss.check(admin: admin, namespaces: namespaces).isEmpty {
+            for index in groups.indices { groups[index].status = .dataLoss }
         }
         let replays = try await replaysInProgress(now: now)
         let report = state.withLock { state -> LagReport in

@@ -26,7 +26,7 @@ public struct LogIntegrity: Sendable {
     /// Throws ``LogLost`` if the log lost data under the active namespaces; records the cluster
     /// id on first use.
     public func verify(namespaces: ActiveNamespaces, kinds: [EntityKind]) async throws {
-        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger)
+        let admin = try makeAdmin()
         do {
             let problems = try await problems(admin: admin, namespaces: namespaces, kinds: kinds)
             await admin.close()
@@ -37,11 +37,50 @@ public struct LogIntegrity: Sendable {
         }
     }
 
+    /// Re-checks every `interval` while the projector runs, so a broker restarted empty under a
+    /// live projector stops it instead of letting it fold a different log onto the old state.
+    ///
+    /// Throws ``LogLost`` (after logging it as an error) when the log lost data; a check that
+    /// fails for another reason (broker or store unreachable for a while) is only a warning.
+    public func watch(namespaces: ActiveNamespaces, kinds: [EntityKind], every interval: Duration) async throws {
+        let admin = try makeAdmin()
+        do {
+            while true {
+                try await Task.sleep(for: interval)
+                let found: [String]
+                do {
+                    found = try await problems(admin: admin, namespaces: namespaces, kinds: kinds)
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    logger.warning("log integrity check failed (will retry): \(error)")
+                    continue
+                }
+                if !found.isEmpty {
+                    let lost = LogLost(problems: found)
+                    logger.error("\(lost)")
+                    throw lost
+                }
+            }
+        } catch {
+            await admin.close()
+            throw error
+        }
+    }
+
+    private func makeAdmin() throws -> KafkaAdmin {
+        try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger)
+    }
+
     /// What is wrong, one sentence each; empty when the log holds everything the read models folded.
-    public func problems(admin: KafkaAdmin, namespaces: ActiveNamespaces, kinds: [EntityKind]) async throws -> [String] {
+    ///
+    /// - Parameter bind: record the broker's cluster id when none is recorded yet (projectors and
+    ///   replays do; an observer such as the lag monitor does not).
+    public func problems(admin: KafkaAdmin, namespaces: ActiveNamespaces, kinds: [EntityKind], bind: Bool = true) async throws -> [String] {
         let cluster = try await admin.clusterID()
         let catalog = namespaces.catalogStore
         guard let recorded = try await catalog.clusterID() else {
+            guard bind else { return [] }
             try await catalog.setClusterID(cluster)
             logger.info("read models are now bound to Kafka cluster \(cluster)")
             return []

@@ -66,10 +66,13 @@ final class ProjectionWorker: Sendable {
         )
         try consumer.subscribe(topics: [topic])
         logger.info("projector started", metadata: ["topic": "\(topic)", "group": "\(configuration.groupID(for: kind))"])
+        var throttle = configuration.maxRecordsPerSecond.map(RecordThrottle.init(perSecond:))
+        let batchLimit = throttle?.batchLimit(configuration.maxBatch) ?? configuration.maxBatch
         do {
             while !Task.isCancelled {
-                let records = try await consumer.poll(maxRecords: configuration.maxBatch, timeout: .milliseconds(200))
+                let records = try await consumer.poll(maxRecords: batchLimit, timeout: .milliseconds(200))
                 guard !records.isEmpty else { continue }
+                try await throttle?.pace(records.count)
                 let checkpoints: [LogPosition]
                 do {
                     checkpoints = try await process(records.map(LogRecord.init))
@@ -93,6 +96,12 @@ final class ProjectionWorker: Sendable {
                     }
                     try await rewind(consumer, to: assignments.current.filter { $0.topic == topic })
                     continue
+                } catch let unavailable as StoreError {
+                    // Nothing of the batch was committed: pause until the store answers again,
+                    // then resume from its checkpoints.
+                    logger.warning("store unavailable, pausing: \(unavailable)")
+                    try await resumeWhenStoreAnswers(consumer, partitions: Set(records.map(\.topicPartition)))
+                    continue
                 }
                 do {
                     try await consumer.commit(checkpoints.map { TopicPartitionOffset($0.topic, $0.partition, KafkaOffset($0.offset)) })
@@ -106,6 +115,20 @@ final class ProjectionWorker: Sendable {
             throw error
         }
         await consumer.close()
+    }
+
+    /// Retries every second until the store's checkpoints can be read, then rewinds to them.
+    private func resumeWhenStoreAnswers(_ consumer: KafkaConsumer, partitions: Set<TopicPartition>) async throws {
+        while true {
+            try await Task.sleep(for: .seconds(1))
+            do {
+                try await rewind(consumer, to: partitions)
+                logger.notice("store answers again; resuming from its checkpoints")
+                return
+            } catch is StoreError {
+                continue
+            }
+        }
     }
 
     /// Seeks these partitions back to the store's checkpoints (the beginning where none).

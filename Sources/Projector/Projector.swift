@@ -46,6 +46,11 @@ public final class Projector: Service {
         do {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask {
+                        try await LogIntegrity(brokers: self.configuration.brokers, topicPrefix: self.configuration.topicPrefix,
+                                               kafkaProperties: self.configuration.kafkaProperties, logger: self.logger)
+                            .watch(namespaces: self.namespaces, kinds: self.configuration.kinds, every: self.configuration.logCheckInterval)
+                    }
                     for kind in self.configuration.kinds {
                         let worker = ProjectionWorker(
                             kind: kind, configuration: self.configuration, namespaces: self.namespaces,

@@ -14,6 +14,11 @@ public struct ProjectorConfiguration: Sendable {
     public var sessionTimeout: Duration
     /// Extra librdkafka properties for the consumer and the dead-letter producer.
     public var kafkaProperties: [String: String]
+    /// Folds at most this many records per second per read model; nil is unthrottled. A testing
+    /// and operations knob: it keeps a projector deliberately behind (slow-consumer drills).
+    public var maxRecordsPerSecond: Int?
+    /// How often the running projector re-checks that the log still holds what it folded.
+    public var logCheckInterval: Duration
 
     public init(
         brokers: String,
@@ -21,7 +26,9 @@ public struct ProjectorConfiguration: Sendable {
         kinds: [EntityKind] = EntityKind.allCases,
         maxBatch: Int = 2000,
         sessionTimeout: Duration = .seconds(45),
-        kafkaProperties: [String: String] = [:]
+        kafkaProperties: [String: String] = [:],
+        maxRecordsPerSecond: Int? = nil,
+        logCheckInterval: Duration = .seconds(3)
     ) {
         self.brokers = brokers
         self.topicPrefix = topicPrefix
@@ -29,6 +36,8 @@ public struct ProjectorConfiguration: Sendable {
         self.maxBatch = maxBatch
         self.sessionTimeout = sessionTimeout
         self.kafkaProperties = kafkaProperties
+        self.maxRecordsPerSecond = maxRecordsPerSecond
+        self.logCheckInterval = logCheckInterval
     }
 
     /// Consumer group of one read model: `<prefix>.projector.<users|music|playlists>`.

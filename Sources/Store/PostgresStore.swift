@@ -24,6 +24,7 @@ public final class PostgresStore: ReadModelStore {
     private let logger: Logger
     private let connectTimeout: Duration
     private let operationTimeout: Duration
+    private let readTimeout: Duration
     /// The quoted schema name, spliced into SQL (safe: the namespace is `[a-z0-9_]+`).
     private let quotedSchema: String
 
@@ -33,9 +34,12 @@ public final class PostgresStore: ReadModelStore {
     ///
     /// Fails within about `connectTimeout` if the server cannot be reached or refuses the login.
     /// - Parameter operationTimeout: the longest any later operation may take.
+    /// - Parameter readTimeout: the longest a single-entity or page read may take (what the
+    ///   gateway answers from): with the server down the pool waits for a connection, and a
+    ///   client should get a prompt `503` rather than wait out `operationTimeout`.
     public init(
         url: String, namespace: String = "main", logger: Logger,
-        connectTimeout: Duration = .seconds(5), operationTimeout: Duration = .seconds(30)
+        connectTimeout: Duration = .seconds(5), operationTimeout: Duration = .seconds(30), readTimeout: Duration = .seconds(2)
     ) async throws {
         let validated = try StoreNamespace(namespace, backend: .postgres)
         let endpoint = try PostgresEndpoint(url: url)
@@ -47,6 +51,7 @@ public final class PostgresStore: ReadModelStore {
         self.logger = logger
         self.connectTimeout = connectTimeout
         self.operationTimeout = operationTimeout
+        self.readTimeout = readTimeout
 
         // The pool retries failing connections for a long time without telling why; one direct
         // connection first turns "refused", "no such database" or "bad password" into an error now.
@@ -97,7 +102,7 @@ public final class PostgresStore: ReadModelStore {
     }
 
     public func snapshot(_ kind: EntityKind, id: UUID) async throws -> EntitySnapshot? {
-        try await perform("snapshot") { [quotedSchema] client, logger in
+        try await perform("snapshot", timeout: readTimeout) { [quotedSchema] client, logger in
             let rows = try await client.query(
                 "SELECT version, deleted, state::text FROM \(unescaped: quotedSchema).entities WHERE kind = \(kind.rawValue) AND id = \(id)",
                 logger: logger
@@ -129,7 +134,7 @@ public final class PostgresStore: ReadModelStore {
 
     public func list(_ kind: EntityKind, after: UUID?, limit: Int, includingDeleted: Bool) async throws -> [EntitySnapshot] {
         guard limit > 0 else { return [] }
-        return try await perform("list") { [quotedSchema] client, logger in
+        return try await perform("list", timeout: readTimeout) { [quotedSchema] client, logger in
             // The nil UUID sorts before every other id, so no cursor means from the start.
             let cursor = after ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
             let query: PostgresQuery = """
@@ -145,7 +150,7 @@ public final class PostgresStore: ReadModelStore {
     }
 
     public func outcome(commandID: UUID) async throws -> CommandOutcome? {
-        try await perform("outcome") { [quotedSchema] client, logger in
+        try await perform("outcome", timeout: readTimeout) { [quotedSchema] client, logger in
             try await Self.outcomes(
                 client.query("SELECT \(unescaped: Self.outcomeSelection) FROM \(unescaped: quotedSchema).outcomes WHERE command_id = \(commandID)", logger: logger)
             ).first
@@ -165,7 +170,7 @@ public final class PostgresStore: ReadModelStore {
     }
 
     public func history(_ kind: EntityKind, id: UUID) async throws -> [CommandOutcome] {
-        try await perform("history") { [quotedSchema] client, logger in
+        try await perform("history", timeout: readTimeout) { [quotedSchema] client, logger in
             try await Self.outcomes(client.query(
                 """
                 SELECT \(unescaped: Self.outcomeSelection) FROM \(unescaped: quotedSchema).outcomes
@@ -272,12 +277,13 @@ public final class PostgresStore: ReadModelStore {
 
     public func sibling(namespace: String) async throws -> any ReadModelStore {
         try await StoreFactory.migrated(PostgresStore(
-            url: url, namespace: namespace, logger: logger, connectTimeout: connectTimeout, operationTimeout: operationTimeout
+            url: url, namespace: namespace, logger: logger, connectTimeout: connectTimeout, operationTimeout: operationTimeout,
+            readTimeout: readTimeout
         ))
     }
 
     public func catalog() async throws -> [NamespaceEntry] {
-        try await perform("catalog") { client, logger in
+        try await perform("catalog", timeout: readTimeout) { client, logger in
             let rows = try await client.query(
                 """
                 SELECT namespace, projection, state, (EXTRACT(EPOCH FROM as_of) * 1000000)::int8,
@@ -402,7 +408,7 @@ public final class PostgresStore: ReadModelStore {
     }
 
     public func clusterID() async throws -> String? {
-        try await perform("clusterID") { client, logger in
+        try await perform("clusterID", timeout: readTimeout) { client, logger in
             for try await value in try await client.query("SELECT value FROM encore.settings WHERE key = 'kafka.cluster_id'", logger: logger).decode(String.self) {
                 return value
             }

@@ -22,6 +22,9 @@ struct ProjectorCommand: AsyncParsableCommand {
     @Option(help: "Port serving /metrics and /health for this projector; 0 turns it off (ENCORE_METRICS_PORT).")
     var metricsPort = Int(environment("METRICS_PORT", "9464")) ?? 9464
 
+    @Option(help: "Testing and operations knob: fold at most N records per second per read model, keeping this projector deliberately behind; 0 is unthrottled (ENCORE_MAX_RECORDS_PER_SECOND).")
+    var maxRecordsPerSecond = Int(environment("MAX_RECORDS_PER_SECOND", "0")) ?? 0
+
     func run() async throws {
         try Librdkafka.requireMinimumVersion()
         let logger = logging.bootstrap(label: "encore.projector")
@@ -31,7 +34,9 @@ struct ProjectorCommand: AsyncParsableCommand {
         let store = try await storeOptions.open(logger: logger)
         do {
             try await kafka.ensureTopics(logger: logger)
-            let projector = Projector(configuration: kafka.projectorConfiguration(kinds: kinds), store: store, logger: logger)
+            var configuration = kafka.projectorConfiguration(kinds: kinds)
+            configuration.maxRecordsPerSecond = maxRecordsPerSecond > 0 ? maxRecordsPerSecond : nil
+            let projector = Projector(configuration: configuration, store: store, logger: logger)
             var services: [any Service] = tracing + [projector]
             if metricsPort != 0 { services.append(MetricsEndpoint.application(registry: registry, port: metricsPort, logger: logger)) }
             try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()

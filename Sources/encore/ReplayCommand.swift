@@ -80,6 +80,9 @@ struct ReplayCommand: AsyncParsableCommand {
                 brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kinds: try EntityKind.models(models),
                 namespace: namespace, asOf: asOf.flatMap(Self.parseTime), mode: mode, batchSize: batchSize
             )
+            // A broker restarted empty has no topics yet; adopting its log must not depend on a
+            // projector or a write creating them first.
+            if adoptLog { try await kafka.ensureTopics(logger: logger) }
             let store = try await storeOptions.open(logger: logger)
             let display = ProgressDisplay(terminal: Terminal.standardErrorIsTTY)
             let summary: ReplaySummary
