@@ -46,7 +46,8 @@ public enum GatewayApplication {
             configuration: configuration
         )
         let router = makeRouter(services: gateway)
-        OperationsRoutes(namespaces: namespaces, monitor: monitor, registry: registry, lagThreshold: configuration.readyLagThreshold, lagInterval: configuration.lag.interval)
+        OperationsRoutes(namespaces: namespaces, monitor: monitor, registry: registry, lagThreshold: configuration.readyLagThreshold, lagInterval: configuration.lag.interval,
+                         lagLimitsReadiness: configuration.role.reads)
             .add(to: router)
         return Application(
             router: router,

@@ -16,6 +16,10 @@ struct OperationsRoutes {
     let registry: PrometheusCollectorRegistry
     let lagThreshold: Int64
     let lagInterval: Duration
+    /// Whether lag over the threshold makes this gateway unready: only when it serves reads. A
+    /// write-only gateway can append while projectors are behind, and taking it out of service
+    /// would stop every write.
+    let lagLimitsReadiness: Bool
 
     func add(to router: Router<EncoreRequestContext>) {
         router.get("health") { _, _ in try JSONResponse.make(.ok, ["status": "ok"]) }
@@ -51,7 +55,7 @@ struct OperationsRoutes {
     }
 
     /// Ready when the store answers and the last lag sample is recent (so the broker answers),
-    /// shows no lost data, and every read model is within the lag threshold.
+    /// shows no lost data, and (when serving reads) every read model is within the lag threshold.
     private func readiness() async throws -> Response {
         var checks: [String: String] = [:]
         var ready = true
@@ -68,7 +72,7 @@ struct OperationsRoutes {
             checks["broker"] = "ok"
             for group in report.groups {
                 checks["lag.\(group.projection)"] = String(group.lag)
-                if group.lag > lagThreshold { ready = false }
+                if group.lag > lagThreshold, lagLimitsReadiness { ready = false }
                 if group.status == .dataLoss {
                     checks["lag.\(group.projection)"] = "data loss: the log ends before the checkpoint"
                     ready = false
