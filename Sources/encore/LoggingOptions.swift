@@ -5,8 +5,8 @@ import OTel
 
 /// `--log-level` and `--log-format`, shared by every long-running subcommand.
 struct LoggingOptions: ParsableArguments {
-    @Option(help: "Minimum log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
+    @Option(help: "Minimum log level: trace, debug, info, notice, warning, error, critical (ENCORE_LOG_LEVEL).")
+    var logLevel = Logger.Level(rawValue: environment("LOG_LEVEL", "info")) ?? .info
 
     @Option(help: "Log lines on standard error: text, or json (one object per line: timestamp, level, label, message, metadata) (ENCORE_LOG_FORMAT).")
     var logFormat = LogFormat(rawValue: environment("LOG_FORMAT", "text")) ?? .text
