@@ -59,7 +59,10 @@ final class ProjectionWorker: Sendable {
                 // Tansu answers a Fetch only when fetch.wait.max.ms has passed, not when data
                 // arrives (Apache Kafka answers at once): librdkafka's 500 ms default would add
                 // ~250 ms to every write's visibility there.
-                ["fetch.wait.max.ms": "10"].merging(configuration.kafkaProperties) { _, new in new }
+                // The rebalance timeout is max.poll.interval.ms: a joining member waits that long
+                // for members that will never rejoin (Tansu keeps members whose client gave up on
+                // a stalled broker), so 5 minutes of no projection; 30 s bounds it.
+                ["fetch.wait.max.ms": "10", "max.poll.interval.ms": "30000"].merging(configuration.kafkaProperties) { _, new in new }
             ),
             logger: logger,
             rebalanceListener: CheckpointStarts(namespaces: namespaces, projection: folder.projection, assignments: assignments, logger: logger)

@@ -56,5 +56,7 @@ def settled(cluster, ledger, timeout=120):
         cluster.wait_caught_up(timeout)
         caught_up = Check("projectors caught up", True)
     except TimeoutError as error:
-        caught_up = Check("projectors caught up", False, str(error))
+        report = cluster.lag() or {"groups": []}
+        behind = ", ".join(f"{g['projection']} {g['lag']} {g['status']}" for g in report["groups"])
+        caught_up = Check("projectors caught up", False, f"{error}; last lag: {behind}")
     return [caught_up, ledger_in_read_model(cluster, ledger), replay_verify(cluster)]

@@ -194,7 +194,7 @@ class Cluster:
         wait_until("gateway answers /health", lambda: http("GET", self.base + "/health", timeout=1)[0] == 200, 60)
 
     def start_projector(self, *extra):
-        argv = [self.encore, "projector", "--metrics-port", "0", "--log-level", "notice"] + self.common() + list(extra)
+        argv = [self.encore, "projector", "--metrics-port", "0", "--log-level", "info"] + self.common() + list(extra)
         projector = Process("projector", argv, self._log("projector"))
         self.projectors.append(projector)
         return projector

@@ -48,8 +48,8 @@ class Load:
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.counts = collections.Counter()
-        self.read_latencies = []  # (started, seconds, status)
-        self.write_answers = []  # (started, seconds, status, Retry-After)
+        self.read_latencies = []  # (sent, wall clock; seconds to answer; status)
+        self.write_answers = []  # (sent, wall clock; seconds to answer; status; Retry-After)
         self.threads = [threading.Thread(target=self._writer, daemon=True) for _ in range(writers)]
         self.threads += [threading.Thread(target=self._reader, daemon=True) for _ in range(readers)]
 
@@ -80,7 +80,7 @@ class Load:
     def _writer(self):
         rng = random.Random()
         while not self.stopping.is_set():
-            started = time.monotonic()
+            started, sent = time.monotonic(), time.time()
             known = self.ledger.entities()
             song = {"artist": f"artist {rng.randrange(10**6)}", "songTitle": f"title {rng.randrange(10**6)}"}
             if known and rng.random() < 0.3:
@@ -88,7 +88,7 @@ class Load:
                 status, body, headers = http("PUT", f"{self.base}/api/v2/music/{entity}", song, ASYNC, self.timeout)
             else:
                 status, body, headers = http("POST", f"{self.base}/api/v2/music", song, ASYNC, self.timeout)
-            answer = (time.time(), time.monotonic() - started, status, headers.get("Retry-After") if headers else None)
+            answer = (sent, time.monotonic() - started, status, headers.get("Retry-After") if headers else None)
             if 200 <= status < 300 and body and "commandId" in body:
                 self.ledger.add(body["id"], body["commandId"])
                 self._count("acked", write=answer)
@@ -99,7 +99,7 @@ class Load:
     def _reader(self):
         rng = random.Random()
         while not self.stopping.is_set():
-            started = time.monotonic()
+            started, sent = time.monotonic(), time.time()
             known = self.ledger.entities()
             if known and rng.random() < 0.8:
                 status, _, _ = http("GET", f"{self.base}/api/v2/music/{rng.choice(known)}", timeout=self.timeout)
@@ -107,7 +107,7 @@ class Load:
             else:
                 status, _, _ = http("GET", f"{self.base}/api/v2/music?limit=20", timeout=self.timeout)
                 ok = status == 200
-            self._count("answered" if ok else f"read {status or 'no answer'}", read=(time.time(), time.monotonic() - started, status))
+            self._count("answered" if ok else f"read {status or 'no answer'}", read=(sent, time.monotonic() - started, status))
             self._pace(started)
 
     def summary(self):
@@ -123,7 +123,7 @@ class Load:
             return self.counts["acked"]
 
     def answers_between(self, kind, start, end):
-        """Reads or writes started within [start, end] (wall clock)."""
+        """Reads or writes sent within [start, end] (wall clock)."""
         with self.lock:
             rows = self.read_latencies if kind == "read" else self.write_answers
             return [row for row in rows if start <= row[0] <= end]
