@@ -10,16 +10,34 @@ struct DevCommandTests {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("encore")
     }
 
-    static func startDev(brokerPort: Int, dataDir: String) throws -> Process {
-        let process = Process()
-        process.executableURL = encoreBinary
-        // Free ports for both the broker and the HTTP API: tests run side by side.
-        process.arguments = ["dev", "--broker-port", String(brokerPort), "--port", String(try TansuBroker.freePort()),
-                             "--data-dir", dataDir, "--log-level", "warning"]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+    /// Starts `encore dev` on free ports and waits until its broker accepts connections. Tests
+    /// run side by side, so a port found free may be taken before the broker binds it: then it
+    /// tries other ports. Any other early exit fails with what `encore dev` said.
+    static func startDev(dataDir: String) async throws -> (process: Process, brokerPort: Int) {
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let errors = "\(dataDir)/dev.stderr"
+        for _ in 1...3 {
+            let brokerPort = try TansuBroker.freePort()
+            let process = Process()
+            process.executableURL = encoreBinary
+            process.arguments = ["dev", "--broker-port", String(brokerPort), "--port", String(try TansuBroker.freePort()),
+                                 "--data-dir", dataDir, "--log-level", "warning"]
+            process.standardOutput = FileHandle.nullDevice
+            _ = FileManager.default.createFile(atPath: errors, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+            try process.run()
+            try await eventually("the broker accepts connections or encore dev exits", timeout: .seconds(90)) {
+                brokerAccepts(port: brokerPort) || !process.isRunning
+            }
+            if process.isRunning { return (process, brokerPort) }
+            let said = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            guard said.contains("in use") else {
+                Issue.record("encore dev exited during start-up: \(said)")
+                throw CancellationError()
+            }
+        }
+        Issue.record("encore dev found no free ports in three tries")
+        throw CancellationError()
     }
 
     /// Interrupted during start-up, each consumer first waits for its JoinGroup answer, which
@@ -35,10 +53,8 @@ struct DevCommandTests {
 
     @Test("encore dev starts the broker and stops it cleanly on Ctrl-C (SIGINT)")
     func devStopsOnInterrupt() async throws {
-        let port = try TansuBroker.freePort()
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("encore-dev-\(UUID().uuidString)").path
-        let dev = try Self.startDev(brokerPort: port, dataDir: dataDir)
-        try await eventually("the broker accepts connections") { brokerAccepts(port: port) }
+        let (dev, port) = try await Self.startDev(dataDir: dataDir)
         #expect(FileManager.default.fileExists(atPath: "\(dataDir)/tansu.log"))
 
         dev.interrupt()
@@ -50,10 +66,8 @@ struct DevCommandTests {
 
     @Test("a killed encore dev leaves no broker behind")
     func killedDevTakesBrokerDown() async throws {
-        let port = try TansuBroker.freePort()
         let dataDir = FileManager.default.temporaryDirectory.appendingPathComponent("encore-dev-\(UUID().uuidString)").path
-        let dev = try Self.startDev(brokerPort: port, dataDir: dataDir)
-        try await eventually("the broker accepts connections") { brokerAccepts(port: port) }
+        let (dev, port) = try await Self.startDev(dataDir: dataDir)
         kill(dev.processIdentifier, SIGKILL)
         try await Self.waitForExit(dev)
         try await eventually("the watchdog kills the orphaned broker") { !brokerAccepts(port: port) }
