@@ -178,7 +178,7 @@ def restart_broker_empty(cluster, ledger):
         Check("gateway logs an error with the fix", gateway_logged),
     ]
     status, output = cluster.encore_command("replay", "--adopt-log")
-    cluster.projectors = []
+    cluster.stop_projectors()  # any that did not exit
     cluster.start_projector()
     try:
         wait_until("/ready again", lambda: http("GET", cluster.base + "/ready", timeout=3)[0] == 200, 90)
