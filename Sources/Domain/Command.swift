@@ -77,6 +77,9 @@ public enum RecordType: String, Sendable, CaseIterable, Codable {
     case playlistRemoveSong = "playlist.remove-song"
     case playlistDelete = "playlist.delete"
 
+    /// Whether a record of this type creates its entity (there is no earlier state to check against).
+    public var isCreate: Bool { self == .userCreate || self == .musicCreate || self == .playlistCreate }
+
     /// The schema id carried in the `schema-id` record header, e.g. `encore/user.create/1`.
     public func schemaID(version: Int) -> String { "encore/\(rawValue)/\(version)" }
 }

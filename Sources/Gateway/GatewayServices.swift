@@ -63,8 +63,9 @@ struct GatewayServices: Sendable {
 
     /// Enforces ``WritePolicy``; looks the creator up only when the policy needs it.
     private func authorize(_ command: Command) async throws {
-        guard command.actor != nil, !WritePolicy.creates(command) else { return }
-        let creator = command.kind == .user ? nil : WritePolicy.creator(in: try await reads.store(for: command.kind).history(command.kind, id: command.entityID))
+        let creator = WritePolicy.needsCreator(command)
+            ? WritePolicy.creator(in: try await reads.store(for: command.kind).history(command.kind, id: command.entityID))
+            : nil
         try WritePolicy.check(command, creator: creator)
     }
 

@@ -9,14 +9,15 @@ import Store
 ///   delete them. Entities created without a known actor (`encore load`, `legacy` mode) may be
 ///   changed by any signed-in user.
 enum WritePolicy {
-    private static let creations: Set<RecordType> = [.userCreate, .musicCreate, .playlistCreate]
-
-    /// Whether a command creates its entity (then no creator exists yet).
-    static func creates(_ command: Command) -> Bool { creations.contains(command.action.recordType) }
+    /// Whether ``check(_:creator:)`` judges `command` by its entity's creator: a signed-in
+    /// change to music or a playlist.
+    static func needsCreator(_ command: Command) -> Bool {
+        command.actor != nil && !command.action.recordType.isCreate && command.kind != .user
+    }
 
     /// Throws 403 unless `command.actor` may apply `command` to an entity created by `creator`.
     static func check(_ command: Command, creator: String?) throws {
-        guard let actor = command.actor, !creates(command) else { return }
+        guard let actor = command.actor, !command.action.recordType.isCreate else { return }
         let id = command.entityID.lowercasedString
         switch command.kind {
         case .user:
@@ -32,6 +33,6 @@ enum WritePolicy {
 
     /// The actor of the command that created the entity's current incarnation, from its outcomes in log order.
     static func creator(in outcomes: [CommandOutcome]) -> String? {
-        outcomes.last { $0.status == .applied && creations.contains($0.recordType) }?.actor
+        outcomes.last { $0.status == .applied && $0.recordType.isCreate }?.actor
     }
 }

@@ -42,6 +42,15 @@ struct WritePolicyTests {
         try WritePolicy.check(command(.playlist, list, by: bob, .deletePlaylist), creator: nil)
     }
 
+    @Test("the creator is looked up only for signed-in changes to music and playlists")
+    func needsCreator() {
+        #expect(WritePolicy.needsCreator(command(.music, UUID(), by: alice, .deleteMusic)))
+        #expect(WritePolicy.needsCreator(command(.playlist, UUID(), by: alice, .renamePlaylist(name: "n"))))
+        #expect(!WritePolicy.needsCreator(command(.music, UUID(), by: alice, .createMusic(Song(artist: "a", songTitle: "b")))))
+        #expect(!WritePolicy.needsCreator(command(.user, alice, by: alice, .deleteUser)), "a user record is judged by its id")
+        #expect(!WritePolicy.needsCreator(command(.playlist, UUID(), by: nil, .deletePlaylist)), "no identity, nothing to check")
+    }
+
     @Test("without an identity (legacy and none modes) nothing is checked")
     func anonymous() throws {
         try WritePolicy.check(command(.user, alice, by: nil, .deleteUser), creator: nil)
