@@ -34,11 +34,23 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // zlib's CRC-32 (Debian's zlib1g-dev), for the log journal's record frames.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Async/await Kafka client: producer, consumer, admin.
         .target(
             name: "Kafka",
             dependencies: [
                 "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // The log on local disk: segment files of Kafka records (offsets, timestamps, keys,
+        // headers); encore dev's durable log (keeper and restore) and encore log backup/restore.
+        .target(
+            name: "Journal",
+            dependencies: [
+                "Kafka", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -117,7 +129,7 @@ let package = Package(
         .executableTarget(
             name: "encore",
             dependencies: [
-                "Kafka", "LocalBroker", "Domain", "Store", "Projector", "Gateway", "Replay", "Lag",
+                "Kafka", "LocalBroker", "Journal", "Domain", "Store", "Projector", "Gateway", "Replay", "Lag",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -129,6 +141,7 @@ let package = Package(
         ),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "KafkaTesting"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTesting"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "Kafka", "KafkaTesting"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTesting", "Domain"]),
         .testTarget(name: "LocalBrokerTests", dependencies: ["LocalBroker", "KafkaTesting"]),
         .testTarget(

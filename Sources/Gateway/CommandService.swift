@@ -14,13 +14,16 @@ import Tracing
 /// client gets 503 and nothing may be assumed appended.
 struct CommandService: Sendable {
     let producer: KafkaProducer
+    /// Waited for after the broker's acknowledgement, where that is not durability (dev).
+    let durability: (any LogDurability)?
     let namespaces: ActiveNamespaces
     let topicPrefix: String
     let logger: Logger
     private let produceTimer = Timer(label: "encore_gateway_produce_seconds")
 
-    init(producer: KafkaProducer, namespaces: ActiveNamespaces, topicPrefix: String, logger: Logger) {
+    init(producer: KafkaProducer, durability: (any LogDurability)?, namespaces: ActiveNamespaces, topicPrefix: String, logger: Logger) {
         self.producer = producer
+        self.durability = durability
         self.namespaces = namespaces
         self.topicPrefix = topicPrefix
         self.logger = logger
@@ -63,6 +66,12 @@ struct CommandService: Sendable {
             } catch {
                 logger.warning("append failed: \(error)")
                 throw APIError.brokerUnavailable("the command was not appended: the broker did not acknowledge it in time")
+            }
+            do {
+                try await durability?.waitUntilDurable(TopicPartition(report.topic, report.partition), offset: report.offset, timeout: .seconds(5))
+            } catch {
+                logger.warning("append not durable: \(error)")
+                throw APIError.brokerUnavailable("the command reached the broker but was not made durable in time; it may still be applied")
             }
             produceTimer.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             span.attributes["messaging.destination.partition.id"] = "\(report.partition)"

@@ -37,7 +37,7 @@ public enum GatewayApplication {
                 logger: logger
             )
             services.append(producer)
-            commands = CommandService(producer: producer, namespaces: namespaces, topicPrefix: configuration.topicPrefix, logger: logger)
+            commands = CommandService(producer: producer, durability: configuration.durability, namespaces: namespaces, topicPrefix: configuration.topicPrefix, logger: logger)
         }
         let gateway = GatewayServices(
             commands: commands,

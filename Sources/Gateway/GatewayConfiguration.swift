@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import Lag
 
 /// How a gateway process runs: which role, where the broker and store are, how it authenticates.
@@ -49,6 +50,9 @@ public struct GatewayConfiguration: Sendable {
     /// Writes per second one client may send on average, in bursts of twice as many; nil
     /// turns the limit off.
     public var writeRateLimit: Double?
+    /// When the broker's acknowledgement is not yet durability (`encore dev`'s memory broker),
+    /// what a write waits for before it is acknowledged; nil on a real cluster.
+    public var durability: (any LogDurability)?
 
     /// Throws when the configuration cannot work safely: `jwt` mode needs a secret from the
     /// configuration (there is no default) of at least 32 bytes (shorter HS256 keys are weak,

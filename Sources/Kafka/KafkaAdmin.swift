@@ -15,14 +15,29 @@ public final class KafkaAdmin: Sendable {
         self.logger = logger
     }
 
-    /// Destroys the handle.
+    /// Runs `body` with a new admin client and closes it afterwards, whether `body` returns or throws.
+    public static func with<T>(
+        configuration: KafkaConfiguration, logger: Logger, _ body: (KafkaAdmin) async throws -> T
+    ) async throws -> T {
+        let admin = try KafkaAdmin(configuration: configuration, logger: logger)
+        do {
+            let result = try await body(admin)
+            await admin.close()
+            return result
+        } catch {
+            await admin.close()
+            throw error
+        }
+    }
+
+    /// Destroys the handle; later calls do nothing, and later requests throw ``KafkaError/closed``.
     public func close() async {
         try? await blocking { [client] in client.destroy() }
     }
 
     /// Creates topics; with `ifNotExists`, one that already exists is not an error.
     public func createTopics(_ topics: [TopicSpecification], ifNotExists: Bool = true, timeout: Duration = .seconds(30)) async throws {
-        try await blocking { [client] in
+        try await client.run { [client] in
             var errstr = [CChar](repeating: 0, count: 512)
             var newTopics: [OpaquePointer?] = []
             defer { newTopics.forEach { rd_kafka_NewTopic_destroy($0) } }
@@ -51,6 +66,24 @@ public final class KafkaAdmin: Sendable {
         }
     }
 
+    /// Deletes topics and their records.
+    public func deleteTopics(_ names: [String], timeout: Duration = .seconds(30)) async throws {
+        try await client.run { [client] in
+            var deletes: [OpaquePointer?] = names.map { rd_kafka_DeleteTopic_new($0) }
+            defer { deletes.forEach { rd_kafka_DeleteTopic_destroy($0) } }
+            let event = try Self.request(client, RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout: timeout) { options, queue in
+                rd_kafka_DeleteTopics(client.handle, &deletes, deletes.count, options, queue)
+            }
+            defer { rd_kafka_event_destroy(event) }
+            var count = 0
+            let results = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event), &count)!
+            for index in 0..<count {
+                let name = String(cString: rd_kafka_topic_result_name(results[index]))
+                try rd_kafka_topic_result_error(results[index]).check("delete topic \(name)")
+            }
+        }
+    }
+
     /// Every topic in the cluster with its partitions.
     public func listTopics(timeout: Duration = .seconds(10)) async throws -> [TopicDescription] {
         try await metadata(timeout: timeout)
@@ -69,7 +102,7 @@ public final class KafkaAdmin: Sendable {
 
     /// The cluster id the brokers report (changes when a cluster is recreated).
     public func clusterID(timeout: Duration = .seconds(10)) async throws -> String {
-        try await blocking { [client] in
+        try await client.run { [client] in
             guard let id = rd_kafka_clusterid(client.handle, timeout.milliseconds) else {
                 throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, message: "no cluster id within \(timeout)")
             }
@@ -82,7 +115,7 @@ public final class KafkaAdmin: Sendable {
     public func committedOffsets(group: String, topics: [String], timeout: Duration = .seconds(10)) async throws -> [TopicPartition: KafkaOffset] {
         var partitions: [TopicPartition] = []
         for topic in topics { partitions += try await describeTopic(topic, timeout: timeout).topicPartitions }
-        return try await blocking { [client, partitions] in
+        return try await client.run { [client, partitions] in
             let list = NativePartitionList.make(partitions)
             defer { rd_kafka_topic_partition_list_destroy(list) }
             var request: OpaquePointer? = rd_kafka_ListConsumerGroupOffsets_new(group, list)
@@ -145,7 +178,7 @@ public final class KafkaAdmin: Sendable {
     /// A consumer group's state and live member count, from the group coordinator
     /// (DescribeGroups); a group nobody has joined is `Dead` or `Empty` with no members.
     public func describeGroup(_ group: String, timeout: Duration = .seconds(10)) async throws -> GroupDescription {
-        try await blocking { [client] in
+        try await client.run { [client] in
             var groups: [UnsafePointer<CChar>?] = []
             let name = strdup(group)
             defer { free(name) }
@@ -209,7 +242,7 @@ public final class KafkaAdmin: Sendable {
     }
 
     private func metadata(timeout: Duration) async throws -> [TopicDescription] {
-        try await blocking { [client] in
+        try await client.run { [client] in
             var metadata: UnsafePointer<rd_kafka_metadata>?
             try rd_kafka_metadata(client.handle, 1, nil, &metadata, timeout.milliseconds).check("read metadata")
             guard let metadata else { return [] }

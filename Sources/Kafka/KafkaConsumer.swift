@@ -68,7 +68,7 @@ public final class KafkaConsumer: Sendable, Service {
     /// An empty array means nothing arrived in time. Transient errors (a broker down) are
     /// logged and retried by librdkafka; fatal ones are thrown.
     public func poll(maxRecords: Int = 1000, timeout: Duration = .milliseconds(500)) async throws -> [KafkaRecord] {
-        try await blocking(on: pollQueue) { [self] in
+        try await client.run(on: pollQueue) { [self] in
             try checkOpen()
             var messages = [UnsafeMutablePointer<rd_kafka_message_t>?](repeating: nil, count: maxRecords)
             // A batch call waits until it has `maxRecords` or the timeout passes, which would add
@@ -111,7 +111,7 @@ public final class KafkaConsumer: Sendable, Service {
 
     private func seekPartitions(_ positions: [TopicPartitionOffset], timeout: Duration) async throws {
         try checkOpen()
-        try await blocking { [client] in
+        try await client.run { [client] in
             let list = NativePartitionList.make(positions)
             defer { rd_kafka_topic_partition_list_destroy(list) }
             if let error = rd_kafka_seek_partitions(client.handle, list, timeout.milliseconds) {
@@ -129,7 +129,7 @@ public final class KafkaConsumer: Sendable, Service {
         timeout: Duration = .seconds(10)
     ) async throws -> [TopicPartition: KafkaOffset] {
         try checkOpen()
-        return try await blocking { [client] in
+        return try await client.run { [client] in
             let list = NativePartitionList.make(times.map { TopicPartitionOffset($0.key, KafkaOffset(Int64(($0.value.timeIntervalSince1970 * 1000).rounded(.down)))) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
             try rd_kafka_offsets_for_times(client.handle, list, timeout.milliseconds).check("look up offsets by timestamp")
@@ -182,7 +182,7 @@ public final class KafkaConsumer: Sendable, Service {
     /// Commits these positions (the offset of the *next* record to read) for the group, synchronously.
     public func commit(_ positions: [TopicPartitionOffset]) async throws {
         try checkOpen()
-        try await blocking { [client] in
+        try await client.run { [client] in
             let list = NativePartitionList.make(positions)
             defer { rd_kafka_topic_partition_list_destroy(list) }
             try rd_kafka_commit(client.handle, list, 0).check("commit \(positions)")
@@ -193,7 +193,7 @@ public final class KafkaConsumer: Sendable, Service {
     /// The group's committed positions for these partitions (`.invalid` where none).
     public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws -> [TopicPartitionOffset] {
         try checkOpen()
-        return try await blocking { [client] in
+        return try await client.run { [client] in
             let list = NativePartitionList.make(partitions)
             defer { rd_kafka_topic_partition_list_destroy(list) }
             try rd_kafka_committed(client.handle, list, timeout.milliseconds).check("read committed offsets")
@@ -206,7 +206,7 @@ public final class KafkaConsumer: Sendable, Service {
     public func fetchedWatermarks(_ partition: TopicPartition) -> (low: Int64, high: Int64)? {
         var low: Int64 = KafkaOffset.invalid.rawValue
         var high: Int64 = KafkaOffset.invalid.rawValue
-        let err = rd_kafka_get_watermark_offsets(client.handle, partition.topic, partition.partition, &low, &high)
+        let err = try? client.leased { rd_kafka_get_watermark_offsets(client.handle, partition.topic, partition.partition, &low, &high) }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, high != KafkaOffset.invalid.rawValue else { return nil }
         return (low, high)
     }

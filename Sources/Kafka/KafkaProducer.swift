@@ -63,12 +63,54 @@ public final class KafkaProducer: Sendable, Service {
         }
     }
 
+    /// Enqueues `messages` in their order (so records of one partition land in that order) and
+    /// returns the broker's acknowledgements in the same order; throws the first failure.
+    ///
+    /// Unlike concurrent ``send(_:)`` calls, whose enqueue order is the scheduler's, this keeps
+    /// the order: it is how a restore reproduces a partition offset for offset.
+    public func sendInOrder(_ messages: [ProducerMessage]) async throws -> [DeliveryReport] {
+        guard !isClosed.load(ordering: .acquiring) else { throw KafkaError.closed }
+        let client = client
+        let batch = BatchDelivery(count: messages.count)
+        // Every message gets a continuation slot first; the enqueue loop blocks (off the pool)
+        // while the local queue is full, and the poll thread resolves the slots.
+        let reports: [Result<DeliveryReport, any Error>] = try await withCheckedThrowingContinuation { continuation in
+            batch.whenDone { continuation.resume(returning: $0) }
+            DispatchQueue.global().async { [self] in
+                for (index, message) in messages.enumerated() {
+                    while true {
+                        let box = Unmanaged.passRetained(DeliveryBox(batch: batch, index: index))
+                        let error: OpaquePointer?
+                        do {
+                            error = try client.leased { produce(message, on: client, opaque: box.toOpaque()) }
+                        } catch {
+                            box.release()
+                            batch.fail(from: index, with: KafkaError.closed)
+                            return
+                        }
+                        guard let error else { break }
+                        box.release()
+                        let failure = KafkaError(consuming: error)
+                        guard failure.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue else {
+                            batch.fail(from: index, with: failure)
+                            return
+                        }
+                        usleep(1000)  // Let the poll thread drain delivery reports.
+                    }
+                }
+            }
+        }
+        return try reports.map { try $0.get() }
+    }
+
     /// A handle with a fatal error, or whose idempotent producer id the broker fenced (Tansu does
     /// after records time out during a stall), fails every later send: swap in a new one so the
     /// next send works, and dispose of the old one.
     private func replaceIfBroken(_ failed: NativeClient, after error: any Error) async {
         var reason = [CChar](repeating: 0, count: 512)
-        let fatal = rd_kafka_fatal_error(failed.handle, &reason, reason.count) != RD_KAFKA_RESP_ERR_NO_ERROR
+        // A concurrent send may have replaced (and destroyed) this handle already.
+        guard let fatalCode = try? failed.leased({ rd_kafka_fatal_error(failed.handle, &reason, reason.count) }) else { return }
+        let fatal = fatalCode != RD_KAFKA_RESP_ERR_NO_ERROR
         let fenced = (error as? KafkaError).map { Self.fencing.contains($0.code) } ?? false
         guard fatal || fenced, !isClosed.load(ordering: .acquiring) else { return }
         let old: Session? = session.withLock { current in
@@ -91,7 +133,7 @@ public final class KafkaProducer: Sendable, Service {
 
     /// Waits until every queued record was delivered or failed, at most `timeout`.
     public func flush(timeout: Duration) async throws {
-        try await blocking { [client] in
+        try await client.run { [client] in
             try rd_kafka_flush(client.handle, timeout.milliseconds).check("flush did not finish within \(timeout)")
         }
     }
@@ -123,10 +165,16 @@ public final class KafkaProducer: Sendable, Service {
     /// Starts one produce call; resumes with nil when the local queue is full.
     private func enqueue(_ message: ProducerMessage, on client: NativeClient, continuation: CheckedContinuation<DeliveryReport?, any Error>) {
         let box = Unmanaged.passRetained(DeliveryBox(continuation))
-        let error = produce(message, on: client, opaque: box.toOpaque())
-        guard let error else { return }  // The delivery callback resumes the continuation.
+        let failure: KafkaError
+        do {
+            guard let error = try client.leased({ produce(message, on: client, opaque: box.toOpaque()) }) else {
+                return  // The delivery callback resumes the continuation.
+            }
+            failure = KafkaError(consuming: error)
+        } catch {
+            failure = .closed
+        }
         box.release()
-        let failure = KafkaError(consuming: error)
         if failure.code == RD_KAFKA_RESP_ERR__QUEUE_FULL.rawValue {
             continuation.resume(returning: nil)
         } else {
@@ -147,7 +195,7 @@ public final class KafkaProducer: Sendable, Service {
         let error: OpaquePointer? = message.topic.withCString { topic in
             key.withUnsafeBytes { keyBytes in
                 message.value.withUnsafeBytes { valueBytes in
-                    var values = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 7)
+                    var values = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 8)
                     values[0].vtype = RD_KAFKA_VTYPE_TOPIC
                     values[0].u.cstr = topic
                     values[1].vtype = RD_KAFKA_VTYPE_VALUE
@@ -171,6 +219,11 @@ public final class KafkaProducer: Sendable, Service {
                         values[count].u.i32 = partition
                         count += 1
                     }
+                    if let timestamp = message.timestamp {
+                        values[count].vtype = RD_KAFKA_VTYPE_TIMESTAMP
+                        values[count].u.i64 = Int64((timestamp.timeIntervalSince1970 * 1000).rounded())
+                        count += 1
+                    }
                     return rd_kafka_produceva(client.handle, values, count)
                 }
             }
@@ -180,10 +233,68 @@ public final class KafkaProducer: Sendable, Service {
     }
 }
 
-/// Carries a waiting `send` through librdkafka's per-message opaque pointer.
+/// Carries a waiting `send` (or one slot of a ``BatchDelivery``) through librdkafka's per-message opaque pointer.
 private final class DeliveryBox {
-    let continuation: CheckedContinuation<DeliveryReport?, any Error>
-    init(_ continuation: CheckedContinuation<DeliveryReport?, any Error>) { self.continuation = continuation }
+    let continuation: CheckedContinuation<DeliveryReport?, any Error>?
+    let batch: BatchDelivery?
+    let index: Int
+
+    init(_ continuation: CheckedContinuation<DeliveryReport?, any Error>) {
+        self.continuation = continuation
+        batch = nil
+        index = 0
+    }
+
+    init(batch: BatchDelivery, index: Int) {
+        continuation = nil
+        self.batch = batch
+        self.index = index
+    }
+
+    func resolve(_ result: Result<DeliveryReport, any Error>) {
+        if let batch { return batch.set(index, result) }
+        continuation?.resume(with: result.map { $0 })
+    }
+}
+
+/// The reports of one ``KafkaProducer/sendInOrder(_:)``, handed over when the last one arrives.
+private final class BatchDelivery: Sendable {
+    private struct State {
+        var results: [Result<DeliveryReport, any Error>?]
+        var remaining: Int
+        var done: (@Sendable ([Result<DeliveryReport, any Error>]) -> Void)?
+    }
+
+    private let state: Mutex<State>
+
+    init(count: Int) { state = Mutex(State(results: Array(repeating: nil, count: count), remaining: count)) }
+
+    func whenDone(_ done: @escaping @Sendable ([Result<DeliveryReport, any Error>]) -> Void) {
+        let ready = state.withLock { state -> [Result<DeliveryReport, any Error>]? in
+            guard state.remaining > 0 else { return state.results.map { $0! } }
+            state.done = done
+            return nil
+        }
+        if let ready { done(ready) }
+    }
+
+    func set(_ index: Int, _ result: Result<DeliveryReport, any Error>) {
+        let finished = state.withLock { state -> (([Result<DeliveryReport, any Error>]) -> Void, [Result<DeliveryReport, any Error>])? in
+            guard state.results[index] == nil else { return nil }
+            state.results[index] = result
+            state.remaining -= 1
+            guard state.remaining == 0, let done = state.done else { return nil }
+            state.done = nil
+            return (done, state.results.map { $0! })
+        }
+        if let (done, results) = finished { done(results) }
+    }
+
+    /// Messages from `index` on were never enqueued: they fail with `error`.
+    func fail(from index: Int, with error: KafkaError) {
+        let count = state.withLock { $0.results.count }
+        for slot in index..<count { set(slot, .failure(error)) }
+    }
 }
 
 private let deliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
@@ -192,15 +303,15 @@ private let deliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_k
     let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
     let m = message.pointee
     guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-        box.continuation.resume(throwing: KafkaError(m.err, message: "delivery failed: \(String(cString: rd_kafka_err2str(m.err)))"))
+        box.resolve(.failure(KafkaError(m.err, message: "delivery failed: \(String(cString: rd_kafka_err2str(m.err)))")))
         return
     }
     var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
     let ms = rd_kafka_message_timestamp(message, &type)
-    box.continuation.resume(returning: DeliveryReport(
+    box.resolve(.success(DeliveryReport(
         topic: String(cString: rd_kafka_topic_name(m.rkt)),
         partition: m.partition,
         offset: m.offset,
         timestamp: type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : Date(timeIntervalSince1970: Double(ms) / 1000)
-    ))
+    )))
 }

@@ -73,13 +73,16 @@ public struct ProducerMessage: Sendable {
     public var headers: [KafkaHeader]
     /// An explicit partition, or nil to let the partitioner hash the key.
     public var partition: Int32?
+    /// An explicit create time (millisecond precision), or nil for now.
+    public var timestamp: Date?
 
-    public init(topic: String, key: Data?, value: Data, headers: [KafkaHeader] = [], partition: Int32? = nil) {
+    public init(topic: String, key: Data?, value: Data, headers: [KafkaHeader] = [], partition: Int32? = nil, timestamp: Date? = nil) {
         self.topic = topic
         self.key = key
         self.value = value
         self.headers = headers
         self.partition = partition
+        self.timestamp = timestamp
     }
 }
 

@@ -22,12 +22,20 @@ final class ClientContext: Sendable {
 
 /// Owns one `rd_kafka_t` and the context its callbacks use.
 ///
-/// librdkafka handles are thread-safe, so the handle may be used from any thread;
-/// `destroy` must be called exactly once, after which the handle is invalid.
+/// librdkafka handles are thread-safe, so the handle may be used from any thread, but only
+/// inside ``leased(_:)``: ``destroy()`` waits for every lease to end and then destroys the
+/// handle once, so no call can reach a destroyed handle and a second destroy is a no-op (a
+/// double `rd_kafka_destroy` joins librdkafka's threads twice and corrupts the heap).
 final class NativeClient: @unchecked Sendable {
     let handle: OpaquePointer
     let context: ClientContext
     private let retainedContext: Unmanaged<ClientContext>
+    private let lease = Mutex(Lease())
+
+    private struct Lease {
+        var users = 0
+        var destroyed = false
+    }
 
     /// Creates the handle; `configure` may install role-specific callbacks on the conf.
     init(
@@ -53,8 +61,31 @@ final class NativeClient: @unchecked Sendable {
         self.context = context
     }
 
-    /// Destroys the handle (blocking until librdkafka's threads stop) and releases the context.
+    /// Runs `body`, which may use ``handle``; throws ``KafkaError/closed`` once destroyed.
+    func leased<T>(_ body: () throws -> T) throws -> T {
+        try lease.withLock { (state: inout Lease) throws(KafkaError) in
+            guard !state.destroyed else { throw .closed }
+            state.users += 1
+        }
+        defer { lease.withLock { $0.users -= 1 } }
+        return try body()
+    }
+
+    /// ``leased(_:)`` on a Dispatch thread (see ``blocking(on:_:)``).
+    func run<T: Sendable>(on queue: DispatchQueue = .global(), _ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await blocking(on: queue) { [self] in try leased(body) }
+    }
+
+    /// Destroys the handle once (blocking until running leases end and librdkafka's threads
+    /// stop) and releases the context; later calls do nothing. Never call it inside a lease.
     func destroy() {
+        let first = lease.withLock { state in
+            defer { state.destroyed = true }
+            return !state.destroyed
+        }
+        guard first else { return }
+        // Leases are short librdkafka calls; wait them out rather than destroy under them.
+        while lease.withLock({ $0.users }) > 0 { usleep(1000) }
         rd_kafka_destroy(handle)
         retainedContext.release()
     }

@@ -26,15 +26,10 @@ public struct LogIntegrity: Sendable {
     /// Throws ``LogLost`` if the log lost data under the active namespaces; records the cluster
     /// id on first use.
     public func verify(namespaces: ActiveNamespaces, kinds: [EntityKind]) async throws {
-        let admin = try makeAdmin()
-        do {
-            let problems = try await problems(admin: admin, namespaces: namespaces, kinds: kinds)
-            await admin.close()
-            if !problems.isEmpty { throw LogLost(problems: problems) }
-        } catch {
-            await admin.close()
-            throw error
+        let problems = try await KafkaAdmin.with(configuration: adminConfiguration, logger: logger) { admin in
+            try await self.problems(admin: admin, namespaces: namespaces, kinds: kinds)
         }
+        if !problems.isEmpty { throw LogLost(problems: problems) }
     }
 
     /// Re-checks every `interval` while the projector runs, so a broker restarted empty under a
@@ -43,7 +38,7 @@ public struct LogIntegrity: Sendable {
     /// Throws ``LogLost`` (after logging it as an error) when the log lost data; a check that
     /// fails for another reason (broker or store unreachable for a while) is only a warning.
     public func watch(namespaces: ActiveNamespaces, kinds: [EntityKind], every interval: Duration) async throws {
-        let admin = try makeAdmin()
+        let admin = try KafkaAdmin(configuration: adminConfiguration, logger: logger)
         do {
             while true {
                 try await Task.sleep(for: interval)
@@ -68,9 +63,7 @@ public struct LogIntegrity: Sendable {
         }
     }
 
-    private func makeAdmin() throws -> KafkaAdmin {
-        try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger)
-    }
+    private var adminConfiguration: KafkaConfiguration { KafkaConfiguration(bootstrapServers: brokers, kafkaProperties) }
 
     /// What is wrong, one sentence each; empty when the log holds everything the read models folded.
     ///

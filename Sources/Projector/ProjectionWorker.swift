@@ -152,8 +152,15 @@ final class ProjectionWorker: Sendable {
     func process(_ records: [LogRecord]) async throws -> [LogPosition] {
         let started = DispatchTime.now()
         let decoded = folder.decode(records)
+        var durable = Dictionary(records.map { (TopicPartition($0.position.topic, $0.position.partition), $0.position.offset) }, uniquingKeysWith: max)
         for (record, poison) in decoded.poison {
-            try await deadLetter(record, reason: poison.reason)
+            let report = try await deadLetter(record, reason: poison.reason)
+            durable[TopicPartition(report.topic, report.partition)] = max(durable[TopicPartition(report.topic, report.partition)] ?? 0, report.offset)
+        }
+        if let durability = configuration.durability {
+            for (partition, offset) in durable {
+                try await durability.waitUntilDurable(partition, offset: offset, timeout: .seconds(30))
+            }
         }
         let batch = try await applier.apply(decoded, records: records, to: namespaces.store(for: kind))
         for checkpoint in batch.checkpoints {
@@ -167,9 +174,9 @@ final class ProjectionWorker: Sendable {
         return batch.checkpoints
     }
 
-    private func deadLetter(_ record: LogRecord, reason: String) async throws {
+    private func deadLetter(_ record: LogRecord, reason: String) async throws -> DeliveryReport {
         logger.warning("dead-lettering poison record", metadata: ["position": "\(record.position)", "reason": "\(reason)"])
-        _ = try await deadLetters.send(ProducerMessage(
+        let report = try await deadLetters.send(ProducerMessage(
             topic: configuration.deadLetterTopic,
             key: record.key,
             value: record.value,
@@ -182,6 +189,7 @@ final class ProjectionWorker: Sendable {
             ]
         ))
         deadLettered.increment()
+        return report
     }
 }
 

@@ -1,4 +1,5 @@
 import Domain
+import Kafka
 
 /// Where a projector reads from and how it batches.
 public struct ProjectorConfiguration: Sendable {
@@ -19,6 +20,10 @@ public struct ProjectorConfiguration: Sendable {
     public var maxRecordsPerSecond: Int?
     /// How often the running projector re-checks that the log still holds what it folded.
     public var logCheckInterval: Duration
+    /// Where the broker's acknowledgement is not durability (`encore dev`): a batch is folded
+    /// only once its records (and its dead letters) are durable, so a read model never gets
+    /// ahead of the log it could be rebuilt from. nil on a real cluster.
+    public var durability: (any LogDurability)?
 
     public init(
         brokers: String,
@@ -28,8 +33,10 @@ public struct ProjectorConfiguration: Sendable {
         sessionTimeout: Duration = .seconds(45),
         kafkaProperties: [String: String] = [:],
         maxRecordsPerSecond: Int? = nil,
-        logCheckInterval: Duration = .seconds(3)
+        logCheckInterval: Duration = .seconds(3),
+        durability: (any LogDurability)? = nil
     ) {
+        self.durability = durability
         self.brokers = brokers
         self.topicPrefix = topicPrefix
         self.kinds = kinds

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Domain
 import Gateway
+import Journal
 import Kafka
 import LocalBroker
 import Logging
@@ -11,25 +13,38 @@ import Store
 
 /// `encore dev`: the whole system on one machine — a Tansu broker, the projectors and a gateway
 /// on an embedded SQLite store — stopped by Ctrl-C.
+///
+/// Tansu keeps its log in memory only, so the log is kept in `<data-dir>/log/` (a ``Journal``):
+/// restored into the fresh broker at every start, and written to disk before any write is
+/// acknowledged or folded.
 struct DevCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dev",
-        abstract: "Run Encore locally: Tansu broker, projectors and gateway on SQLite. Ctrl-C stops it."
+        abstract: "Run Encore locally: Tansu broker, projectors and gateway on SQLite, the log kept on disk. Ctrl-C stops it."
     )
 
-    @Option(help: "Port of the gateway's HTTP API.")
-    var port = 8080
+    @Option(help: "Port of the gateway's HTTP API (ENCORE_PORT).")
+    var port = Int(environment("PORT", "8080")) ?? 8080
 
-    @Option(help: "Port of the local Kafka-API broker.")
-    var brokerPort = 9092
+    @Option(help: "Port of the local Kafka-API broker (ENCORE_BROKER_PORT).")
+    var brokerPort = Int(environment("BROKER_PORT", "9092")) ?? 9092
 
-    @Option(help: "Directory for the SQLite store and logs.")
-    var dataDir = ".encore"
+    @Option(help: "Directory for the log, the SQLite store, the JWT secret and the broker's output (ENCORE_DATA_DIR).")
+    var dataDir = environment("DATA_DIR", ".encore")
 
-    @Option(help: "jwt, legacy or none. In dev, jwt uses ENCORE_JWT_SECRET or a random secret.")
-    var auth = GatewayConfiguration.AuthMode.jwt
+    @Option(help: "jwt, legacy or none (ENCORE_AUTH). In dev, jwt signs with ENCORE_JWT_SECRET or a secret kept in the data directory.")
+    var auth = GatewayConfiguration.AuthMode(rawValue: environment("AUTH", "jwt")) ?? .jwt
 
     @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        for (name, value) in [("PORT", port), ("BROKER_PORT", brokerPort)] where !(1...65535).contains(value) {
+            throw ValidationError("port \(value) (\(name)) is not between 1 and 65535")
+        }
+        if let raw = ProcessInfo.processInfo.environment["ENCORE_AUTH"], !raw.isEmpty, GatewayConfiguration.AuthMode(rawValue: raw) == nil {
+            throw ValidationError("ENCORE_AUTH=\(raw) is not one of jwt, legacy, none")
+        }
+    }
 
     func run() async throws {
         try Librdkafka.requireMinimumVersion()
@@ -37,11 +52,7 @@ struct DevCommand: AsyncParsableCommand {
         let tracing = try Telemetry.tracingServices(serviceName: "encore-dev", logger: logger)
         let registry = bootstrapMetrics()
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
-        let broker = TansuBroker(
-            configuration: .init(executable: try TansuBroker.locateExecutable(), port: brokerPort, logFile: "\(dataDir)/tansu.log"),
-            logger: logger
-        )
-        let stack = DevStack(command: self, broker: broker, registry: registry, logger: logger)
+        let stack = DevStack(command: self, registry: registry, logger: logger)
         // The group installs the signal handlers first, so Ctrl-C during start-up is clean too;
         // a shutdown that takes longer than 30 s is escalated to cancellation.
         var group = ServiceGroupConfiguration(services: (tracing + [stack]).map { .init(service: $0) }, gracefulShutdownSignals: [.sigint, .sigterm], logger: logger)
@@ -49,54 +60,116 @@ struct DevCommand: AsyncParsableCommand {
         try await ServiceGroup(configuration: group).run()
         logger.notice("Encore dev stopped")
     }
+
+    /// `ENCORE_JWT_SECRET`, else the secret kept in the data directory (made once, mode 0600),
+    /// so tokens stay valid across restarts.
+    func jwtSecret() throws -> String {
+        if let secret = ProcessInfo.processInfo.environment["ENCORE_JWT_SECRET"], !secret.isEmpty { return secret }
+        let path = "\(dataDir)/jwt-secret"
+        if let kept = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) {
+            let secret = kept.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard secret.utf8.count >= 32 else { throw ValidationError("\(path) holds a secret shorter than 32 bytes: remove it to get a new one") }
+            return secret
+        }
+        var bytes = SystemRandomNumberGenerator()
+        let secret = (0..<48).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &bytes)) }.joined()
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ValidationError("cannot create \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let line = secret + "\n"
+        guard write(fd, line, line.utf8.count) == line.utf8.count, fsync(fd) == 0 else {
+            throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
+        return secret
+    }
 }
 
-/// Starts the broker, then the projectors and the gateway over it; stops them in reverse order.
+/// Restores the log into a fresh broker, then runs the log keeper, the projectors and the
+/// gateway over it; stops them in reverse order.
 private struct DevStack: Service {
     let command: DevCommand
-    let broker: TansuBroker
     let registry: PrometheusCollectorRegistry
     let logger: Logger
 
-    init(command: DevCommand, broker: TansuBroker, registry: PrometheusCollectorRegistry, logger: Logger) {
-        self.command = command
-        self.broker = broker
-        self.registry = registry
-        self.logger = logger
-    }
-
     func run() async throws {
+        let dataDir = command.dataDir
+        let journal = try Journal(directory: URL(fileURLWithPath: "\(dataDir)/log"), logger: logger)
+        // The cluster id is the journal's: the read models are bound to it, and it outlives
+        // every broker process.
+        let manifest = journal.manifest ?? JournalManifest(clusterID: "encore-dev-\(UUID().uuidString.prefix(8).lowercased())")
+        if journal.manifest == nil { try journal.save(manifest) }
+        let broker = TansuBroker(
+            configuration: .init(executable: try TansuBroker.locateExecutable(), port: command.brokerPort, logFile: "\(dataDir)/tansu.log", clusterID: manifest.clusterID),
+            logger: logger
+        )
         try await broker.start()
         let kafka = try KafkaOptions.parse(["--brokers", broker.bootstrapServers])
-        let store = try await StoreFactory.open(url: "sqlite:\(command.dataDir)/encore.db", namespace: "main", logger: logger)
+        let storeURL = "sqlite:\(dataDir)/encore.db"
+        var store: (any ReadModelStore)?
         do {
+            try await restore(journal, into: broker)
+            store = try await StoreFactory.open(url: storeURL, namespace: "main", logger: logger)
+            try await checkReadModels(store!, against: journal, kafka: kafka, storeURL: storeURL)
             try await kafka.ensureTopics(logger: logger)
-            let secret = ProcessInfo.processInfo.environment["ENCORE_JWT_SECRET"] ?? UUID().uuidString
-            let gateway = GatewayConfiguration(port: command.port, brokers: broker.bootstrapServers, authMode: command.auth, jwtSecret: secret)
-            let app = try await GatewayApplication.make(configuration: gateway, store: store, registry: registry, logger: logger)
-            let projector = Projector(configuration: kafka.projectorConfiguration(), store: store, logger: logger)
+            let keeper = LogKeeper(journal: journal, brokers: broker.bootstrapServers, topics: EncoreTopics.names(prefix: kafka.topicPrefix), logger: logger)
+            var gateway = GatewayConfiguration(port: command.port, brokers: broker.bootstrapServers, authMode: command.auth, jwtSecret: try command.jwtSecret())
+            gateway.durability = keeper
+            let app = try await GatewayApplication.make(configuration: gateway, store: store!, registry: registry, logger: logger)
+            var projectorConfiguration = kafka.projectorConfiguration()
+            projectorConfiguration.durability = keeper
+            let projector = Projector(configuration: projectorConfiguration, store: store!, logger: logger)
             if Task.isShuttingDownGracefully || Task.isCancelled {
                 // Ctrl-C arrived while starting: nothing else to start.
                 await broker.stop()
-                await store.close()
+                await store?.close()
                 return
             }
             logger.notice("Encore dev is up; Ctrl-C stops it", metadata: [
                 "api": "http://127.0.0.1:\(command.port)",
                 "dashboard": "http://127.0.0.1:\(command.port)/dashboard",
                 "broker": "\(broker.bootstrapServers)",
-                "store": "sqlite:\(command.dataDir)/encore.db",
+                "log": "\(dataDir)/log",
+                "store": "\(storeURL)",
                 "auth": "\(command.auth.rawValue)",
             ])
-            // Shut down in reverse: gateway, then projectors, then the broker; escalate after 30 s.
-            var services = ServiceGroupConfiguration(services: [.init(service: broker), .init(service: projector), .init(service: app)], logger: logger)
+            // Shut down in reverse: gateway, projectors, the keeper (journaling what the broker
+            // still has), then the broker; escalate after 30 s.
+            var services = ServiceGroupConfiguration(
+                services: [.init(service: broker), .init(service: keeper), .init(service: projector), .init(service: app)], logger: logger
+            )
             services.maximumGracefulShutdownDuration = .seconds(30)
             try await ServiceGroup(configuration: services).run()
         } catch {
             await broker.stop()
-            await store.close()
+            await store?.close()
             throw error
         }
-        await store.close()
+        await store?.close()
+    }
+
+    /// Produces the journal into the fresh broker at the same offsets, and says what it restored.
+    private func restore(_ journal: Journal, into broker: TansuBroker) async throws {
+        guard journal.recordCount > 0 else { return }
+        let display = ProgressDisplay(terminal: Terminal.standardErrorIsTTY)
+        let summary = try await LogRestorer(journal: journal, kafka: KafkaConfiguration(bootstrapServers: broker.bootstrapServers), logger: logger)
+            .restore { display.show($0, "restoring the log") }
+        display.finish()
+        logger.notice("restored the log from \(journal.directory.path): \(summary.records) records in \(summary.partitions) partitions in \(String(format: "%.1f", summary.seconds)) s")
+    }
+
+    /// Refuses read models that the restored log cannot continue: another cluster's, or ahead of it.
+    private func checkReadModels(_ store: any ReadModelStore, against journal: Journal, kafka: KafkaOptions, storeURL: String) async throws {
+        let namespaces = ActiveNamespaces(base: store, logger: logger)
+        try await namespaces.refresh()
+        let integrity = LogIntegrity(brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, logger: logger)
+        let problems = try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: kafka.brokers), logger: logger) {
+            try await integrity.problems(admin: $0, namespaces: namespaces, kinds: EntityKind.allCases, bind: false)
+        }
+        guard !problems.isEmpty else { return }
+        throw JournalError.mismatch(
+            "the log journal in \(journal.directory.path) is not the log the read models in \(storeURL.dropFirst("sqlite:".count)) were built from: "
+                + problems.joined(separator: "; ")
+                + ". Put back the log directory that belongs to them, or remove \(storeURL.dropFirst("sqlite:".count)) to rebuild the read models from this log."
+        )
     }
 }

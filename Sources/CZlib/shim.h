@@ -1,0 +1,4 @@
+#ifndef ENCORE_CZLIB_SHIM_H
+#define ENCORE_CZLIB_SHIM_H
+#include <zlib.h>
+#endif

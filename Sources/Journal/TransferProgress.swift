@@ -1,0 +1,39 @@
+import Foundation
+import Synchronization
+
+/// How far a copy of records (restore, backup) has come.
+public struct TransferProgress: Sendable {
+    public var done: Int64
+    public var total: Int64
+    /// Records per second since the start.
+    public var rate: Double
+
+    public var left: Int64 { max(0, total - done) }
+    public var percent: Int { total == 0 ? 100 : Int(min(100, done * 100 / total)) }
+    public var etaSeconds: Double? { rate > 0 ? Double(left) / rate : nil }
+}
+
+/// Counts records copied and reports progress at most every 100 ms (and at the end).
+final class TransferMeter: Sendable {
+    private let total: Int64
+    private let started = ContinuousClock.now
+    private let progress: @Sendable (TransferProgress) -> Void
+    private let state = Mutex<(done: Int64, shown: ContinuousClock.Instant)>((0, .now - .seconds(1)))
+
+    init(total: Int64, progress: @escaping @Sendable (TransferProgress) -> Void) {
+        self.total = total
+        self.progress = progress
+    }
+
+    func add(_ count: Int64) {
+        let now = ContinuousClock.now
+        let snapshot: TransferProgress? = state.withLock { state in
+            state.done += count
+            guard now - state.shown >= .milliseconds(100) || state.done >= total else { return nil }
+            state.shown = now
+            let elapsed = (now - started) / .seconds(1)
+            return TransferProgress(done: state.done, total: total, rate: elapsed > 0 ? Double(state.done) / elapsed : 0)
+        }
+        if let snapshot { progress(snapshot) }
+    }
+}
