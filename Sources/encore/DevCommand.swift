@@ -35,6 +35,9 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "jwt, legacy or none (ENCORE_AUTH). In dev, jwt signs with ENCORE_JWT_SECRET or a secret kept in the data directory.")
     var auth = GatewayConfiguration.AuthMode(rawValue: environment("AUTH", "jwt")) ?? .jwt
 
+    @Option(help: "true: a write is acknowledged, and folded, only once the log journal has it on disk. false: on the broker's word alone, which is memory only here, so an acknowledged write can be lost on a crash; for measuring what the journal costs (ENCORE_DURABLE_ACKS).")
+    var durableAcks = Bool(environment("DURABLE_ACKS", "true")) ?? true
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -113,10 +116,10 @@ private struct DevStack: Service {
             try await kafka.ensureTopics(logger: logger)
             let keeper = LogKeeper(journal: journal, brokers: broker.bootstrapServers, topics: EncoreTopics.names(prefix: kafka.topicPrefix), logger: logger)
             var gateway = GatewayConfiguration(port: command.port, brokers: broker.bootstrapServers, authMode: command.auth, jwtSecret: try command.jwtSecret())
-            gateway.durability = keeper
+            if command.durableAcks { gateway.durability = keeper }
             let app = try await GatewayApplication.make(configuration: gateway, store: store!, registry: registry, logger: logger)
             var projectorConfiguration = kafka.projectorConfiguration()
-            projectorConfiguration.durability = keeper
+            if command.durableAcks { projectorConfiguration.durability = keeper }
             let projector = Projector(configuration: projectorConfiguration, store: store!, logger: logger)
             if Task.isShuttingDownGracefully || Task.isCancelled {
                 // Ctrl-C arrived while starting: nothing else to start.

@@ -15,6 +15,7 @@ struct Encore: AsyncParsableCommand {
             ReplayCommand.self,
             LagCommand.self,
             HistoryCommand.self,
+            LogCommand.self,
         ]
     )
 }
