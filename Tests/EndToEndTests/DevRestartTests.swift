@@ -1,0 +1,301 @@
+import Foundation
+import KafkaTesting
+import LocalBroker
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// `encore dev` as a user runs it: started, written to, stopped or killed, started again on the
+/// same data directory. Its broker keeps nothing, so what survives is the log journal's doing.
+@Suite("encore dev restarts: the log survives")
+struct DevRestartTests {
+    @Test("Ctrl-C, then start again: every write is served, a new write is visible, /ready is 200 — three times in a row")
+    func gracefulRestarts() async throws {
+        let dataDir = DevInstance.temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        var written: [String] = []
+        for round in 1...3 {
+            let dev = try await DevInstance.start(dataDir: dataDir)
+            if round > 1 {
+                #expect(dev.standardError.contains("restored the log"), "round \(round): \(dev.standardError)")
+            }
+            for id in written {
+                #expect(try await dev.request("GET", "/api/v1/music/\(id)").status == 200, "round \(round): \(id) was lost")
+            }
+            written.append(try await dev.createSong("round \(round)"))
+            try await dev.waitUntilReady()
+            #expect(try await dev.songCount() == written.count)
+            try await dev.interrupt()
+        }
+    }
+
+    @Test("kill -9 under a write load, then start again: every acknowledged write is served exactly once, and new writes work")
+    func killUnderLoad() async throws {
+        let dataDir = DevInstance.temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let dev = try await DevInstance.start(dataDir: dataDir)
+        let ledger = Ledger()
+        // Four writers; the ledger holds only what was answered 2xx (acknowledged).
+        let writers = (0..<4).map { writer in
+            Task {
+                var index = 0
+                while !Task.isCancelled {
+                    index += 1
+                    guard let answer = try? await dev.request("POST", "/api/v2/music", json: ["artist": "Writer \(writer)", "songTitle": "Song \(index)"],
+                                                              headers: ["Prefer": "respond-async"]) else { continue }
+                    if (200..<300).contains(answer.status), let id = answer.json?["id"] as? String { ledger.add(id) }
+                }
+            }
+        }
+        defer { writers.forEach { $0.cancel() } }
+        try await eventually("a few hundred writes are acknowledged", timeout: .seconds(120)) { ledger.count >= 300 }
+        dev.kill()
+        writers.forEach { $0.cancel() }
+        for writer in writers { await writer.value }
+        let acknowledged = ledger.ids
+
+        let again = try await DevInstance.start(dataDir: dataDir)
+        try await again.waitUntilReady()
+        var missing = acknowledged
+        try? await eventually("every acknowledged write is served", timeout: .seconds(90)) {
+            var still: [String] = []
+            for id in missing where try await again.request("GET", "/api/v2/music/\(id)").status != 200 { still.append(id) }
+            missing = still
+            return missing.isEmpty
+        }
+        #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) acknowledged writes lost: \(missing.prefix(5))")
+        for id in acknowledged.prefix(20) {
+            let history = try await again.request("GET", "/api/v2/music/\(id)/history")
+            #expect((history.json?["items"] as? [[String: Any]])?.count == 1, "\(id) applied once: \(history.text)")
+        }
+        let new = try await again.createSong("after the crash")
+        #expect(try await again.request("GET", "/api/v1/music/\(new)").status == 200)
+        try await again.interrupt()
+    }
+
+    @Test("a journal whose last segment was cut mid-record starts with a warning and keeps every whole record")
+    func tornTail() async throws {
+        let dataDir = DevInstance.temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        let dev = try await DevInstance.start(dataDir: dataDir)
+        let kept = try await dev.createSong("kept")
+        try await dev.interrupt()
+        // A crash during a write leaves part of a record at the end of a segment.
+        let segment = try #require(DevInstance.segments(in: dataDir).first { ((try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0) > 0 })
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: segment))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data([0x40, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3]))
+        try handle.close()
+
+        let again = try await DevInstance.start(dataDir: dataDir)
+        #expect(again.standardError.contains("torn tail"), "\(again.standardError)")
+        #expect(try await again.request("GET", "/api/v1/music/\(kept)").status == 200)
+        let new = try await again.createSong("after the tear")
+        #expect(try await again.request("GET", "/api/v1/music/\(new)").status == 200)
+        try await again.interrupt()
+    }
+
+    @Test("read models beside another instance's journal, or beside no journal, are refused with a sentence naming the fix")
+    func foreignJournal() async throws {
+        let first = DevInstance.temporaryDataDirectory()
+        let second = DevInstance.temporaryDataDirectory()
+        defer {
+            try? FileManager.default.removeItem(atPath: first)
+            try? FileManager.default.removeItem(atPath: second)
+        }
+        for dataDir in [first, second] {
+            let dev = try await DevInstance.start(dataDir: dataDir)
+            _ = try await dev.createSong("in \(dataDir)")
+            try await dev.interrupt()
+        }
+        // The second instance's read models, the first one's log.
+        try FileManager.default.removeItem(atPath: "\(second)/log")
+        try FileManager.default.copyItem(atPath: "\(first)/log", toPath: "\(second)/log")
+        let refused = try await DevInstance.runToExit(dataDir: second)
+        #expect(refused.status != 0)
+        #expect(refused.standardError.contains("is not the log the read models"), "\(refused.standardError)")
+        #expect(refused.standardError.contains("cluster"), "names the cluster ids: \(refused.standardError)")
+        #expect(refused.standardError.contains("remove \(second)/encore.db"), "names the fix: \(refused.standardError)")
+        #expect(!refused.standardError.contains("Signal") && !refused.standardError.contains("Fatal error"))
+
+        // No journal at all beside read models (an encore dev from before the durable log): refused, no crash.
+        try FileManager.default.removeItem(atPath: "\(second)/log")
+        let noLog = try await DevInstance.runToExit(dataDir: second)
+        #expect(noLog.status == 1, "\(noLog.standardError)")
+        #expect(noLog.standardError.contains("is not the log the read models"), "\(noLog.standardError)")
+    }
+
+    @Test("the dev JWT secret is made once (mode 0600) and kept, so a token survives a restart; ENCORE_* variables set dev's options")
+    func tokensSurviveRestart() async throws {
+        let dataDir = DevInstance.temporaryDataDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dataDir) }
+        // ENCORE_AUTH=jwt overrides nothing here: the options come from the environment alone.
+        let dev = try await DevInstance.start(dataDir: dataDir, auth: nil, environment: ["ENCORE_AUTH": "jwt"])
+        let user = try await dev.request("POST", "/api/v1/user/", json: ["fname": "Nina", "lname": "Simone", "email": "nina@example.org"])
+        let id = try #require(user.json?["user_id"] as? String, "\(user.text)")
+        // The user may be answered 202 before the projectors have joined: log in once it is there.
+        var token = ""
+        try await eventually("the new user can log in", timeout: .seconds(60)) {
+            let login = try await dev.request("PUT", "/api/v1/user/login", json: ["uid": id])
+            token = login.text  // the original system answers the bare token
+            return login.status == 200
+        }
+        #expect(try await dev.request("GET", "/api/v1/user/\(id)").status == 401, "ENCORE_AUTH=jwt took effect")
+        try await dev.interrupt()
+        let attributes = try FileManager.default.attributesOfItem(atPath: "\(dataDir)/jwt-secret")
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+
+        let again = try await DevInstance.start(dataDir: dataDir, auth: nil, environment: ["ENCORE_AUTH": "jwt"])
+        let read = try await again.request("GET", "/api/v1/user/\(id)", headers: ["Authorization": "Bearer \(token)"])
+        #expect(read.status == 200, "the token from before the restart: \(read.text)")
+        try await again.interrupt()
+    }
+}
+
+/// Acknowledged command ids, from several writer tasks.
+final class Ledger: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [String] = []
+    func add(_ id: String) { lock.withLock { list.append(id) } }
+    var ids: [String] { lock.withLock { list } }
+    var count: Int { lock.withLock { list.count } }
+}
+
+/// One `encore dev` child process on free ports over a data directory.
+final class DevInstance: @unchecked Sendable {
+    let process: Process
+    let httpPort: Int
+    let dataDir: String
+    private let errors: String
+
+    private init(process: Process, httpPort: Int, dataDir: String, errors: String) {
+        self.process = process
+        self.httpPort = httpPort
+        self.dataDir = dataDir
+        self.errors = errors
+    }
+
+    /// A failed test leaves nothing running.
+    deinit {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+    }
+
+    static func temporaryDataDirectory() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("encore-dev-\(UUID().uuidString)").path
+    }
+
+    var standardError: String { (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "" }
+
+    private static func launch(dataDir: String, auth: String?, environment: [String: String]) throws -> (Process, Int, String) {
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let errors = "\(dataDir)/dev-\(UUID().uuidString.prefix(6)).stderr"
+        _ = FileManager.default.createFile(atPath: errors, contents: nil)
+        let httpPort = try TansuBroker.freePort()
+        let process = Process()
+        process.executableURL = ChildProcess.binary
+        process.arguments = ["dev", "--broker-port", String(try TansuBroker.freePort()), "--port", String(httpPort),
+                             "--data-dir", dataDir, "--log-level", "notice"] + (auth.map { ["--auth", $0] } ?? [])
+        process.environment = ProcessInfo.processInfo.environment.merging(["ENCORE_WRITE_RATE_LIMIT": "0"].merging(environment) { _, new in new }) { _, new in new }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
+        try process.run()
+        return (process, httpPort, errors)
+    }
+
+    /// Starts `encore dev` and waits until its API answers; retries other ports when a test
+    /// beside it took one.
+    static func start(dataDir: String, auth: String? = "none", environment: [String: String] = [:]) async throws -> DevInstance {
+        for _ in 1...3 {
+            let (process, httpPort, errors) = try launch(dataDir: dataDir, auth: auth, environment: environment)
+            let dev = DevInstance(process: process, httpPort: httpPort, dataDir: dataDir, errors: errors)
+            try await eventually("encore dev answers /health or exits", timeout: .seconds(120)) {
+                if !process.isRunning { return true }
+                return (try? await dev.request("GET", "/health"))?.status == 200
+            }
+            if process.isRunning { return dev }
+            guard dev.standardError.contains("in use") else {
+                Issue.record("encore dev exited during start-up: \(dev.standardError)")
+                throw CancellationError()
+            }
+        }
+        Issue.record("encore dev found no free ports in three tries")
+        throw CancellationError()
+    }
+
+    /// Starts `encore dev` where it is expected to refuse to start; returns how it exited.
+    static func runToExit(dataDir: String) async throws -> (status: Int32, standardError: String) {
+        let (process, _, errors) = try launch(dataDir: dataDir, auth: "none", environment: [:])
+        do {
+            try await eventually("encore dev exits", timeout: .seconds(120)) { !process.isRunning }
+        } catch {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            throw error
+        }
+        return (process.terminationStatus, (try? String(contentsOfFile: errors, encoding: .utf8)) ?? "")
+    }
+
+    static func segments(in dataDir: String) -> [String] {
+        let root = "\(dataDir)/log"
+        return (FileManager.default.enumerator(atPath: root)?.allObjects as? [String] ?? [])
+            .filter { $0.hasSuffix(".seg") }.sorted().map { "\(root)/\($0)" }
+    }
+
+    struct Answer {
+        var status: Int
+        var text: String
+        var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] }
+    }
+
+    func request(_ method: String, _ path: String, json: [String: Any]? = nil, headers: [String: String] = [:]) async throws -> Answer {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
+        request.httpMethod = method
+        request.timeoutInterval = 30
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return Answer(status: (response as? HTTPURLResponse)?.statusCode ?? 0, text: String(decoding: data, as: UTF8.self))
+    }
+
+    /// A v1 song create; returns its id once it is visible. (A first start's projectors join
+    /// their groups a few seconds after the API answers, so a write may be answered 202 first.)
+    func createSong(_ title: String) async throws -> String {
+        let answer = try await request("POST", "/api/v1/music/", json: ["Artist": "Encore", "SongTitle": title])
+        guard [200, 202].contains(answer.status), let id = answer.json?["music_id"] as? String else {
+            Issue.record("create answered \(answer.status): \(answer.text)")
+            throw CancellationError()
+        }
+        try await eventually("song \(id) is visible", timeout: .seconds(60)) { try await request("GET", "/api/v1/music/\(id)").status == 200 }
+        return id
+    }
+
+    func songCount() async throws -> Int {
+        try await request("GET", "/api/v1/music/").json?["Count"] as? Int ?? -1
+    }
+
+    func waitUntilReady() async throws {
+        try await eventually("encore dev is ready", timeout: .seconds(60)) { try await request("GET", "/ready").status == 200 }
+    }
+
+    /// Ctrl-C, and a clean exit.
+    func interrupt() async throws {
+        process.interrupt()
+        do {
+            try await eventually("encore dev exits", timeout: .seconds(90)) { !process.isRunning }
+        } catch {
+            Foundation.kill(process.processIdentifier, SIGKILL)
+            throw error
+        }
+        #expect(process.terminationStatus == 0, "encore dev after Ctrl-C: \(standardError)")
+    }
+
+    /// SIGKILL: no chance to flush anything (its broker dies with it).
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
