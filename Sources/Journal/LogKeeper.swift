@@ -76,18 +76,27 @@ public final class LogKeeper: Service, LogDurability {
             ),
             logger: logger
         )
+        let admin: KafkaAdmin
         do {
-            try await tail(consumer)
+            admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers), logger: logger)
+        } catch {
+            await consumer.close()
+            throw error
+        }
+        do {
+            try await tail(consumer, admin: admin)
         } catch {
             stop(with: error)
             await consumer.close()
+            await admin.close()
             throw error
         }
         stop(with: KafkaError.closed)
         await consumer.close()
+        await admin.close()
     }
 
-    private func tail(_ consumer: KafkaConsumer) async throws {
+    private func tail(_ consumer: KafkaConsumer, admin: KafkaAdmin) async throws {
         var assigned: Set<TopicPartition> = []
         var nextRefresh = ContinuousClock.now
         var drainUntil: ContinuousClock.Instant?
@@ -103,7 +112,7 @@ public final class LogKeeper: Service, LogDurability {
                 if !behind || ContinuousClock.now > drainUntil { return }
             }
             if ContinuousClock.now >= nextRefresh {
-                assigned = try await refreshAssignment(consumer, assigned: assigned)
+                assigned = try await refreshAssignment(consumer, admin: admin, assigned: assigned)
                 nextRefresh = .now + .seconds(1)
             }
             let records = try await consumer.poll(maxRecords: 20_000, timeout: .milliseconds(50))
@@ -113,12 +122,10 @@ public final class LogKeeper: Service, LogDurability {
     }
 
     /// Assigns every partition of the kept topics, new ones included, at the journal's ends.
-    private func refreshAssignment(_ consumer: KafkaConsumer, assigned: Set<TopicPartition>) async throws -> Set<TopicPartition> {
+    private func refreshAssignment(_ consumer: KafkaConsumer, admin: KafkaAdmin, assigned: Set<TopicPartition>) async throws -> Set<TopicPartition> {
         let found: [TopicDescription]
         do {
-            found = try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: brokers), logger: logger) {
-                try await $0.listTopics(timeout: .seconds(2))
-            }.filter { topics.contains($0.name) && !$0.partitions.isEmpty }
+            found = try await admin.listTopics(timeout: .seconds(2)).filter { topics.contains($0.name) && !$0.partitions.isEmpty }
         } catch {
             logger.warning("log keeper cannot read the broker's topics (will retry): \(error)")
             return assigned
@@ -126,7 +133,7 @@ public final class LogKeeper: Service, LogDurability {
         let partitions = Set(found.flatMap(\.topicPartitions))
         guard partitions != assigned else { return assigned }
         var manifest: JournalManifest
-        if let kept = journal.manifest { manifest = kept } else { manifest = JournalManifest(clusterID: try await clusterID()) }
+        if let kept = journal.manifest { manifest = kept } else { manifest = JournalManifest(clusterID: try await admin.clusterID()) }
         for topic in found { manifest.topics[topic.name] = max(manifest.topics[topic.name] ?? 0, Int32(topic.partitions.count)) }
         try journal.save(manifest)
         let ends = journal.ends
@@ -134,10 +141,6 @@ public final class LogKeeper: Service, LogDurability {
         try consumer.assign(partitions.sorted().map { TopicPartitionOffset($0, KafkaOffset(ends[$0] ?? 0)) })
         logger.debug("log keeper follows \(partitions.count) partitions")
         return partitions
-    }
-
-    private func clusterID() async throws -> String {
-        try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: brokers), logger: logger) { try await $0.clusterID() }
     }
 
     /// Journals records (skipping any it has), fsyncs, then releases their waiters.

@@ -121,12 +121,6 @@ private struct DevStack: Service {
             var projectorConfiguration = kafka.projectorConfiguration()
             if command.durableAcks { projectorConfiguration.durability = keeper }
             let projector = Projector(configuration: projectorConfiguration, store: store!, logger: logger)
-            if Task.isShuttingDownGracefully || Task.isCancelled {
-                // Ctrl-C arrived while starting: nothing else to start.
-                await broker.stop()
-                await store?.close()
-                return
-            }
             logger.notice("Encore dev is up; Ctrl-C stops it", metadata: [
                 "api": "http://127.0.0.1:\(command.port)",
                 "dashboard": "http://127.0.0.1:\(command.port)/dashboard",
@@ -136,7 +130,8 @@ private struct DevStack: Service {
                 "auth": "\(command.auth.rawValue)",
             ])
             // Shut down in reverse: gateway, projectors, the keeper (journaling what the broker
-            // still has), then the broker; escalate after 30 s.
+            // still has), then the broker; escalate after 30 s. After a Ctrl-C during start-up the
+            // group still runs, and stops at once: every client made above is closed by its service.
             var services = ServiceGroupConfiguration(
                 services: [.init(service: broker), .init(service: keeper), .init(service: projector), .init(service: app)], logger: logger
             )

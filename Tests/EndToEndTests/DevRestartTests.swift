@@ -1,11 +1,10 @@
 import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
 import KafkaTesting
 import LocalBroker
 import Testing
-
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// `encore dev` as a user runs it: started, written to, stopped or killed, started again on the
 /// same data directory. Its broker keeps nothing, so what survives is the log journal's doing.
@@ -248,17 +247,21 @@ final class DevInstance: @unchecked Sendable {
         var json: [String: Any]? { (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] }
     }
 
+    /// One request on its own connection, with a read timeout (Hummingbird's test client: a
+    /// request never hangs a test).
     func request(_ method: String, _ path: String, json: [String: Any]? = nil, headers: [String: String] = [:]) async throws -> Answer {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(httpPort)\(path)")!)
-        request.httpMethod = method
-        request.timeoutInterval = 30
+        var fields = HTTPFields()
+        for (name, value) in headers { fields[HTTPField.Name(name)!] = value }
+        var body: ByteBuffer?
         if let json {
-            request.httpBody = try JSONSerialization.data(withJSONObject: json)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
+            fields[.contentType] = "application/json"
         }
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        return Answer(status: (response as? HTTPURLResponse)?.statusCode ?? 0, text: String(decoding: data, as: UTF8.self))
+        let request = TestClient.Request(path, method: HTTPRequest.Method(method)!, authority: "127.0.0.1:\(httpPort)", headers: fields, body: body)
+        let response = try await TestClient.withClient(host: "127.0.0.1", port: httpPort, configuration: .init(timeout: .seconds(30))) {
+            try await $0.execute(request)
+        }
+        return Answer(status: response.status.code, text: response.body.map { String(buffer: $0) } ?? "")
     }
 
     /// A v1 song create; returns its id once it is visible. (A first start's projectors join
