@@ -105,9 +105,10 @@ public final class LogKeeper: Service, LogDurability {
                 drainUntil = .now + .seconds(5)
             }
             if let drainUntil {
+                let kept = journal.ends
                 let behind = assigned.contains { partition in
                     guard let high = consumer.fetchedWatermarks(partition)?.high else { return false }
-                    return high > (journal.ends[partition] ?? 0)
+                    return high > (kept[partition] ?? 0)
                 }
                 if !behind || ContinuousClock.now > drainUntil { return }
             }

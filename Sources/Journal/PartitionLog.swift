@@ -54,7 +54,8 @@ final class PartitionLog {
         let bytes = try Self.contents(of: file)
         var position = 0
         var next = base
-        var tornAt: (Int, String)?
+        // Why the bytes from `position` on are not whole records, and whether more follow them.
+        var torn: (why: String, recordsAfter: Bool)?
         bytes.withUnsafeBytes { raw in
             while position < raw.count {
                 switch RecordFrame.read(raw, at: position) {
@@ -62,24 +63,23 @@ final class PartitionLog {
                     next = record.offset + 1
                     position = after
                 case .truncated:
-                    tornAt = (position, "cut inside a record")
+                    torn = ("cut inside a record", false)
                     return
                 case .damaged(let why):
                     // A damaged frame that ends the file is a torn write (pages written out of
                     // order); one with whole records after it is damage in the middle.
                     let length = RecordFrame.frameLength(raw, at: position)
-                    tornAt = (position, why)
-                    if let length, position + length < raw.count { tornAt = (-position - 1, why) }
+                    torn = (why, length.map { position + $0 < raw.count } ?? false)
                     return
                 }
             }
         }
-        if let (at, why) = tornAt {
-            guard at >= 0 else {
-                throw .corrupt("\(file): damaged record at byte \(-at - 1) (\(why)) with records after it")
+        if let (why, recordsAfter) = torn {
+            guard !recordsAfter else {
+                throw .corrupt("\(file): damaged record at byte \(position) (\(why)) with records after it")
             }
-            logger.warning("journal \(partition): torn tail in \(file) (\(why)); truncated \(bytes.count - at) bytes at byte \(at), keeping offsets up to \(next - 1)")
-            guard truncate(file, off_t(at)) == 0 else { throw .io("cannot truncate \(file)", POSIXError.current) }
+            logger.warning("journal \(partition): torn tail in \(file) (\(why)); truncated \(bytes.count - position) bytes at byte \(position), keeping offsets up to \(next - 1)")
+            guard truncate(file, off_t(position)) == 0 else { throw .io("cannot truncate \(file)", POSIXError.current) }
             try Self.syncFile(file)
         }
         end = next

@@ -11,13 +11,8 @@ public enum EncoreTopics {
 
     /// Creates any of Encore's topics that do not exist yet.
     public static func ensure(brokers: String, prefix: String, partitions: Int32, logger: Logger) async throws {
-        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers), logger: logger)
-        do {
+        try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: brokers), logger: logger) { admin in
             try await admin.createTopics(names(prefix: prefix).map { TopicSpecification(name: $0, partitions: partitions) }, ifNotExists: true)
-            await admin.close()
-        } catch {
-            await admin.close()
-            throw error
         }
     }
 }
