@@ -67,11 +67,31 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Folds topic records into read models: consumer groups, checkpoints, dead letters.
+        // The log contract: commands as Kafka records (topic, key, schema id, trace headers),
+        // topic and consumer-group names, and the check that the log still holds what was folded.
+        .target(
+            name: "Log",
+            dependencies: [
+                "Domain", "Kafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        // Records of one topic folded into a store batch and committed: the one fold path shared
+        // by the live projector and replays.
+        .target(
+            name: "Projection",
+            dependencies: [
+                "Domain", "Kafka", "Log", "Store",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        // The live projector: consumer groups, fenced commits, checkpoints, dead letters.
         .target(
             name: "Projector",
             dependencies: [
-                "Domain", "Kafka", "Store",
+                "Domain", "Kafka", "Log", "Projection", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -81,13 +101,13 @@ let package = Package(
         // Rebuilds read models from the log into new namespaces; verifies; reads one entity's history.
         .target(
             name: "Replay",
-            dependencies: ["Domain", "Kafka", "Store", "Projector", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Domain", "Kafka", "Log", "Projection", "Store", .product(name: "Logging", package: "swift-log")]
         ),
         // Consumer-lag monitoring of the projector groups: records, seconds, rate, status.
         .target(
             name: "Lag",
             dependencies: [
-                "Domain", "Kafka", "Store", "Projector",
+                "Domain", "Kafka", "Log", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -97,7 +117,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Domain", "Kafka", "Store", "Projector", "Lag",
+                "Domain", "Kafka", "Log", "Store", "Lag",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
@@ -129,7 +149,7 @@ let package = Package(
         .executableTarget(
             name: "encore",
             dependencies: [
-                "Kafka", "LocalBroker", "Journal", "Domain", "Store", "Projector", "Gateway", "Replay", "Lag",
+                "Kafka", "LocalBroker", "Journal", "Domain", "Log", "Store", "Projector", "Gateway", "Replay", "Lag",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -146,13 +166,13 @@ let package = Package(
         .testTarget(name: "LocalBrokerTests", dependencies: ["LocalBroker", "KafkaTesting"]),
         .testTarget(
             name: "LagTests",
-            dependencies: ["Domain", "Kafka", "Store", "Projector", "Lag", "KafkaTesting", "StoreTesting"]
+            dependencies: ["Domain", "Kafka", "Log", "Store", "Projector", "Lag", "KafkaTesting", "StoreTesting"]
         ),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Domain", "Store"]),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Domain", "Kafka", "Store", "Projector", "Gateway", "Replay", "Lag", "KafkaTesting", "StoreTesting",
+                "Domain", "Kafka", "Log", "Projection", "Store", "Projector", "Gateway", "Replay", "Lag", "KafkaTesting", "StoreTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]

@@ -3,7 +3,7 @@ import Foundation
 import Kafka
 import Logging
 import Metrics
-import Projector
+import Log
 import Store
 import Tracing
 

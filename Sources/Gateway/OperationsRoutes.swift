@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 import Kafka
 import Lag
-import Projector
+import Log
 import Prometheus
 import Store
 

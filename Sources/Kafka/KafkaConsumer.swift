@@ -247,16 +247,14 @@ private let rebalanceCallback: @convention(c) (
     let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
     if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
         context.logger.info("partitions assigned: \(partitions.sorted())")
-        let starts = context.rebalanceListener?.partitionsAssigned(partitions) ?? [:]
-        for index in 0..<Int(list.pointee.cnt) {
-            let element = list.pointee.elems[index]
-            if let start = starts[TopicPartition(String(cString: element.topic), element.partition)] {
-                list.pointee.elems[index].offset = start.rawValue
-            }
-        }
         let failure = cooperative ? rd_kafka_incremental_assign(handle, list).map(KafkaError.init(consuming:))
             : KafkaError(rd_kafka_assign(handle, list)).nilIfSuccess
         if let failure { context.logger.error("assigning partitions failed: \(failure)") }
+        // Paused before this callback returns, so no fetch starts before the owner has sought them.
+        if context.rebalanceListener?.holdsAssignedPartitions == true, let failure = KafkaError(rd_kafka_pause_partitions(handle, list)).nilIfSuccess {
+            context.logger.error("holding assigned partitions failed: \(failure)")
+        }
+        context.rebalanceListener?.partitionsAssigned(partitions)
     } else {
         context.logger.info("partitions revoked: \(partitions.sorted())")
         context.rebalanceListener?.partitionsRevoked(partitions)

@@ -2,7 +2,7 @@ import Domain
 import Foundation
 import Kafka
 import Logging
-import Projector
+import Log
 import ServiceLifecycle
 import Store
 import Synchronization
@@ -108,12 +108,14 @@ public final class LagMonitor: Service, Sendable {
         try await namespaces.refresh()
         let topics = Dictionary(uniqueKeysWithValues: try await admin.listTopics().map { ($0.name, $0) })
         let partitions = kinds.flatMap { topics[$0.topic(prefix: topicPrefix)]?.topicPartitions ?? [] }
-        let logEnds = try await readLogEnds(partitions)
-        let now = Date()
+        // Checkpoints before log ends: records folded while the ends are read would otherwise put
+        // a checkpoint past a log end read a moment earlier, which reads as data loss.
         var checkpointsByKind: [EntityKind: [LogPosition]] = [:]
         for kind in kinds {
             checkpointsByKind[kind] = try await namespaces.store(for: kind).checkpoints(projection: kind.topicSuffix)
         }
+        let logEnds = try await readLogEnds(partitions)
+        let now = Date()
         let oldest = try await oldestUnprocessed(Dictionary(uniqueKeysWithValues: checkpointsByKind.values.joined().compactMap { position in
             let partition = TopicPartition(position.topic, position.partition)
             return (logEnds[partition] ?? 0) > position.offset ? (partition, position.offset) : nil
@@ -121,7 +123,7 @@ public final class LagMonitor: Service, Sendable {
         var groups: [GroupLag] = []
         for kind in kinds {
             let topic = kind.topic(prefix: topicPrefix)
-            let group = "\(topicPrefix).projector.\(kind.topicSuffix)"
+            let group = EncoreTopics.projectorGroup(prefix: topicPrefix, kind: kind)
             let store = namespaces.store(for: kind)
             let checkpoints = checkpointsByKind[kind] ?? []
             let committed = (try? await admin.committedOffsets(group: group, topics: [topic])) ?? [:]

@@ -1,7 +1,7 @@
 import Domain
 import Kafka
 import Logging
-import Projector
+import Log
 import Store
 import Synchronization
 
@@ -47,7 +47,7 @@ final class LogLossWatch: Sendable {
         }
         guard due else { return problems }
         do {
-            let found = try await integrity.problems(admin: admin, namespaces: namespaces, kinds: kinds, bind: false)
+            let found = try await integrity.problems(admin: admin, folded: namespaces, kinds: kinds, bind: false)
             guard !found.isEmpty else { return [] }
             logger.error("\(LogLost(problems: found))")
             state.withLock { $0.seen = (active, found) }

@@ -1,17 +1,38 @@
 import Kafka
 import Synchronization
 
-/// The partitions a projector process owns right now, as its consumer groups hand them out.
+/// The partitions a projector process owns right now, as its consumer groups hand them out,
+/// and those newly assigned that are still held (paused) until started at their checkpoints.
 final class Assignments: Sendable {
-    private let partitions = Mutex<Set<TopicPartition>>([])
+    private struct State {
+        var owned: Set<TopicPartition> = []
+        var held: Set<TopicPartition> = []
+    }
 
-    var current: Set<TopicPartition> { partitions.withLock { $0 } }
+    private let state = Mutex(State())
+
+    var current: Set<TopicPartition> { state.withLock { $0.owned } }
 
     func assign(_ assigned: [TopicPartition]) {
-        partitions.withLock { $0.formUnion(assigned) }
+        state.withLock { state in
+            state.owned.formUnion(assigned)
+            state.held.formUnion(assigned)
+        }
     }
 
     func revoke(_ revoked: [TopicPartition]) {
-        partitions.withLock { $0.subtract(revoked) }
+        state.withLock { state in
+            state.owned.subtract(revoked)
+            state.held.subtract(revoked)
+        }
+    }
+
+    /// The held partitions of `topic`, no longer held once returned.
+    func takeHeld(of topic: String) -> Set<TopicPartition> {
+        state.withLock { state in
+            let taken = state.held.filter { $0.topic == topic }
+            state.held.subtract(taken)
+            return taken
+        }
     }
 }

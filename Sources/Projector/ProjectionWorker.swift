@@ -2,6 +2,8 @@ import Dispatch
 import Domain
 import Foundation
 import Kafka
+import Log
+import Projection
 import Logging
 import Metrics
 import Store
@@ -65,7 +67,7 @@ final class ProjectionWorker: Sendable {
                 ["fetch.wait.max.ms": "10", "max.poll.interval.ms": "30000"].merging(configuration.kafkaProperties) { _, new in new }
             ),
             logger: logger,
-            rebalanceListener: CheckpointStarts(namespaces: namespaces, projection: folder.projection, assignments: assignments, logger: logger)
+            rebalanceListener: CheckpointStarts(assignments: assignments)
         )
         try consumer.subscribe(topics: [topic])
         logger.info("projector started", metadata: ["topic": "\(topic)", "group": "\(configuration.groupID(for: kind))"])
@@ -73,6 +75,7 @@ final class ProjectionWorker: Sendable {
         let batchLimit = throttle?.batchLimit(configuration.maxBatch) ?? configuration.maxBatch
         do {
             while !Task.isCancelled {
+                try await start(consumer, assignments.takeHeld(of: topic))
                 let records = try await consumer.poll(maxRecords: batchLimit, timeout: .milliseconds(200))
                 guard !records.isEmpty else { continue }
                 try await throttle?.pace(records.count)
@@ -120,6 +123,25 @@ final class ProjectionWorker: Sendable {
         await consumer.close()
     }
 
+    /// Starts newly assigned (held) partitions at the store's checkpoints, not at Kafka's committed
+    /// offsets, then resumes fetching from them.
+    private func start(_ consumer: KafkaConsumer, _ held: Set<TopicPartition>) async throws {
+        guard !held.isEmpty else { return }
+        do {
+            let starts = try await rewind(consumer, to: held)
+            logger.info("resuming from store checkpoints", metadata: ["starts": "\(starts.map(\.description))"])
+        } catch let error as StoreError {
+            // Without checkpoints we must not guess: the group's committed offsets may be behind
+            // the store (harmless: outcomes dedupe by command id) but never ahead of it.
+            logger.error("cannot read store checkpoints; starting from Kafka's committed offsets: \(error)")
+        }
+        do {
+            try consumer.resume(held.sorted())
+        } catch {
+            logger.warning("resuming assigned partitions failed (revoked meanwhile?): \(error)")
+        }
+    }
+
     /// Retries every second until the store's checkpoints can be read, then rewinds to them.
     private func resumeWhenStoreAnswers(_ consumer: KafkaConsumer, partitions: Set<TopicPartition>) async throws {
         while true {
@@ -134,8 +156,10 @@ final class ProjectionWorker: Sendable {
         }
     }
 
-    /// Seeks these partitions back to the store's checkpoints (the beginning where none).
-    private func rewind(_ consumer: KafkaConsumer, to partitions: Set<TopicPartition>) async throws {
+    /// Seeks these partitions back to the store's checkpoints (the beginning where none); returns
+    /// the positions sought.
+    @discardableResult
+    private func rewind(_ consumer: KafkaConsumer, to partitions: Set<TopicPartition>) async throws -> [TopicPartitionOffset] {
         let stored = try await namespaces.store(for: kind).checkpoints(projection: folder.projection)
         let positions = partitions.sorted().map { partition in
             let checkpoint = stored.first { $0.topic == partition.topic && $0.partition == partition.partition }
@@ -144,8 +168,9 @@ final class ProjectionWorker: Sendable {
         do {
             try await consumer.seek(positions)
         } catch {
-            logger.warning("rewind after a refused batch failed (partition no longer assigned?): \(error)")
+            logger.warning("rewind failed (partition no longer assigned?): \(error)")
         }
+        return positions
     }
 
     /// Dead-letters poison, folds the rest and commits the batch; returns the new checkpoints.
@@ -193,61 +218,18 @@ final class ProjectionWorker: Sendable {
     }
 }
 
-/// Starts assigned partitions at the store's checkpoints.
+/// Holds newly assigned partitions (paused) for the worker to start at the store's checkpoints:
+/// librdkafka's rebalance callback must not wait for the store.
 private struct CheckpointStarts: RebalanceListener {
-    let namespaces: ActiveNamespaces
-    let projection: String
     let assignments: Assignments
-    let logger: Logger
+
+    var holdsAssignedPartitions: Bool { true }
+
+    func partitionsAssigned(_ partitions: [TopicPartition]) {
+        assignments.assign(partitions)
+    }
 
     func partitionsRevoked(_ partitions: [TopicPartition]) {
         assignments.revoke(partitions)
-    }
-
-    func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: KafkaOffset] {
-        // Called on the consumer's own Dispatch queue, so waiting here blocks no Swift task.
-        let result = BlockingResult<[LogPosition]>()
-        Task { [namespaces, projection] in
-            result.set(await Result { try await namespaces.store(for: projection).checkpoints(projection: projection) } as Result<[LogPosition], any Error>)
-        }
-        switch result.wait() {
-        case .success(let checkpoints):
-            var starts: [TopicPartition: KafkaOffset] = [:]
-            for partition in partitions {
-                let stored = checkpoints.first { $0.topic == partition.topic && $0.partition == partition.partition }
-                starts[partition] = stored.map { KafkaOffset($0.offset) } ?? .beginning
-            }
-            logger.info("resuming from store checkpoints", metadata: ["starts": "\(starts.sorted { $0.key < $1.key }.map { "\($0.key)@\($0.value)" })"])
-            assignments.assign(partitions)
-            return starts
-        case .failure(let error):
-            // Without checkpoints we must not guess: the group's committed offsets may be behind
-            // the store (harmless: outcomes dedupe by command id) but never ahead of it.
-            logger.error("cannot read store checkpoints; starting from Kafka's committed offsets: \(error)")
-            assignments.assign(partitions)
-            return [:]
-        }
-    }
-}
-
-/// Hands an async result to a thread that waits for it.
-private final class BlockingResult<Value: Sendable>: @unchecked Sendable {
-    private let semaphore = DispatchSemaphore(value: 0)
-    private var value: Result<Value, any Error>?  // written once before signal, read after wait
-
-    func set(_ value: Result<Value, any Error>) {
-        self.value = value
-        semaphore.signal()
-    }
-
-    func wait() -> Result<Value, any Error> {
-        semaphore.wait()
-        return value!
-    }
-}
-
-extension Result where Failure == any Error {
-    init(catching body: () async throws -> Success) async {
-        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

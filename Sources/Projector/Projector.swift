@@ -1,5 +1,7 @@
 import Domain
 import Kafka
+import Log
+import Projection
 import Logging
 import ServiceLifecycle
 import Store
@@ -29,7 +31,7 @@ public final class Projector: Service {
             try await namespaces.refresh()
             try await LogIntegrity(brokers: configuration.brokers, topicPrefix: configuration.topicPrefix,
                                    kafkaProperties: configuration.kafkaProperties, logger: logger)
-                .verify(namespaces: namespaces, kinds: configuration.kinds)
+                .verify(folded: namespaces, kinds: configuration.kinds)
             try await project()
         } catch {
             await namespaces.close()
@@ -49,7 +51,7 @@ public final class Projector: Service {
                     group.addTask {
                         try await LogIntegrity(brokers: self.configuration.brokers, topicPrefix: self.configuration.topicPrefix,
                                                kafkaProperties: self.configuration.kafkaProperties, logger: self.logger)
-                            .watch(namespaces: self.namespaces, kinds: self.configuration.kinds, every: self.configuration.logCheckInterval)
+                            .watch(folded: self.namespaces, kinds: self.configuration.kinds, every: self.configuration.logCheckInterval)
                     }
                     for kind in self.configuration.kinds {
                         let worker = ProjectionWorker(

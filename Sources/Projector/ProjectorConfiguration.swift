@@ -1,5 +1,6 @@
 import Domain
 import Kafka
+import Log
 
 /// Where a projector reads from and how it batches.
 public struct ProjectorConfiguration: Sendable {
@@ -48,8 +49,8 @@ public struct ProjectorConfiguration: Sendable {
     }
 
     /// Consumer group of one read model: `<prefix>.projector.<users|music|playlists>`.
-    public func groupID(for kind: EntityKind) -> String { "\(topicPrefix).projector.\(kind.topicSuffix)" }
+    public func groupID(for kind: EntityKind) -> String { EncoreTopics.projectorGroup(prefix: topicPrefix, kind: kind) }
 
     /// Where records no projector can fold are sent, with the reason in headers.
-    public var deadLetterTopic: String { "\(topicPrefix).dead-letter" }
+    public var deadLetterTopic: String { EncoreTopics.deadLetter(prefix: topicPrefix) }
 }

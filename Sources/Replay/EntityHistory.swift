@@ -2,7 +2,8 @@ import Domain
 import Foundation
 import Kafka
 import Logging
-import Projector
+import Log
+import Projection
 import Store
 
 /// `encore history`: one entity's commands and their outcomes, read from the log itself (not

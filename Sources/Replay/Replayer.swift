@@ -2,7 +2,8 @@ import Domain
 import Foundation
 import Kafka
 import Logging
-import Projector
+import Log
+import Projection
 import Store
 import Synchronization
 
@@ -54,7 +55,7 @@ public final class Replayer: Sendable {
     private func replay(admin: KafkaAdmin, live: ActiveNamespaces, started: ContinuousClock.Instant) async throws -> ReplaySummary {
         let integrity = LogIntegrity(brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties, logger: logger)
         if configuration.mode != .adoptLog {
-            let problems = try await integrity.problems(admin: admin, namespaces: live, kinds: configuration.kinds)
+            let problems = try await integrity.problems(admin: admin, folded: live, kinds: configuration.kinds)
             if !problems.isEmpty { throw LogLost(problems: problems) }
         }
         let (name, resuming) = try await chooseNamespace()

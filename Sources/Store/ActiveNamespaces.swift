@@ -89,3 +89,15 @@ public final class ActiveNamespaces: Sendable {
         for store in opened { await store.close() }
     }
 }
+
+extension ActiveNamespaces: FoldedLog {
+    public func boundClusterID() async throws -> String? { try await catalogStore.clusterID() }
+
+    public func bind(toCluster id: String) async throws { try await catalogStore.setClusterID(id) }
+
+    public func checkpoints(of kinds: [EntityKind]) async throws -> [LogPosition] {
+        var positions: [LogPosition] = []
+        for kind in kinds { positions += try await store(for: kind).checkpoints(projection: kind.topicSuffix) }
+        return positions
+    }
+}

@@ -6,6 +6,8 @@ import Journal
 import Kafka
 import LocalBroker
 import Logging
+import Log
+import Projection
 import Projector
 import Prometheus
 import ServiceLifecycle
@@ -161,7 +163,7 @@ private struct DevStack: Service {
         try await namespaces.refresh()
         let integrity = LogIntegrity(brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, logger: logger)
         let problems = try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: kafka.brokers), logger: logger) {
-            try await integrity.problems(admin: $0, namespaces: namespaces, kinds: EntityKind.allCases, bind: false)
+            try await integrity.problems(admin: $0, folded: namespaces, kinds: EntityKind.allCases, bind: false)
         }
         guard !problems.isEmpty else { return }
         throw JournalError.mismatch(

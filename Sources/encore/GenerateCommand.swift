@@ -3,6 +3,8 @@ import Domain
 import Foundation
 import Kafka
 import Logging
+import Log
+import Projection
 import Projector
 
 /// `encore generate N`: appends a synthetic, deterministic workload straight to the topics

@@ -4,6 +4,8 @@ import Foundation
 import Journal
 import Kafka
 import Logging
+import Log
+import Projection
 import Projector
 import Store
 
@@ -36,7 +38,7 @@ struct LogCommand: AsyncParsableCommand {
             let logger = logging.bootstrap(label: "encore.log")
             let journal = try Journal(directory: URL(fileURLWithPath: to), logger: logger)
             let display = ProgressDisplay(terminal: Terminal.standardErrorIsTTY)
-            let groups = EntityKind.allCases.map { kafka.projectorConfiguration().groupID(for: $0) }
+            let groups = EntityKind.allCases.map { EncoreTopics.projectorGroup(prefix: kafka.topicPrefix, kind: $0) }
             let summary = try await LogBackup(journal: journal, kafka: KafkaConfiguration(bootstrapServers: kafka.brokers), logger: logger)
                 .backup(topics: EncoreTopics.names(prefix: kafka.topicPrefix), groups: groups) { display.show($0, "backing up the log") }
             display.finish()

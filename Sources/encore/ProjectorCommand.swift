@@ -2,6 +2,8 @@ import ArgumentParser
 import Domain
 import Kafka
 import Logging
+import Log
+import Projection
 import Projector
 import ServiceLifecycle
 

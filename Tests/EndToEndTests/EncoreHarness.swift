@@ -6,6 +6,8 @@ import HummingbirdTesting
 import Kafka
 import KafkaTesting
 import Logging
+import Log
+import Projection
 import Projector
 import Prometheus
 import Store

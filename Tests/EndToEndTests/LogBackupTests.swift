@@ -1,6 +1,8 @@
 import Domain
 import Foundation
 import KafkaTesting
+import Log
+import Projection
 import Projector
 import Store
 import StoreTesting

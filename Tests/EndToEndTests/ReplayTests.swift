@@ -2,6 +2,8 @@ import Domain
 import Foundation
 import Kafka
 import KafkaTesting
+import Log
+import Projection
 import Projector
 import Replay
 import Store

@@ -5,6 +5,8 @@ import HTTPTypes
 import FoundationNetworking
 #endif
 import KafkaTesting
+import Log
+import Projection
 import Projector
 import StoreTesting
 import Testing

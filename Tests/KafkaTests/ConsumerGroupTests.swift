@@ -9,9 +9,8 @@ struct ConsumerGroupTests {
     /// Records what the group coordinator hands out, so the test can await it.
     final class AssignmentLog: RebalanceListener {
         let events = Mutex<[String]>([])
-        func partitionsAssigned(_ partitions: [TopicPartition]) -> [TopicPartition: KafkaOffset] {
+        func partitionsAssigned(_ partitions: [TopicPartition]) {
             events.withLock { $0.append("assigned \(partitions.count)") }
-            return [:]
         }
         func partitionsRevoked(_ partitions: [TopicPartition]) {
             events.withLock { $0.append("revoked \(partitions.count)") }

@@ -3,6 +3,8 @@ import Foundation
 import Kafka
 import KafkaTesting
 import Lag
+import Log
+import Projection
 import Projector
 import Store
 import StoreTesting

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Kafka
+import Log
 import Logging
 import Store
 import Tracing

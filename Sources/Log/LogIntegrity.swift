@@ -2,7 +2,6 @@ import Domain
 import Foundation
 import Kafka
 import Logging
-import Store
 
 /// Detects a log that lost data under the read models, before anything is folded on top of it.
 ///
@@ -23,11 +22,11 @@ public struct LogIntegrity: Sendable {
         self.logger = logger
     }
 
-    /// Throws ``LogLost`` if the log lost data under the active namespaces; records the cluster
+    /// Throws ``LogLost`` if the log lost data under the read models; records the cluster
     /// id on first use.
-    public func verify(namespaces: ActiveNamespaces, kinds: [EntityKind]) async throws {
+    public func verify(folded: any FoldedLog, kinds: [EntityKind]) async throws {
         let problems = try await KafkaAdmin.with(configuration: adminConfiguration, logger: logger) { admin in
-            try await self.problems(admin: admin, namespaces: namespaces, kinds: kinds)
+            try await self.problems(admin: admin, folded: folded, kinds: kinds)
         }
         if !problems.isEmpty { throw LogLost(problems: problems) }
     }
@@ -37,14 +36,14 @@ public struct LogIntegrity: Sendable {
     ///
     /// Throws ``LogLost`` (after logging it as an error) when the log lost data; a check that
     /// fails for another reason (broker or store unreachable for a while) is only a warning.
-    public func watch(namespaces: ActiveNamespaces, kinds: [EntityKind], every interval: Duration) async throws {
+    public func watch(folded: any FoldedLog, kinds: [EntityKind], every interval: Duration) async throws {
         let admin = try KafkaAdmin(configuration: adminConfiguration, logger: logger)
         do {
             while true {
                 try await Task.sleep(for: interval)
                 let found: [String]
                 do {
-                    found = try await problems(admin: admin, namespaces: namespaces, kinds: kinds)
+                    found = try await problems(admin: admin, folded: folded, kinds: kinds)
                 } catch is CancellationError {
                     throw CancellationError()
                 } catch {
@@ -69,12 +68,11 @@ public struct LogIntegrity: Sendable {
     ///
     /// - Parameter bind: record the broker's cluster id when none is recorded yet (projectors and
     ///   replays do; an observer such as the lag monitor does not).
-    public func problems(admin: KafkaAdmin, namespaces: ActiveNamespaces, kinds: [EntityKind], bind: Bool = true) async throws -> [String] {
+    public func problems(admin: KafkaAdmin, folded: any FoldedLog, kinds: [EntityKind], bind: Bool = true) async throws -> [String] {
         let cluster = try await admin.clusterID()
-        let catalog = namespaces.catalogStore
-        guard let recorded = try await catalog.clusterID() else {
+        guard let recorded = try await folded.boundClusterID() else {
             guard bind else { return [] }
-            try await catalog.setClusterID(cluster)
+            try await folded.bind(toCluster: cluster)
             logger.info("read models are now bound to Kafka cluster \(cluster)")
             return []
         }
@@ -82,10 +80,7 @@ public struct LogIntegrity: Sendable {
             return ["the broker's cluster id is \(cluster), but the read models were built from cluster \(recorded): that log is gone"]
         }
         let topics = Dictionary(uniqueKeysWithValues: try await admin.listTopics().map { ($0.name, $0) })
-        var checkpoints: [LogPosition] = []
-        for kind in kinds {
-            checkpoints += try await namespaces.store(for: kind).checkpoints(projection: kind.topicSuffix).filter { $0.offset > 0 }
-        }
+        let checkpoints = try await folded.checkpoints(of: kinds).filter { $0.offset > 0 }
         let partitions = checkpoints.map { TopicPartition($0.topic, $0.partition) }
         var problems = Set(partitions.filter { topics[$0.topic] == nil }.map(\.topic)).sorted()
             .map { "topic \($0) is gone, but the read models have folded records of it" }
