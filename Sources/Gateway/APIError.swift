@@ -64,11 +64,20 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
-        } catch let error as StoreError {
+        } catch let error as StoreError where error.code.isRetriable {
             // The read-model store did not answer (server down, restarting, or over its deadline):
             // transient, so say when to retry rather than failing as a server bug.
             context.logger.warning("store unavailable: \(error)")
             return try APIError.storeUnavailable.response(from: request, context: context)
+        } catch let error as StoreError {
+            // Not transient: a retry gets the same answer, so no Retry-After.
+            context.logger.error("store failed [\(error.code.rawValue)]: \(error)")
+            let converted = switch error.code {
+            case .conflict: APIError(.conflict, "store_conflict", "the read-model store refused the operation as conflicting with its state")
+            case .corruptData: APIError(.internalServerError, "corrupt_data", "the read-model store holds data this server cannot read")
+            case .unavailable, .misuse: APIError(.internalServerError, "internal", "the server failed to answer this request")
+            }
+            return try converted.response(from: request, context: context)
         } catch let error as HTTPError {
             let converted: APIError = switch error.status {
             case .notFound: .notFound("no route for \(request.method) \(request.uri.path)")

@@ -63,6 +63,11 @@ struct CommandService: Sendable {
             let report: DeliveryReport
             do {
                 report = try await producer.send(ProducerMessage(command, topicPrefix: topicPrefix, traceHeaders: headers))
+            } catch let error as KafkaError where error.isFatal {
+                // The producer cannot be used again (its idempotence guarantee is gone): say so
+                // loudly; the command was not appended.
+                logger.critical("append failed, the producer is unusable until restart: \(error)")
+                throw APIError.brokerUnavailable("the command was not appended: the gateway's Kafka producer failed; it must be restarted")
             } catch {
                 logger.warning("append failed: \(error)")
                 throw APIError.brokerUnavailable("the command was not appended: the broker did not acknowledge it in time")

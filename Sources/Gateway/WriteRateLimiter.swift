@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// Token buckets per client: on average `rate` writes per second, in bursts of up to `burst`.
 ///
@@ -12,7 +12,7 @@ final class WriteRateLimiter: Sendable {
 
     let rate: Double
     let burst: Double
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let buckets = Locked<[String: Bucket]>([:])
     /// Above this many clients, buckets that have refilled completely are forgotten.
     private let pruneThreshold: Int
 

@@ -1,7 +1,7 @@
 import Foundation
 import Kafka
 import Logging
-import Synchronization
+import Locking
 
 #if canImport(Glibc)
 import Glibc
@@ -17,7 +17,7 @@ public final class Journal: @unchecked Sendable {
     private let logger: Logger
     private let lock: Int32
     // Guards everything below; callers are the keeper's loop and the restore, one at a time.
-    private let state = Mutex<Void>(())
+    private let state = Locked<Void>(())
     private nonisolated(unsafe) var manifestValue: JournalManifest?
     private nonisolated(unsafe) var partitions: [TopicPartition: PartitionLog] = [:]
 

@@ -2,7 +2,7 @@ import Foundation
 import Kafka
 import Logging
 import ServiceLifecycle
-import Synchronization
+import Locking
 
 /// Keeps a broker's topics durable on local disk: tails every partition of `topics` into the
 /// ``Journal`` (fsync'ed per batch) and tells writers when their record is there.
@@ -15,7 +15,7 @@ public final class LogKeeper: Service, LogDurability {
     private let brokers: String
     private let topics: [String]
     private let logger: Logger
-    private let waiting = Mutex(Waiting())
+    private let waiting = Locked(Waiting())
     private let io = DispatchQueue(label: "encore-log-keeper-io")
 
     private struct Waiter {

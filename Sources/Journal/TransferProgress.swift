@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import Locking
 
 /// How far a copy of records (restore, backup) has come.
 public struct TransferProgress: Sendable {
@@ -18,7 +18,7 @@ final class TransferMeter: Sendable {
     private let total: Int64
     private let started = ContinuousClock.now
     private let progress: @Sendable (TransferProgress) -> Void
-    private let state = Mutex<(done: Int64, shown: ContinuousClock.Instant)>((0, .now - .seconds(1)))
+    private let state = Locked<(done: Int64, shown: ContinuousClock.Instant)>((0, .now - .seconds(1)))
 
     init(total: Int64, progress: @escaping @Sendable (TransferProgress) -> Void) {
         self.total = total

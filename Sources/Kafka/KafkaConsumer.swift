@@ -2,6 +2,7 @@ import CRdKafka
 import Foundation
 import Logging
 import ServiceLifecycle
+import Locking
 import Synchronization
 
 /// A Kafka consumer: group subscription or manual assignment, batch polling, seeking,
@@ -16,7 +17,7 @@ public final class KafkaConsumer: Sendable, Service {
     private let pollQueue = DispatchQueue(label: "rdkafka-consumer-poll")
     private let isClosed = Atomic<Bool>(false)
     /// Per partition, the time (ms) below which records are skipped after ``seek(to:partitions:timeout:)``.
-    private let timeFloors = Mutex<[TopicPartition: Int64]>([:])
+    private let timeFloors = Locked<[TopicPartition: Int64]>([:])
 
     /// Creates a consumer; see ``KafkaConfiguration/consumer(bootstrapServers:groupID:sessionTimeout:_:)``.
     public init(
@@ -92,10 +93,9 @@ public final class KafkaConsumer: Sendable, Service {
                 let err = message.pointee.err
                 if err == RD_KAFKA_RESP_ERR_NO_ERROR {
                     records.append(KafkaRecord(copying: message))
-                } else if err == RD_KAFKA_RESP_ERR__FATAL {
-                    fatal = KafkaError(err, message: fatalReason())
                 } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
-                    client.context.logger.warning("consumer: \(KafkaError(err))")
+                    let error = KafkaError(err)
+                    if error.isFatal { fatal = KafkaError(err, message: fatalReason()) } else { client.context.logger.warning("consumer: \(error)") }
                 }
             }
             if let fatal { throw fatal }

@@ -2,6 +2,7 @@ import CRdKafka
 import Foundation
 import Logging
 import ServiceLifecycle
+import Locking
 import Synchronization
 
 /// An idempotent Kafka producer whose `send` returns once the broker has the record.
@@ -16,7 +17,7 @@ public final class KafkaProducer: Sendable, Service {
         let poller: PollThread
     }
 
-    private let session: Mutex<Session>
+    private let session: Locked<Session>
     private let configuration: KafkaConfiguration
     private let logger: Logger
     private let isClosed = Atomic<Bool>(false)
@@ -24,7 +25,7 @@ public final class KafkaProducer: Sendable, Service {
 
     /// Creates a producer; see ``KafkaConfiguration/producer(bootstrapServers:_:)`` for defaults.
     public init(configuration: KafkaConfiguration, logger: Logger, closeTimeout: Duration = .seconds(10)) throws {
-        session = Mutex(try Self.open(configuration, logger: logger))
+        session = Locked(try Self.open(configuration, logger: logger))
         self.configuration = configuration
         self.logger = logger
         self.closeTimeout = closeTimeout
@@ -265,9 +266,9 @@ private final class BatchDelivery: Sendable {
         var done: (@Sendable ([Result<DeliveryReport, any Error>]) -> Void)?
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
 
-    init(count: Int) { state = Mutex(State(results: Array(repeating: nil, count: count), remaining: count)) }
+    init(count: Int) { state = Locked(State(results: Array(repeating: nil, count: count), remaining: count)) }
 
     func whenDone(_ done: @escaping @Sendable ([Result<DeliveryReport, any Error>]) -> Void) {
         let ready = state.withLock { state -> [Result<DeliveryReport, any Error>]? in

@@ -1,13 +1,13 @@
 import CRdKafka
 import Foundation
 import Logging
-import Synchronization
+import Locking
 
 /// What librdkafka's C callbacks reach through the client's opaque pointer.
 final class ClientContext: Sendable {
     let logger: Logger
     let rebalanceListener: (any RebalanceListener)?
-    let latestStatistics = Mutex<KafkaStatistics?>(nil)
+    let latestStatistics = Locked<KafkaStatistics?>(nil)
 
     init(logger: Logger, rebalanceListener: (any RebalanceListener)? = nil) {
         self.logger = logger
@@ -30,7 +30,7 @@ final class NativeClient: @unchecked Sendable {
     let handle: OpaquePointer
     let context: ClientContext
     private let retainedContext: Unmanaged<ClientContext>
-    private let lease = Mutex(Lease())
+    private let lease = Locked(Lease())
 
     private struct Lease {
         var users = 0
@@ -118,8 +118,7 @@ private let errorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<
     handle, code, reason, _ in
     guard let context = ClientContext.from(handle) else { return }
     let error = KafkaError(code: code, message: reason.map { String(cString: $0) })
-    let fatal = code == RD_KAFKA_RESP_ERR__FATAL.rawValue
-    context.logger.log(level: fatal ? .critical : .warning, "librdkafka: \(error)")
+    context.logger.log(level: error.isFatal ? .critical : .warning, "librdkafka: \(error)")
 }
 
 private let statisticsCallback: @convention(c) (OpaquePointer?, UnsafeMutablePointer<CChar>?, Int, UnsafeMutableRawPointer?) -> Int32 = {

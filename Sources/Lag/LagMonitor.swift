@@ -5,7 +5,7 @@ import Logging
 import Log
 import ServiceLifecycle
 import Store
-import Synchronization
+import Locking
 
 /// Measures how far behind every projector group is, on a schedule, and keeps recent history.
 ///
@@ -47,7 +47,7 @@ public final class LagMonitor: Service, Sendable {
     private let timestamps: KafkaConsumer
     private let settings: Settings
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state = Locked(State())
     private let metrics: LagMetrics
     private let logLoss: LogLossWatch
 

@@ -3,7 +3,7 @@ import Kafka
 import Logging
 import Log
 import Store
-import Synchronization
+import Locking
 
 /// Notices a lost log (see ``LogIntegrity``) and remembers it until the read models move to other
 /// namespaces, e.g. after `encore replay --adopt-log`.
@@ -22,7 +22,7 @@ final class LogLossWatch: Sendable {
     /// Checks on one sample in this many (each check is a few broker round trips).
     private let every: Int
     private let logger: Logger
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     init(integrity: LogIntegrity, kinds: [EntityKind], every: Int, logger: Logger) {
         self.integrity = integrity

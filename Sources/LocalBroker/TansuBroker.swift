@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import ServiceLifecycle
+import Locking
 import Synchronization
 
 /// A local Tansu broker process (Apache-Kafka-compatible, memory storage) for dev and tests.
@@ -28,7 +29,7 @@ public final class TansuBroker: Sendable, Service {
 
     public let configuration: Configuration
     private let logger: Logger
-    private let running = Mutex<RunningBroker?>(nil)
+    private let running = Locked<RunningBroker?>(nil)
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
@@ -146,7 +147,7 @@ private final class RunningBroker: Sendable {
     }
 
     private final class ExitStatus: Sendable {
-        let value = Mutex<Int32?>(nil)
+        let value = Locked<Int32?>(nil)
     }
 
     /// A watchdog process reads the pipe: on EOF (we closed our end, or this process died)

@@ -1,5 +1,5 @@
 import Kafka
-import Synchronization
+import Locking
 
 /// The partitions a projector process owns right now, as its consumer groups hand them out,
 /// and those newly assigned that are still held (paused) until started at their checkpoints.
@@ -9,7 +9,7 @@ final class Assignments: Sendable {
         var held: Set<TopicPartition> = []
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     var current: Set<TopicPartition> { state.withLock { $0.owned } }
 

@@ -102,12 +102,17 @@ final class ProjectionWorker: Sendable {
                     }
                     try await rewind(consumer, to: assignments.current.filter { $0.topic == topic })
                     continue
-                } catch let unavailable as StoreError {
+                } catch let unavailable as StoreError where unavailable.code.isRetriable {
                     // Nothing of the batch was committed: pause until the store answers again,
                     // then resume from its checkpoints.
                     logger.warning("store unavailable, pausing: \(unavailable)")
                     try await resumeWhenStoreAnswers(consumer, partitions: Set(records.map(\.topicPartition)))
                     continue
+                } catch let failure as StoreError {
+                    // Retrying cannot help (a row this build cannot read, a refused statement):
+                    // stop, naming it, rather than retry the same batch forever.
+                    logger.critical("projector stopped at \(records.first.map { "\($0.topicPartition)@\($0.offset)" } ?? "?"): \(failure) [\(failure.code.rawValue)]")
+                    throw failure
                 }
                 do {
                     try await consumer.commit(checkpoints.map { TopicPartitionOffset($0.topic, $0.partition, KafkaOffset($0.offset)) })
@@ -130,7 +135,7 @@ final class ProjectionWorker: Sendable {
         do {
             let starts = try await rewind(consumer, to: held)
             logger.info("resuming from store checkpoints", metadata: ["starts": "\(starts.map(\.description))"])
-        } catch let error as StoreError {
+        } catch let error as StoreError where error.code.isRetriable {
             // Without checkpoints we must not guess: the group's committed offsets may be behind
             // the store (harmless: outcomes dedupe by command id) but never ahead of it.
             logger.error("cannot read store checkpoints; starting from Kafka's committed offsets: \(error)")
@@ -150,7 +155,7 @@ final class ProjectionWorker: Sendable {
                 try await rewind(consumer, to: partitions)
                 logger.notice("store answers again; resuming from its checkpoints")
                 return
-            } catch is StoreError {
+            } catch let error as StoreError where error.code.isRetriable {
                 continue
             }
         }

@@ -1,6 +1,6 @@
 import Foundation
 import Store
-import Synchronization
+import Locking
 
 /// Counts a replay's records and derives its rate (over the last few seconds) and ETA.
 final class ProgressTracker: Sendable {
@@ -11,11 +11,11 @@ final class ProgressTracker: Sendable {
         var persistedAt: Date = .distantPast
     }
 
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private static let rateWindow: TimeInterval = 5
 
     init(namespace: String, started: Date) {
-        state = Mutex(State(progress: ReplayProgress(
+        state = Locked(State(progress: ReplayProgress(
             namespace: namespace, projection: "", phase: .building, done: 0, total: 0, rate: 0, etaSeconds: nil,
             startedAt: started, updatedAt: started
         )))

@@ -1,6 +1,6 @@
 import Domain
 import Logging
-import Synchronization
+import Locking
 
 /// Which namespace serves each read model, and an open store for each, followed from the catalog.
 ///
@@ -16,7 +16,7 @@ public final class ActiveNamespaces: Sendable {
     }
 
     private let base: any ReadModelStore
-    private let state: Mutex<State>
+    private let state: Locked<State>
     private let logger: Logger
 
     /// Starts with `base` serving every projection; call ``refresh()`` before use.
@@ -24,7 +24,7 @@ public final class ActiveNamespaces: Sendable {
         self.base = base
         self.logger = logger
         let active = Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { ($0.topicSuffix, base.namespace) })
-        state = Mutex(State(stores: [base.namespace: base], active: active))
+        state = Locked(State(stores: [base.namespace: base], active: active))
     }
 
     /// The store of the namespace serving `projection`, as of the last refresh.

@@ -1,4 +1,4 @@
-import Synchronization
+import Locking
 
 /// Thrown by ``withDeadline(_:_:)`` when the body did not finish in time.
 struct DeadlineExceeded: Error, Sendable {}
@@ -26,7 +26,7 @@ private final class DeadlineRace<T: Sendable>: Sendable {
         var result: Result<T, any Error>?
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
     func start(_ continuation: CheckedContinuation<T, any Error>, timeout: Duration, _ body: @escaping @Sendable () async throws -> T) {
         let work = Task {

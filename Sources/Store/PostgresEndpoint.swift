@@ -21,7 +21,7 @@ struct PostgresEndpoint: Sendable, CustomStringConvertible {
 
     init(url: String) throws(StoreError) {
         func invalid(_ why: String) -> StoreError {
-            StoreError(backend: .postgres, operation: "open", message: "invalid URL \(Self.redact(url)): \(why)")
+            StoreError(.misuse, backend: .postgres, operation: "open", message: "invalid URL \(Self.redact(url)): \(why)")
         }
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
               scheme == "postgres" || scheme == "postgresql" else {

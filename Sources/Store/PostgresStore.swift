@@ -62,9 +62,9 @@ public final class PostgresStore: ReadModelStore {
                 try await connection.close()
             }
         } catch is DeadlineExceeded {
-            throw StoreError(backend: .postgres, operation: "open", message: "no answer from \(endpoint) within \(connectTimeout)")
+            throw StoreError(.unavailable, backend: .postgres, operation: "open", message: "no answer from \(endpoint) within \(connectTimeout)")
         } catch {
-            throw StoreError(backend: .postgres, operation: "open", message: "cannot connect to \(endpoint): \(Self.describe(error))")
+            throw StoreError(Self.code(of: error), backend: .postgres, operation: "open", message: "cannot connect to \(endpoint): \(Self.describe(error))", underlying: error)
         }
         let client = PostgresClient(configuration: try endpoint.clientConfiguration(connectTimeout: connectTimeout), backgroundLogger: logger)
         self.client = client
@@ -399,7 +399,7 @@ public final class PostgresStore: ReadModelStore {
                 var active: [String] = []
                 for try await projection in rows.decode(String.self) { active.append(projection) }
                 guard active.isEmpty else {
-                    throw StoreError(backend: .postgres, operation: "drop", message: "namespace \(namespace) serves \(active.joined(separator: ", ")); activate another namespace first")
+                    throw StoreError(.conflict, backend: .postgres, operation: "drop", message: "namespace \(namespace) serves \(active.joined(separator: ", ")); activate another namespace first")
                 }
                 try await connection.query("DELETE FROM encore.catalog WHERE namespace = \(namespace)", logger: logger)
                 try await connection.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(quotedSchema) CASCADE"), logger: logger)
@@ -462,19 +462,39 @@ public final class PostgresStore: ReadModelStore {
         _ body: @escaping @Sendable (PostgresClient, Logger) async throws -> T
     ) async throws -> T {
         guard !closed.load(ordering: .acquiring) else {
-            throw StoreError(backend: .postgres, operation: operation, message: "the store is closed")
+            throw StoreError(.misuse, backend: .postgres, operation: operation, message: "the store is closed")
         }
         let timeout = timeout ?? operationTimeout
         do {
             return try await withDeadline(timeout) { [client, logger] in try await body(client, logger) }
         } catch is DeadlineExceeded {
-            throw StoreError(backend: .postgres, operation: operation, message: "no answer from \(endpoint) within \(timeout)")
+            throw StoreError(.unavailable, backend: .postgres, operation: operation, message: "no answer from \(endpoint) within \(timeout)")
         } catch let error as CancellationError {
             throw error
         } catch let error as PostgresTransactionError where error.closureError is any CommitRefusal {
             throw error.closureError!  // Not a store failure: the caller lost its partition or namespace.
         } catch {
-            throw StoreError(backend: .postgres, operation: operation, message: Self.describe(error))
+            throw StoreError(Self.code(of: error), backend: .postgres, operation: operation, message: Self.describe(error), underlying: error)
+        }
+    }
+
+    /// The kind of failure: from the SQLSTATE class where the server answered (23 integrity, 22
+    /// data, 42 syntax or access, 0A unsupported), else the connection failed (unavailable).
+    static func code(of error: any Error) -> StoreError.Code {
+        switch error {
+        case let error as PostgresTransactionError:
+            guard let inner = error.closureError ?? error.commitError ?? error.beginError else { return .unavailable }
+            return code(of: inner)
+        case let error as PSQLError:
+            guard let state = error.serverInfo?[.sqlState] else { return .unavailable }
+            switch state.prefix(2) {
+            case "23": return .conflict
+            case "22", "XX": return .corruptData
+            case "42", "0A", "2B", "2D", "3D", "3F": return .misuse
+            default: return .unavailable  // 08 connection, 40 rollback, 53 resources, 57 shutdown, …
+            }
+        case is CorruptRow: return .corruptData
+        default: return .unavailable
         }
     }
 

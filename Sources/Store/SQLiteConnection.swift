@@ -1,5 +1,5 @@
 import Dispatch
-import Synchronization
+import Locking
 
 /// One SQLite connection with its own serial Dispatch queue.
 ///
@@ -9,7 +9,7 @@ import Synchronization
 final class SQLiteConnection: Sendable {
     let path: String
     private let queue: DispatchQueue
-    private let database = Mutex<SQLiteDatabase?>(nil)
+    private let database = Locked<SQLiteDatabase?>(nil)
 
     /// Opens the file on the connection's queue and runs `configure` there once.
     init(path: String, label: String, busyTimeout: Duration, configure: @escaping @Sendable (SQLiteDatabase) throws -> Void) async throws {
@@ -35,7 +35,7 @@ final class SQLiteConnection: Sendable {
         do {
             return try await onQueue {
                 try self.database.withLock { current throws -> T in
-                    guard let current else { throw StoreError(backend: .sqlite, operation: operation, message: "the store is closed") }
+                    guard let current else { throw StoreError(.misuse, backend: .sqlite, operation: operation, message: "the store is closed") }
                     return try body(current)
                 }
             }
@@ -44,7 +44,16 @@ final class SQLiteConnection: Sendable {
         } catch let error as any CommitRefusal {
             throw error  // Not a store failure: the caller lost its partition or namespace.
         } catch {
-            throw StoreError(backend: .sqlite, operation: operation, message: "\(error) [\(path)]")
+            throw StoreError(Self.code(of: error), backend: .sqlite, operation: operation, message: "\(error) [\(path)]", underlying: error)
+        }
+    }
+
+    /// The kind of failure an error from SQLite or from reading its rows is.
+    static func code(of error: any Error) -> StoreError.Code {
+        switch error {
+        case let failure as SQLiteFailure: failure.storeCode
+        case is CorruptRow: .corruptData
+        default: .unavailable
         }
     }
 

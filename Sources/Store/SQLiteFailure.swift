@@ -20,3 +20,15 @@ struct SQLiteFailure: Error, Sendable, CustomStringConvertible {
 
     var description: String { "\(message) (SQLite code \(code))" }
 }
+
+extension SQLiteFailure {
+    /// The kind of failure SQLite's primary result code names.
+    var storeCode: StoreError.Code {
+        switch code & 0xff {
+        case SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_FORMAT: .corruptData
+        case SQLITE_CONSTRAINT: .conflict
+        case SQLITE_MISUSE, SQLITE_ERROR, SQLITE_RANGE, SQLITE_MISMATCH, SQLITE_READONLY, SQLITE_AUTH: .misuse
+        default: .unavailable  // busy, locked, I/O, full, cannot open, interrupted, out of memory
+        }
+    }
+}

@@ -26,7 +26,7 @@ public final class SQLiteStore: ReadModelStore {
         let validated = try StoreNamespace(namespace, backend: .sqlite)
         guard !path.isEmpty, path != ":memory:", !path.hasPrefix("file:") else {
             // Each connection would get its own private database.
-            throw StoreError(backend: .sqlite, operation: "open", message: "\"\(path)\" is not a file path")
+            throw StoreError(.misuse, backend: .sqlite, operation: "open", message: "\"\(path)\" is not a file path")
         }
         self.path = path
         self.namespace = validated.name
@@ -42,7 +42,7 @@ public final class SQLiteStore: ReadModelStore {
                 try database.execute("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY")
             }
         } catch {
-            throw StoreError(backend: .sqlite, operation: "open", message: "\(error)")
+            throw StoreError(SQLiteConnection.code(of: error), backend: .sqlite, operation: "open", message: "\(error)", underlying: error)
         }
         do {
             reader = try await SQLiteConnection(path: path, label: "reader", busyTimeout: busyTimeout) { database in
@@ -50,7 +50,7 @@ public final class SQLiteStore: ReadModelStore {
             }
         } catch {
             await writer.close()
-            throw StoreError(backend: .sqlite, operation: "open", message: "\(error)")
+            throw StoreError(SQLiteConnection.code(of: error), backend: .sqlite, operation: "open", message: "\(error)", underlying: error)
         }
         logger.debug("SQLite store opened", metadata: ["path": "\(path)", "namespace": "\(namespace)"])
     }
@@ -259,7 +259,7 @@ public final class SQLiteStore: ReadModelStore {
             try database.writeTransaction {
                 let active = try database.statement(SQLiteStatements.activeRows).query([.text(namespace)]) { row in row.text(0) }.compactMap { $0 }
                 guard active.isEmpty else {
-                    throw StoreError(backend: .sqlite, operation: "drop", message: "namespace \(namespace) serves \(active.joined(separator: ", ")); activate another namespace first")
+                    throw StoreError(.conflict, backend: .sqlite, operation: "drop", message: "namespace \(namespace) serves \(active.joined(separator: ", ")); activate another namespace first")
                 }
                 try database.statement(SQLiteStatements.deleteCatalogRows).execute([.text(namespace)])
                 try database.execute(sql.dropTables)

@@ -19,20 +19,20 @@ public enum StoreFactory {
             if path.hasPrefix("//") { path = path.dropFirst(2) }  // sqlite:///abs → /abs
             let file = String(path)
             guard !file.isEmpty else {
-                throw StoreError(backend: .sqlite, operation: "open", message: "no file path in \"\(url)\"")
+                throw StoreError(.misuse, backend: .sqlite, operation: "open", message: "no file path in \"\(url)\"")
             }
             let directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw StoreError(backend: .sqlite, operation: "open", message: "cannot create folder \(directory): \(error.localizedDescription)")
+                throw StoreError(.unavailable, backend: .sqlite, operation: "open", message: "cannot create folder \(directory): \(error.localizedDescription)")
             }
             store = try await SQLiteStore(path: file, namespace: namespace, logger: logger)
         } else if lowered.hasPrefix("postgres://") || lowered.hasPrefix("postgresql://") {
             store = try await PostgresStore(url: url, namespace: namespace, logger: logger)
         } else {
             throw StoreError(
-                backend: nil, operation: "open",
+                .misuse, backend: nil, operation: "open",
                 message: "unsupported store URL \"\(PostgresEndpoint.redact(url))\": "
                     + "expected sqlite:PATH or postgres://user:password@host:port/database"
             )

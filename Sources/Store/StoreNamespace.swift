@@ -15,7 +15,7 @@ struct StoreNamespace: Sendable, Hashable, CustomStringConvertible {
         }
         guard valid, (1...Self.maxLength).contains(name.utf8.count) else {
             throw StoreError(
-                backend: backend, operation: "open",
+                .misuse, backend: backend, operation: "open",
                 message: "invalid namespace \"\(name)\": use 1 to \(Self.maxLength) characters of [a-z0-9_]"
             )
         }

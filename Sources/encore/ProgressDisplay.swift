@@ -1,14 +1,14 @@
 import Foundation
 import Journal
 import Store
-import Synchronization
+import Locking
 
 /// Shows a long job's progress (a replay, a log restore or backup): a redrawn bar on a
 /// terminal, a plain line every few seconds otherwise (so logs and CI output stay readable).
 final class ProgressDisplay: Sendable {
     private let terminal: Bool
-    private let lastShown = Mutex<Date>(.distantPast)
-    private let drewBar = Mutex(false)
+    private let lastShown = Locked<Date>(.distantPast)
+    private let drewBar = Locked(false)
 
     init(terminal: Bool) { self.terminal = terminal }
 

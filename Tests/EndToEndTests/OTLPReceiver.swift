@@ -3,7 +3,7 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 import StoreTesting
-import Synchronization
+import Locking
 
 /// A minimal OTLP/HTTP trace collector for tests: accepts `POST /v1/traces` in the JSON encoding
 /// and keeps every span it was sent, with its resource's `service.name`.
@@ -21,7 +21,7 @@ final class OTLPReceiver: Sendable {
 
     /// The request bodies received, shared with the route handler.
     private final class Bodies: Sendable {
-        let received = Mutex<[Data]>([])
+        let received = Locked<[Data]>([])
     }
 
     let port: Int

@@ -7,7 +7,7 @@ import Projection
 import Projector
 import Store
 import StoreTesting
-import Synchronization
+import Locking
 import Testing
 
 @Suite("Projector processes: scale-out and crash recovery give exactly the fold of the log")
@@ -163,7 +163,7 @@ struct ProjectorSetup: Sendable {
 
 /// Counts records written by concurrent tasks.
 final class RecordCounter: Sendable {
-    private let value = Mutex<Int>(0)
+    private let value = Locked<Int>(0)
     func add(_ count: Int) { value.withLock { $0 += count } }
     var total: Int { value.withLock { $0 } }
 }

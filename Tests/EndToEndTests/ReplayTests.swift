@@ -8,7 +8,7 @@ import Projector
 import Replay
 import Store
 import StoreTesting
-import Synchronization
+import Locking
 import Testing
 
 /// Replays against a real broker and store, with the live projector and gateway running.
@@ -191,14 +191,14 @@ struct ReplayTests {
 
 /// A count shared by test tasks.
 final class Counter: Sendable {
-    private let count = Mutex(0)
+    private let count = Locked(0)
     var value: Int { count.withLock { $0 } }
     func increment() { count.withLock { $0 += 1 } }
 }
 
 /// A one-way stop signal shared by test tasks.
 final class Flag: Sendable {
-    private let value = Mutex(false)
+    private let value = Locked(false)
     var isSet: Bool { value.withLock { $0 } }
     func set() { value.withLock { $0 = true } }
 }

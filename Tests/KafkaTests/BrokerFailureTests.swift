@@ -21,7 +21,7 @@ struct BrokerFailureTests {
                         _ = try await producer.send(ProducerMessage(topic: topic, key: nil, value: Data("lost".utf8)))
                         return "acknowledged"
                     } catch let error as KafkaError {
-                        return error.isTimeout ? "timed out" : "failed: \(error)"
+                        return error.isTimeout && error.isRetriable && !error.isFatal ? "timed out" : "failed: \(error)"
                     } catch {
                         return "other error: \(error)"
                     }

@@ -1,14 +1,14 @@
 import Foundation
 import Kafka
 import KafkaTesting
-import Synchronization
+import Locking
 import Testing
 
 @Suite("Consumer groups")
 struct ConsumerGroupTests {
     /// Records what the group coordinator hands out, so the test can await it.
     final class AssignmentLog: RebalanceListener {
-        let events = Mutex<[String]>([])
+        let events = Locked<[String]>([])
         func partitionsAssigned(_ partitions: [TopicPartition]) {
             events.withLock { $0.append("assigned \(partitions.count)") }
         }

@@ -2,7 +2,7 @@ import Foundation
 import Kafka
 import KafkaTesting
 import Logging
-import Synchronization
+import Locking
 import Testing
 
 @Suite("librdkafka statistics and logs")
@@ -54,7 +54,7 @@ final class LogRecorder: LogHandler, Sendable {
         let metadata: Logger.Metadata
     }
 
-    let entries = Mutex<[Entry]>([])
+    let entries = Locked<[Entry]>([])
 
     var logLevel: Logger.Level {
         get { .trace }

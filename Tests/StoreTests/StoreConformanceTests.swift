@@ -178,6 +178,8 @@ struct StoreConformanceTests {
             )
             let error = try await #require(throws: StoreError.self) { try await store.commit(bad) }
             #expect(error.operation == "commit")
+            #expect(error.code == .conflict, "a violated constraint fails again on retry")
+            #expect(error.underlying != nil)
             #expect(error.message.lowercased().contains("check constraint"))  // the server's reason is kept
             #expect(error.backend == (backend == .sqlite ? .sqlite : .postgres))
 
@@ -268,6 +270,7 @@ struct StoreConformanceTests {
                 try await store.commit(Fixtures.batch(snapshots: [Fixtures.user()]))
             }
             #expect(error.message.contains("closed"))
+            #expect(error.code == .misuse)
             await #expect(throws: StoreError.self) { try await store.ping() }
             await store.close()  // a second close is harmless
         }

@@ -12,6 +12,7 @@ struct StoreFactoryTests {
             _ = try await StoreFactory.open(url: "mysql://root:hunter2@db:3306/encore", logger: storeTestLogger)
         }
         #expect(error.backend == nil)
+        #expect(error.code == .misuse && !error.code.isRetriable)
         #expect(error.description.contains("unsupported store URL"))
         #expect(error.description.contains("sqlite:PATH"))
         #expect(!error.description.contains("hunter2"))
@@ -75,6 +76,7 @@ struct StoreFactoryTests {
         }
         #expect(ContinuousClock.now - started < .seconds(4))
         #expect(error.operation == "open")
+        #expect(error.code == .unavailable && error.code.isRetriable)
         #expect(error.message.contains("127.0.0.1:\(listener.port)"))
         withExtendedLifetime(listener) {}
     }
