@@ -27,8 +27,10 @@ extension SQLiteFailure {
         switch code & 0xff {
         case SQLITE_CORRUPT, SQLITE_NOTADB, SQLITE_FORMAT: .corruptData
         case SQLITE_CONSTRAINT: .conflict
-        case SQLITE_MISUSE, SQLITE_ERROR, SQLITE_RANGE, SQLITE_MISMATCH, SQLITE_READONLY, SQLITE_AUTH: .misuse
-        default: .unavailable  // busy, locked, I/O, full, cannot open, interrupted, out of memory
+        case SQLITE_MISUSE, SQLITE_RANGE, SQLITE_MISMATCH, SQLITE_READONLY, SQLITE_AUTH: .misuse
+        // Busy, locked, I/O, full, cannot open, interrupted, out of memory; and SQLITE_ERROR, which
+        // is generic (a table of a namespace being switched, too): retried as before, not guessed.
+        default: .unavailable
         }
     }
 }
