@@ -147,7 +147,7 @@ let package = Package(
         // Test support: real SQLite files and a private PostgreSQL server on a free port.
         .target(
             name: "StoreTesting",
-            dependencies: ["Store", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Domain", "Locking", "Store", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "encore",
@@ -166,6 +166,10 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTesting", "Locking"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Kafka", "KafkaTesting"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTesting", "Domain"]),
+        .testTarget(
+            name: "ProjectionTests",
+            dependencies: ["Domain", "Projection", "Store", "StoreTesting", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "LocalBrokerTests", dependencies: ["LocalBroker", "KafkaTesting"]),
         .testTarget(
             name: "LagTests",

@@ -11,7 +11,7 @@ struct ReadService: Sendable {
     let consistencyTimeout: Duration
 
     /// The store serving `kind`'s read model.
-    func store(for kind: EntityKind) -> any ReadModelStore { namespaces.store(for: kind) }
+    func store(for kind: EntityKind) -> any ReadModelReader { namespaces.store(for: kind) }
 
     /// Waits until the token's projection has passed its offset (503 when it does not in time).
     func await(_ token: ConsistencyToken?) async throws {

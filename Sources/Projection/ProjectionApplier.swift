@@ -30,7 +30,7 @@ public struct ProjectionApplier: Sendable {
     /// and commit: one span per command rather than one batch span linked to many traces keeps
     /// each write's trace complete on its own.
     @discardableResult
-    public func apply(_ decoded: BatchFolder.Decoded, records: [LogRecord], to store: any ReadModelStore) async throws -> ProjectionBatch {
+    public func apply(_ decoded: BatchFolder.Decoded, records: [LogRecord], to store: any ProjectionSink) async throws -> ProjectionBatch {
         let spans = ApplySpans(decoded, topic: records.first?.position.topic)
         do {
             let current = try await store.snapshots(folder.kind, ids: decoded.entityIDs)

@@ -4,12 +4,12 @@ import Foundation
 extension ProjectionBatch {
     /// One snapshot per entity, the last one given: a batch should already hold only final
     /// snapshots, and PostgreSQL's `ON CONFLICT DO UPDATE` refuses to touch a row twice.
-    var finalSnapshots: [EntitySnapshot] {
+    public var finalSnapshots: [EntitySnapshot] {
         lastPerKey(snapshots) { SnapshotKey(kind: $0.kind, id: $0.id) }
     }
 
     /// One checkpoint per topic partition, the last one given.
-    var finalCheckpoints: [LogPosition] {
+    public var finalCheckpoints: [LogPosition] {
         lastPerKey(checkpoints) { PartitionKey(topic: $0.topic, partition: $0.partition) }
     }
 

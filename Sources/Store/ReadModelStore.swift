@@ -1,15 +1,11 @@
 import Domain
 import Foundation
 
-/// The key-value read models and the projectors' checkpoints, in one transactional store.
-///
-/// Two backends implement it: SQLite (embedded, one machine; WAL so a gateway process can read
-/// while a projector process writes) and PostgreSQL (several gateways and projectors on several
-/// machines). A store is opened on a *namespace* (its own set of tables / schema), so a replay
-/// can rebuild a read model beside the live one.
-public protocol ReadModelStore: Sendable {
-    /// Creates this namespace's tables if they do not exist yet. Idempotent.
-    func migrate() async throws
+/// What the gateway's read role needs: entities, outcomes and histories, and the checkpoints a
+/// consistency token is compared with.
+public protocol ReadModelReader: Sendable {
+    /// The namespace this store reads and writes.
+    var namespace: String { get }
 
     /// One entity, including tombstones of deleted ones (`state == nil`); nil if never seen.
     func snapshot(_ kind: EntityKind, id: UUID) async throws -> EntitySnapshot?
@@ -24,11 +20,27 @@ public protocol ReadModelStore: Sendable {
     /// The outcome of one command, once a projector has folded it.
     func outcome(commandID: UUID) async throws -> CommandOutcome?
 
-    /// Which of these command ids already have an outcome (so a re-delivered command is not applied twice).
-    func existingOutcomes(commandIDs: [UUID]) async throws -> Set<UUID>
-
     /// Every command folded for one entity, in log order, with its outcome.
     func history(_ kind: EntityKind, id: UUID) async throws -> [CommandOutcome]
+
+    /// A projection's checkpoints: per topic partition, the next offset to read.
+    func checkpoints(projection: String) async throws -> [LogPosition]
+
+    /// Succeeds when the store answers a trivial query (readiness).
+    func ping() async throws
+}
+
+/// What a projector or a replay folds into: the entities' current snapshots, which commands are
+/// already applied, the checkpoints, and the one transactional commit of a batch.
+public protocol ProjectionSink: Sendable {
+    /// The namespace this store reads and writes.
+    var namespace: String { get }
+
+    /// Several entities of one kind at once (tombstones included); missing ids are absent.
+    func snapshots(_ kind: EntityKind, ids: [UUID]) async throws -> [UUID: EntitySnapshot]
+
+    /// Which of these command ids already have an outcome (so a re-delivered command is not applied twice).
+    func existingOutcomes(commandIDs: [UUID]) async throws -> Set<UUID>
 
     /// A projection's checkpoints: per topic partition, the next offset to read.
     func checkpoints(projection: String) async throws -> [LogPosition]
@@ -40,12 +52,11 @@ public protocol ReadModelStore: Sendable {
     /// the batch (``CheckpointFenced``) or this namespace no longer takes commits for the
     /// projection (``NamespaceRetired``).
     func commit(_ batch: ProjectionBatch) async throws
+}
 
-    // MARK: Namespaces
-
-    /// The namespace this store reads and writes.
-    var namespace: String { get }
-
+/// The namespaces of one database and which serves each read model (replays, the gateway's
+/// namespace follower), and the Kafka cluster the read models are bound to.
+public protocol NamespaceCatalog: Sendable {
     /// The same database opened on another namespace (created and migrated if new).
     func sibling(namespace: String) async throws -> any ReadModelStore
 
@@ -77,20 +88,31 @@ public protocol ReadModelStore: Sendable {
 
     /// Records the Kafka cluster id the read models are built from.
     func setClusterID(_ id: String) async throws
+}
 
-    /// Succeeds when the store answers a trivial query (readiness).
-    func ping() async throws
+/// The key-value read models and the projectors' checkpoints, in one transactional store: the
+/// reader, sink and catalog in one, as each backend provides them.
+///
+/// Two backends implement it: SQLite (embedded, one machine; WAL so a gateway process can read
+/// while a projector process writes) and PostgreSQL (several gateways and projectors on several
+/// machines). A store is opened on a *namespace* (its own set of tables / schema), so a replay
+/// can rebuild a read model beside the live one.
+public protocol ReadModelStore: ReadModelReader, ProjectionSink, NamespaceCatalog {
+    /// Creates this namespace's tables if they do not exist yet. Idempotent.
+    func migrate() async throws
 
     /// Releases connections.
     func close() async
 }
 
-extension ReadModelStore {
+extension ReadModelReader {
     /// Live (not deleted) entities of one kind ordered by id, strictly after `after`, at most `limit`.
     public func list(_ kind: EntityKind, after: UUID?, limit: Int) async throws -> [EntitySnapshot] {
         try await list(kind, after: after, limit: limit, includingDeleted: false)
     }
+}
 
+extension NamespaceCatalog {
     /// The namespace that serves each projection (`main` for one not in the catalog yet).
     public func activeNamespaces() async throws -> [String: String] {
         var active: [String: String] = [:]
@@ -128,7 +150,7 @@ public struct ProjectionBatch: Sendable, Hashable {
 
     /// Throws ``CheckpointFenced`` if `stored` (the checkpoints inside the commit's transaction)
     /// is past any of ``starts``.
-    func checkFencing(against stored: [LogPosition]) throws(CheckpointFenced) {
+    public func checkFencing(against stored: [LogPosition]) throws(CheckpointFenced) {
         for start in starts {
             if let current = stored.first(where: { $0.topic == start.topic && $0.partition == start.partition }), current.offset > start.offset {
                 throw CheckpointFenced(projection: projection, stored: current, batchStart: start)
