@@ -147,7 +147,7 @@ let package = Package(
         // Test support: real SQLite files and a private PostgreSQL server on a free port.
         .target(
             name: "StoreTesting",
-            dependencies: ["Domain", "Locking", "Store", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Domain", "LocalBroker", "Locking", "Store", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "encore",
@@ -179,7 +179,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Domain", "Kafka", "Locking", "Log", "Projection", "Store", "Projector", "Gateway", "Replay", "Lag", "KafkaTesting", "StoreTesting",
+                "Domain", "Kafka", "LocalBroker", "Locking", "Log", "Projection", "Store", "Projector", "Gateway", "Replay", "Lag", "KafkaTesting", "StoreTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]

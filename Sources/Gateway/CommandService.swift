@@ -1,9 +1,9 @@
 import Domain
 import Foundation
 import Kafka
+import Log
 import Logging
 import Metrics
-import Log
 import Store
 import Tracing
 

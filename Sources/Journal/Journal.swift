@@ -1,7 +1,7 @@
 import Foundation
 import Kafka
-import Logging
 import Locking
+import Logging
 
 #if canImport(Glibc)
 import Glibc

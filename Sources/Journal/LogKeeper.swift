@@ -1,8 +1,8 @@
 import Foundation
 import Kafka
+import Locking
 import Logging
 import ServiceLifecycle
-import Locking
 
 /// Keeps a broker's topics durable on local disk: tails every partition of `topics` into the
 /// ``Journal`` (fsync'ed per batch) and tells writers when their record is there.
@@ -154,9 +154,7 @@ public final class LogKeeper: Service, LogDurability {
         guard !batches.isEmpty else { return }
         let journal = journal
         let batch = batches
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            io.async { continuation.resume(with: Result { try journal.append(batch) }) }
-        }
+        try await blocking(on: io) { try journal.append(batch) }
         let kept = journal.ends
         let ready = waiting.withLock { state -> [CheckedContinuation<Void, any Error>] in
             state.ends.merge(kept) { _, new in new }

@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import Locking
 import Logging
 
 /// Cluster administration: topics, partitions, a group's committed offsets, watermarks.

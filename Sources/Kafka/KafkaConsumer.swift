@@ -1,8 +1,8 @@
 import CRdKafka
 import Foundation
+import Locking
 import Logging
 import ServiceLifecycle
-import Locking
 import Synchronization
 
 /// A Kafka consumer: group subscription or manual assignment, batch polling, seeking,

@@ -1,8 +1,8 @@
 import CRdKafka
 import Foundation
+import Locking
 import Logging
 import ServiceLifecycle
-import Locking
 import Synchronization
 
 /// An idempotent Kafka producer whose `send` returns once the broker has the record.

@@ -1,7 +1,7 @@
 import CRdKafka
 import Foundation
-import Logging
 import Locking
+import Logging
 
 /// What librdkafka's C callbacks reach through the client's opaque pointer.
 final class ClientContext: Sendable {
@@ -88,16 +88,6 @@ final class NativeClient: @unchecked Sendable {
         while lease.withLock({ $0.users }) > 0 { usleep(1000) }
         rd_kafka_destroy(handle)
         retainedContext.release()
-    }
-}
-
-/// Runs a blocking librdkafka call on a Dispatch thread, never on Swift's cooperative pool.
-func blocking<T: Sendable>(
-    on queue: DispatchQueue = .global(),
-    _ body: @escaping @Sendable () throws -> T
-) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        queue.async { continuation.resume(with: Result { try body() }) }
     }
 }
 

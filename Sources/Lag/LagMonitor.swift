@@ -1,11 +1,11 @@
 import Domain
 import Foundation
 import Kafka
-import Logging
+import Locking
 import Log
+import Logging
 import ServiceLifecycle
 import Store
-import Locking
 
 /// Measures how far behind every projector group is, on a schedule, and keeps recent history.
 ///

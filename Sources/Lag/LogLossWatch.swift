@@ -1,9 +1,9 @@
 import Domain
 import Kafka
-import Logging
-import Log
-import Store
 import Locking
+import Log
+import Logging
+import Store
 
 /// Notices a lost log (see ``LogIntegrity``) and remembers it until the read models move to other
 /// namespaces, e.g. after `encore replay --adopt-log`.

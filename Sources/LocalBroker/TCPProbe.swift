@@ -4,10 +4,11 @@ import Glibc
 import Darwin
 #endif
 
-/// Minimal IPv4 TCP helpers: is a port accepting, and which port is free.
-enum TCPProbe {
+/// Minimal IPv4 TCP helpers: is a port accepting, and which port is free. The one copy: the
+/// local broker, the test harnesses and their private servers all use it.
+public enum TCPProbe {
     /// True when a TCP connection to `host:port` succeeds.
-    static func accepts(host: String, port: Int) -> Bool {
+    public static func accepts(host: String = "127.0.0.1", port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
@@ -20,7 +21,7 @@ enum TCPProbe {
     }
 
     /// Binds port 0 on 127.0.0.1 and returns the port the kernel chose.
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw SocketError(operation: "socket") }
         defer { close(fd) }
@@ -45,9 +46,9 @@ enum TCPProbe {
         return address
     }
 
-    struct SocketError: Error, CustomStringConvertible {
+    public struct SocketError: Error, CustomStringConvertible {
         let operation: String
         let code = errno
-        var description: String { "\(operation) failed: errno \(code)" }
+        public var description: String { "\(operation) failed: errno \(code)" }
     }
 }

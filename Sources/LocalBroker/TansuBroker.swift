@@ -1,7 +1,7 @@
 import Foundation
+import Locking
 import Logging
 import ServiceLifecycle
-import Locking
 import Synchronization
 
 /// A local Tansu broker process (Apache-Kafka-compatible, memory storage) for dev and tests.

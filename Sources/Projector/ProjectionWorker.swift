@@ -3,9 +3,9 @@ import Domain
 import Foundation
 import Kafka
 import Log
-import Projection
 import Logging
 import Metrics
+import Projection
 import Store
 
 /// Maintains one read model: a member of its consumer group that folds each polled batch

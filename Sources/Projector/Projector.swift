@@ -1,8 +1,8 @@
 import Domain
 import Kafka
 import Log
-import Projection
 import Logging
+import Projection
 import ServiceLifecycle
 import Store
 

@@ -1,6 +1,6 @@
 import Foundation
-import Store
 import Locking
+import Store
 
 /// Counts a replay's records and derives its rate (over the last few seconds) and ETA.
 final class ProgressTracker: Sendable {

@@ -1,8 +1,8 @@
 import Domain
 import Foundation
 import Kafka
-import Logging
 import Log
+import Logging
 import Projection
 import Store
 import Synchronization

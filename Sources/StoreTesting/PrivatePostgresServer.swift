@@ -1,4 +1,5 @@
 import Foundation
+import LocalBroker
 
 /// A PostgreSQL 15 server private to this test process: its own data folder in /tmp, a free
 /// port on 127.0.0.1, password login for user `encore`.
@@ -58,7 +59,7 @@ final class PrivatePostgresServer: Sendable {
         var lastError: (any Error)?
         // A port free a moment ago may be taken by the time the server binds it: try a few.
         for _ in 0..<3 {
-            let port = try freeLocalPort()
+            let port = try TCPProbe.freePort()
             do {
                 try await run(bin: bin, data: data, root: root, port: port)
                 return PrivatePostgresServer(port: port, password: password, root: root, watchdogPipe: watchdogPipe)

@@ -1,12 +1,12 @@
 import ArgumentParser
-import Foundation
 import Domain
+import Foundation
 import Gateway
 import Journal
 import Kafka
 import LocalBroker
-import Logging
 import Log
+import Logging
 import Projection
 import Projector
 import Prometheus

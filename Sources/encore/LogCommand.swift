@@ -3,8 +3,8 @@ import Domain
 import Foundation
 import Journal
 import Kafka
-import Logging
 import Log
+import Logging
 import Projection
 import Projector
 import Store

@@ -1,8 +1,8 @@
 import ArgumentParser
 import Domain
 import Kafka
-import Logging
 import Log
+import Logging
 import Projection
 import Projector
 import ServiceLifecycle

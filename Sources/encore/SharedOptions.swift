@@ -2,8 +2,8 @@ import ArgumentParser
 import Domain
 import Foundation
 import Kafka
-import Logging
 import Log
+import Logging
 import Projection
 import Projector
 import Store

@@ -1,6 +1,6 @@
+import Domain
 import Foundation
 import Testing
-import Domain
 
 /// The JSON object `CommandCodec.encode` wrote, for inspection and mutation.
 private func object(_ data: Data) throws -> [String: Any] {

@@ -1,6 +1,6 @@
+import Domain
 import Foundation
 import Testing
-import Domain
 
 /// Applies `actions` to one entity in order, from nothing, returning every outcome.
 private func outcomes(_ actions: [Action], entity: UUID = id(1)) -> (outcomes: [FoldOutcome], final: EntitySnapshot?) {

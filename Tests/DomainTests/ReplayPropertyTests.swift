@@ -1,6 +1,6 @@
+import Domain
 import Foundation
 import Testing
-import Domain
 
 /// Random command sequences over a few entities of every kind, from a seed.
 private struct Scenario {

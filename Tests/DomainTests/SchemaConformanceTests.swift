@@ -1,7 +1,7 @@
-import Foundation
-import Testing
 import Domain
+import Foundation
 import KafkaTesting
+import Testing
 
 /// One command of every record type, with and without the optional envelope fields.
 private func commandsOfEveryType() -> [Command] {

@@ -1,5 +1,5 @@
-import Foundation
 import Domain
+import Foundation
 
 extension SplitMix64 {
     /// A number in `0..<bound` (the modulo bias is irrelevant for test data).

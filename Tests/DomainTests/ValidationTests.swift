@@ -1,6 +1,6 @@
+import Domain
 import Foundation
 import Testing
-import Domain
 
 /// The error `Validation.validate` throws for `action`, or nil if it accepts it.
 private func failure(_ action: Action) -> ValidationError? {

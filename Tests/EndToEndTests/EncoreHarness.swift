@@ -5,8 +5,8 @@ import Hummingbird
 import HummingbirdTesting
 import Kafka
 import KafkaTesting
-import Logging
 import Log
+import Logging
 import Projection
 import Projector
 import Prometheus

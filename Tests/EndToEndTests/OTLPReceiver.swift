@@ -1,9 +1,10 @@
 import Foundation
 import Hummingbird
+import LocalBroker
+import Locking
 import Logging
 import ServiceLifecycle
 import StoreTesting
-import Locking
 
 /// A minimal OTLP/HTTP trace collector for tests: accepts `POST /v1/traces` in the JSON encoding
 /// and keeps every span it was sent, with its resource's `service.name`.
@@ -31,7 +32,7 @@ final class OTLPReceiver: Sendable {
 
     /// Starts listening on a free port of 127.0.0.1.
     init() throws {
-        port = try freeLocalPort()
+        port = try TCPProbe.freePort()
         let router = Router()
         router.post("/v1/traces") { [bodies] request, _ -> Response in
             let body = try await request.body.collect(upTo: 16 << 20)

@@ -2,12 +2,12 @@ import Domain
 import Foundation
 import Kafka
 import KafkaTesting
+import Locking
 import Log
 import Projection
 import Projector
 import Store
 import StoreTesting
-import Locking
 import Testing
 
 @Suite("Projector processes: scale-out and crash recovery give exactly the fold of the log")

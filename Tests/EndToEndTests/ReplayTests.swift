@@ -2,13 +2,13 @@ import Domain
 import Foundation
 import Kafka
 import KafkaTesting
+import Locking
 import Log
 import Projection
 import Projector
 import Replay
 import Store
 import StoreTesting
-import Locking
 import Testing
 
 /// Replays against a real broker and store, with the live projector and gateway running.

@@ -5,6 +5,7 @@ import HTTPTypes
 import FoundationNetworking
 #endif
 import KafkaTesting
+import LocalBroker
 import Log
 import Projection
 import Projector
@@ -60,7 +61,7 @@ struct TracingTests {
                     "ENCORE_LOG_FORMAT": "json",
                 ]
                 let shared = ["--brokers", broker.bootstrapServers, "--topic-prefix", prefix, "--store", store, "--log-level", "debug"]
-                let port = try freeLocalPort()
+                let port = try TCPProbe.freePort()
                 let gatewayLog = try Self.logFile("gateway", in: logs)
                 let projectorLog = try Self.logFile("projector", in: logs)
                 let gateway = try ChildProcess.encore(["gateway", "--port", "\(port)", "--auth", "none"] + shared, environment: environment, standardError: gatewayLog.handle)

@@ -1,8 +1,8 @@
 import Foundation
 import Kafka
 import KafkaTesting
-import Logging
 import Locking
+import Logging
 import Testing
 
 @Suite("librdkafka statistics and logs")

@@ -27,7 +27,7 @@ struct DevCommandTests {
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
             try process.run()
             try await eventually("the broker accepts connections or encore dev exits", timeout: .seconds(90)) {
-                brokerAccepts(port: brokerPort) || !process.isRunning
+                TCPProbe.accepts(port: brokerPort) || !process.isRunning
             }
             if process.isRunning { return (process, brokerPort) }
             let said = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
@@ -61,7 +61,7 @@ struct DevCommandTests {
         try await Self.waitForExit(dev)
         #expect(dev.terminationReason == .exit)
         #expect(dev.terminationStatus == 0)
-        try await eventually("the broker is gone") { !brokerAccepts(port: port) }
+        try await eventually("the broker is gone") { !TCPProbe.accepts(port: port) }
     }
 
     @Test("a killed encore dev leaves no broker behind")
@@ -70,7 +70,7 @@ struct DevCommandTests {
         let (dev, port) = try await Self.startDev(dataDir: dataDir)
         kill(dev.processIdentifier, SIGKILL)
         try await Self.waitForExit(dev)
-        try await eventually("the watchdog kills the orphaned broker") { !brokerAccepts(port: port) }
+        try await eventually("the watchdog kills the orphaned broker") { !TCPProbe.accepts(port: port) }
     }
 
     @Test("starting a broker on a port already in use is a clear error")
@@ -81,19 +81,5 @@ struct DevCommandTests {
             let error = await #expect(throws: TansuBrokerError.self) { try await second.start() }
             #expect(error.map { "\($0)" }?.contains("already in use") == true)
         }
-    }
-}
-
-/// True when something accepts TCP connections on 127.0.0.1:`port`.
-func brokerAccepts(port: Int) -> Bool {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard fd >= 0 else { return false }
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = UInt16(port).bigEndian
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    return withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
     }
 }

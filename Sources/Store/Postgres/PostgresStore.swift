@@ -15,18 +15,18 @@ public final class PostgresStore: ReadModelStore {
     public let namespace: String
     /// `encore_<namespace>`.
     public let schema: String
-    private let endpoint: PostgresEndpoint
+    let endpoint: PostgresEndpoint
     /// The URL it was opened with, to open sibling namespaces.
-    private let url: String
-    private let client: PostgresClient
-    private let runTask: Task<Void, Never>
-    private let closed = Atomic<Bool>(false)
-    private let logger: Logger
-    private let connectTimeout: Duration
-    private let operationTimeout: Duration
-    private let readTimeout: Duration
+    let url: String
+    let client: PostgresClient
+    let runTask: Task<Void, Never>
+    let closed = Atomic<Bool>(false)
+    let logger: Logger
+    let connectTimeout: Duration
+    let operationTimeout: Duration
+    let readTimeout: Duration
     /// The quoted schema name, spliced into SQL (safe: the namespace is `[a-z0-9_]+`).
-    private let quotedSchema: String
+    let quotedSchema: String
 
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`,
     /// optional `?sslmode=`); call ``migrate()`` before use
@@ -275,165 +275,15 @@ public final class PostgresStore: ReadModelStore {
         }
     }
 
-    public func sibling(namespace: String) async throws -> any ReadModelStore {
-        try await StoreFactory.migrated(PostgresStore(
-            url: url, namespace: namespace, logger: logger, connectTimeout: connectTimeout, operationTimeout: operationTimeout,
-            readTimeout: readTimeout
-        ))
-    }
-
-    public func catalog() async throws -> [NamespaceEntry] {
-        try await perform("catalog", timeout: readTimeout) { client, logger in
-            let rows = try await client.query(
-                """
-                SELECT namespace, projection, state, (EXTRACT(EPOCH FROM as_of) * 1000000)::int8,
-                       (EXTRACT(EPOCH FROM created_at) * 1000000)::int8, (EXTRACT(EPOCH FROM changed_at) * 1000000)::int8, progress
-                FROM encore.catalog ORDER BY created_at, namespace, projection
-                """,
-                logger: logger
-            )
-            var entries: [NamespaceEntry] = []
-            for try await (namespace, projection, stateText, asOf, created, changed, progress) in rows.decode((String, String, String, Int64?, Int64, Int64, String?).self) {
-                guard let state = NamespaceEntry.State(rawValue: stateText) else { throw CorruptRow("unknown namespace state \(stateText)") }
-                entries.append(NamespaceEntry(
-                    namespace: namespace, projection: projection, state: state, asOf: asOf.map(Date.init(microsecondsSince1970:)),
-                    createdAt: Date(microsecondsSince1970: created), changedAt: Date(microsecondsSince1970: changed),
-                    progress: progress.map { Data($0.utf8) }
-                ))
-            }
-            return entries
-        }
-    }
-
-    public func register(projection: String, state: NamespaceEntry.State, asOf: Date?, progress: Data?) async throws {
-        precondition(state != .active, "activate(projection:force:) makes a namespace active")
-        let namespace = namespace
-        let asOfMicroseconds = asOf?.microsecondsSince1970
-        let progressText = progress.map { String(decoding: $0, as: UTF8.self) }
-        try await perform("register") { client, logger in
-            try await client.query(
-                """
-                INSERT INTO encore.catalog (namespace, projection, state, as_of, progress)
-                VALUES (\(namespace), \(projection), \(state.rawValue),
-                        TIMESTAMPTZ 'epoch' + \(asOfMicroseconds) * INTERVAL '1 microsecond', \(progressText))
-                ON CONFLICT (namespace, projection) DO UPDATE SET
-                    state = CASE WHEN catalog.state IN ('active', 'frozen') THEN catalog.state ELSE EXCLUDED.state END,
-                    as_of = EXCLUDED.as_of, progress = EXCLUDED.progress,
-                    changed_at = CASE WHEN catalog.state = EXCLUDED.state THEN catalog.changed_at ELSE now() END
-                """,
-                logger: logger
-            )
-        }
-    }
-
-    public func activate(projection: String, force: Bool) async throws -> Activation {
-        let namespace = namespace
-        return try await perform("activate") { [quotedSchema] client, logger in
-            try await client.withTransaction(logger: logger) { connection -> Activation in
-                // Serializes activations of one projection, and waits for commits holding FOR SHARE.
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtext('encore.activate.' || \(projection)))", logger: logger)
-                var active: String?
-                let rows = try await connection.query(
-                    "SELECT namespace FROM encore.catalog WHERE projection = \(projection) AND state IN ('active', 'frozen') FOR UPDATE", logger: logger
-                )
-                for try await name in rows.decode(String.self) { active = name }
-                if active == namespace { return .alreadyActive }
-                if let active {
-                    if !force {
-                        let activeSchema = "\"encore_\(try StoreNamespace(active, backend: .postgres).name)\""
-                        let theirs = try await Self.positions(connection, schema: activeSchema, projection: projection, logger: logger)
-                        let ours = try await Self.positions(connection, schema: quotedSchema, projection: projection, logger: logger)
-                        let ahead = Activation.positionsAhead(theirs, of: ours)
-                        if !ahead.isEmpty { return .behind(active: active, positions: ahead) }
-                    }
-                    try await connection.query(
-                        "UPDATE encore.catalog SET state = 'retired', changed_at = now(), progress = NULL WHERE namespace = \(active) AND projection = \(projection)",
-                        logger: logger
-                    )
-                }
-                try await connection.query(
-                    """
-                    INSERT INTO encore.catalog (namespace, projection, state) VALUES (\(namespace), \(projection), 'active')
-                    ON CONFLICT (namespace, projection) DO UPDATE SET state = 'active', changed_at = now(), progress = NULL
-                    """,
-                    logger: logger
-                )
-                return .switched(previous: active)
-            }
-        }
-    }
-
-    public func freeze(projection: String) async throws -> (namespace: String, checkpoints: [LogPosition])? {
-        try await perform("freeze") { client, logger in
-            try await client.withTransaction(logger: logger) { connection -> (namespace: String, checkpoints: [LogPosition])? in
-                try await connection.query("SELECT pg_advisory_xact_lock(hashtext('encore.activate.' || \(projection)))", logger: logger)
-                // Row lock: waits for commits in flight (FOR SHARE); later ones see the freeze.
-                let rows = try await connection.query(
-                    "UPDATE encore.catalog SET state = 'frozen', changed_at = now() WHERE projection = \(projection) AND state = 'active' RETURNING namespace",
-                    logger: logger
-                )
-                var frozen: String?
-                for try await name in rows.decode(String.self) { frozen = name }
-                guard let frozen else { return nil }
-                let schema = "\"encore_\(try StoreNamespace(frozen, backend: .postgres).name)\""
-                return (frozen, try await Self.positions(connection, schema: schema, projection: projection, logger: logger))
-            }
-        }
-    }
-
-    public func thaw(projection: String) async throws {
-        try await perform("thaw") { client, logger in
-            try await client.query(
-                "UPDATE encore.catalog SET state = 'active', changed_at = now() WHERE projection = \(projection) AND state = 'frozen'", logger: logger
-            )
-        }
-    }
-
-    public func drop() async throws {
-        let namespace = namespace
-        try await perform("drop") { [quotedSchema] client, logger in
-            try await client.withTransaction(logger: logger) { connection in
-                let rows = try await connection.query(
-                    "SELECT projection FROM encore.catalog WHERE namespace = \(namespace) AND state IN ('active', 'frozen') FOR UPDATE", logger: logger
-                )
-                var active: [String] = []
-                for try await projection in rows.decode(String.self) { active.append(projection) }
-                guard active.isEmpty else {
-                    throw StoreError(.conflict, backend: .postgres, operation: "drop", message: "namespace \(namespace) serves \(active.joined(separator: ", ")); activate another namespace first")
-                }
-                try await connection.query("DELETE FROM encore.catalog WHERE namespace = \(namespace)", logger: logger)
-                try await connection.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(quotedSchema) CASCADE"), logger: logger)
-            }
-        }
-    }
-
-    public func clusterID() async throws -> String? {
-        try await perform("clusterID", timeout: readTimeout) { client, logger in
-            for try await value in try await client.query("SELECT value FROM encore.settings WHERE key = 'kafka.cluster_id'", logger: logger).decode(String.self) {
-                return value
-            }
-            return nil
-        }
-    }
-
-    public func setClusterID(_ id: String) async throws {
-        try await perform("setClusterID") { client, logger in
-            try await client.query(
-                "INSERT INTO encore.settings (key, value) VALUES ('kafka.cluster_id', \(id)) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                logger: logger
-            )
-        }
-    }
-
     /// A namespace schema's checkpoints for one projection, inside a transaction.
-    private static func positions(_ connection: PostgresConnection, schema: String, projection: String, logger: Logger) async throws -> [LogPosition] {
+    static func positions(_ connection: PostgresConnection, schema: String, projection: String, logger: Logger) async throws -> [LogPosition] {
         try await positions(connection.query(
             "SELECT topic, log_partition, next_offset FROM \(unescaped: schema).checkpoints WHERE projection = \(projection)", logger: logger
         ))
     }
 
     /// Checkpoint rows: topic, partition, next offset.
-    private static func positions(_ rows: PostgresRowSequence) async throws -> [LogPosition] {
+    static func positions(_ rows: PostgresRowSequence) async throws -> [LogPosition] {
         var positions: [LogPosition] = []
         for try await (topic, partition, offset) in rows.decode((String, Int32, Int64).self) {
             positions.append(LogPosition(topic: topic, partition: partition, offset: offset))
@@ -457,7 +307,7 @@ public final class PostgresStore: ReadModelStore {
     // MARK: - Helpers
 
     /// Runs one store operation under the deadline, turning every failure into a ``StoreError``.
-    private func perform<T: Sendable>(
+    func perform<T: Sendable>(
         _ operation: String, timeout: Duration? = nil,
         _ body: @escaping @Sendable (PostgresClient, Logger) async throws -> T
     ) async throws -> T {
@@ -478,47 +328,6 @@ public final class PostgresStore: ReadModelStore {
         }
     }
 
-    /// The kind of failure: from the SQLSTATE class where the server answered (23 integrity, 22
-    /// data, 42 syntax or access, 0A unsupported), else the connection failed (unavailable).
-    static func code(of error: any Error) -> StoreError.Code {
-        switch error {
-        case let error as PostgresTransactionError:
-            guard let inner = error.closureError ?? error.commitError ?? error.beginError else { return .unavailable }
-            return code(of: inner)
-        case let error as PSQLError:
-            guard let state = error.serverInfo?[.sqlState] else { return .unavailable }
-            switch state.prefix(2) {
-            case "23": return .conflict
-            case "22", "XX": return .corruptData
-            case "42", "0A", "2B", "2D", "3D", "3F": return .misuse
-            default: return .unavailable  // 08 connection, 40 rollback, 53 resources, 57 shutdown, …
-            }
-        case is CorruptRow: return .corruptData
-        default: return .unavailable
-        }
-    }
-
-    /// The server's message and SQLSTATE where there is one (PostgresNIO's own description hides
-    /// them), else the underlying network error.
-    static func describe(_ error: any Error) -> String {
-        switch error {
-        case let error as PostgresTransactionError:
-            if let inner = error.closureError ?? error.commitError ?? error.beginError { return describe(inner) }
-            return "\(error)"
-        case let error as PSQLError:
-            if let info = error.serverInfo {
-                var text = "\(info[.message] ?? "server error") (SQLSTATE \(info[.sqlState] ?? "?"))"
-                if let detail = info[.detail] { text += ": \(detail)" }
-                return text
-            }
-            return "\(error.code)" + (error.underlying.map { ": \($0)" } ?? "")
-        case let error as CorruptRow:
-            return "stored data cannot be read: \(error)"
-        default:
-            return "\(error)"
-        }
-    }
-
     /// Columns to insert into.
     static let outcomeColumns = """
         command_id, kind, entity_id, record_type, status, rejection, version, \
@@ -532,7 +341,7 @@ public final class PostgresStore: ReadModelStore {
         """
 
     /// Reads rows of ``outcomeSelection``.
-    private static func outcomes(_ rows: PostgresRowSequence) async throws -> [CommandOutcome] {
+    static func outcomes(_ rows: PostgresRowSequence) async throws -> [CommandOutcome] {
         var outcomes: [CommandOutcome] = []
         for try await row in rows {
             let (commandID, kind, entityID, recordType, status, rejection, version, topic, partition, offset, timestamp, actor, envelope) =
@@ -543,71 +352,5 @@ public final class PostgresStore: ReadModelStore {
             ).outcome())
         }
         return outcomes
-    }
-
-    /// The catalog shared by every namespace of the database, in schema `encore` (never a
-    /// namespace's: those are `encore_<name>`).
-    static let catalogStatements = [
-        "CREATE SCHEMA IF NOT EXISTS encore",
-        """
-        CREATE TABLE IF NOT EXISTS encore.catalog (
-            namespace text COLLATE "C" NOT NULL,
-            projection text COLLATE "C" NOT NULL,
-            state text NOT NULL CHECK (state IN ('building', 'active', 'frozen', 'retired', 'snapshot')),
-            as_of timestamptz,
-            created_at timestamptz NOT NULL DEFAULT now(),
-            changed_at timestamptz NOT NULL DEFAULT now(),
-            progress text,
-            PRIMARY KEY (namespace, projection)
-        )
-        """,
-        "CREATE UNIQUE INDEX IF NOT EXISTS catalog_one_active ON encore.catalog (projection) WHERE state IN ('active', 'frozen')",
-        "CREATE TABLE IF NOT EXISTS encore.settings (key text PRIMARY KEY, value text NOT NULL)",
-    ]
-
-    /// The namespace's DDL, one statement each (the extended protocol takes one at a time).
-    /// Text that is sorted or compared uses the "C" collation, as SQLite's binary order does.
-    static func schemaStatements(_ s: String) -> [String] {
-        [
-            "CREATE SCHEMA IF NOT EXISTS \(s)",
-            """
-            CREATE TABLE IF NOT EXISTS \(s).entities (
-                kind text COLLATE "C" NOT NULL,
-                id uuid NOT NULL,
-                version bigint NOT NULL CHECK (version >= 0),
-                deleted boolean NOT NULL,
-                state jsonb,
-                CHECK ((deleted AND state IS NULL) OR (NOT deleted AND state IS NOT NULL)),
-                PRIMARY KEY (kind, id)
-            )
-            """,
-            """
-            CREATE TABLE IF NOT EXISTS \(s).outcomes (
-                command_id uuid PRIMARY KEY,
-                kind text COLLATE "C" NOT NULL,
-                entity_id uuid NOT NULL,
-                record_type text NOT NULL,
-                status text NOT NULL CHECK (status IN ('applied', 'rejected')),
-                rejection text,
-                version bigint NOT NULL CHECK (version >= 0),
-                log_topic text COLLATE "C" NOT NULL,
-                log_partition integer NOT NULL CHECK (log_partition >= 0),
-                log_offset bigint NOT NULL CHECK (log_offset >= 0),
-                command_time timestamptz NOT NULL,
-                actor text,
-                envelope bytea NOT NULL
-            )
-            """,
-            "CREATE INDEX IF NOT EXISTS outcomes_history ON \(s).outcomes (kind, entity_id, log_topic, log_partition, log_offset)",
-            """
-            CREATE TABLE IF NOT EXISTS \(s).checkpoints (
-                projection text COLLATE "C" NOT NULL,
-                topic text COLLATE "C" NOT NULL,
-                log_partition integer NOT NULL CHECK (log_partition >= 0),
-                next_offset bigint NOT NULL CHECK (next_offset >= 0),
-                PRIMARY KEY (projection, topic, log_partition)
-            )
-            """,
-        ]
     }
 }

@@ -15,7 +15,7 @@ final class SQLiteConnection: Sendable {
     init(path: String, label: String, busyTimeout: Duration, configure: @escaping @Sendable (SQLiteDatabase) throws -> Void) async throws {
         self.path = path
         self.queue = DispatchQueue(label: "encore.sqlite.\(label)")
-        try await onQueue {
+        try await blocking(on: queue) {
             try self.database.withLock { current in
                 let opened = try SQLiteDatabase(path: path, busyTimeout: busyTimeout)
                 do {
@@ -33,7 +33,7 @@ final class SQLiteConnection: Sendable {
     /// Throws ``StoreError`` naming `operation` for any failure, or if the connection is closed.
     func run<T: Sendable>(_ operation: String, _ body: @escaping @Sendable (SQLiteDatabase) throws -> T) async throws -> T {
         do {
-            return try await onQueue {
+            return try await blocking(on: queue) {
                 try self.database.withLock { current throws -> T in
                     guard let current else { throw StoreError(.misuse, backend: .sqlite, operation: operation, message: "the store is closed") }
                     return try body(current)
@@ -59,7 +59,7 @@ final class SQLiteConnection: Sendable {
 
     /// Closes the handle after any queued work. Later calls fail with "the store is closed".
     func close() async {
-        _ = try? await onQueue {
+        _ = try? await blocking(on: queue) {
             self.database.withLock { current in
                 current?.close()
                 current = nil
@@ -67,9 +67,4 @@ final class SQLiteConnection: Sendable {
         }
     }
 
-    private func onQueue<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            queue.async { continuation.resume(with: Result { try body() }) }
-        }
-    }
 }

@@ -1,6 +1,6 @@
 import Domain
-import Logging
 import Locking
+import Logging
 
 /// Which namespace serves each read model, and an open store for each, followed from the catalog.
 ///
