@@ -175,7 +175,14 @@ let package = Package(
             name: "LagTests",
             dependencies: ["Domain", "Kafka", "Log", "Store", "Projector", "Lag", "KafkaTesting", "StoreTesting"]
         ),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Domain", "Store"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "Domain", "Kafka", "Store", "StoreTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
