@@ -19,10 +19,13 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = try JSONSerialization.data(withJSONObject: ["error": code, "detail": detail], options: [.sortedKeys])
-        var headers = self.headers
-        headers[.contentType] = "application/json; charset=utf-8"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        try Body(error: code, detail: detail).answer(status, headers: headers).response(from: request, context: context)
+    }
+
+    /// What the client reads.
+    struct Body: ResponseEncodable {
+        let error: String
+        let detail: String
     }
 
     static func badRequest(_ detail: String) -> APIError { APIError(.badRequest, "bad_request", detail) }

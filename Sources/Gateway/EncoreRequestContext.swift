@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Logging
 
@@ -15,6 +16,17 @@ public struct EncoreRequestContext: RequestContext {
         clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
-    /// Bodies are read with an explicit 1 MiB limit per route; this caps anything else.
-    public var maxUploadSize: Int { JSONBody.maxSize }
+    /// Bodies are read with an explicit 1 MiB limit; this caps anything else.
+    public var maxUploadSize: Int { RequestBodyDecoder.maxSize }
+
+    public var requestDecoder: RequestBodyDecoder { RequestBodyDecoder() }
+
+    public var responseEncoder: JSONEncoder { Self.makeResponseEncoder() }
+
+    /// Sorted keys: the same resource is always the same bytes.
+    static func makeResponseEncoder() -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
 }

@@ -22,7 +22,7 @@ struct OperationsRoutes {
     let lagLimitsReadiness: Bool
 
     func add(to router: Router<EncoreRequestContext>) {
-        router.get("health") { _, _ in try JSONResponse.make(.ok, ["status": "ok"]) }
+        router.get("health") { _, _ in Health(status: "ok") }
         router.get("ready") { _, _ in try await readiness() }
         router.get("openapi.json") { _, _ in Self.bundled(Self.openAPIDocument, contentType: "application/json") }
         router.get("dashboard") { _, _ in Self.bundled(Self.dashboardPage, contentType: "text/html; charset=utf-8") }
@@ -56,7 +56,7 @@ struct OperationsRoutes {
 
     /// Ready when the store answers and the last lag sample is recent (so the broker answers),
     /// shows no lost data, and (when serving reads) every read model is within the lag threshold.
-    private func readiness() async throws -> Response {
+    private func readiness() async throws -> EditedResponse<Readiness> {
         var checks: [String: String] = [:]
         var ready = true
         do {
@@ -86,11 +86,22 @@ struct OperationsRoutes {
         guard lost.isEmpty else {
             // Loud: a read model built from a log the broker no longer has must not look merely slow.
             checks["log"] = "lost"
-            return try JSONResponse.make(.serviceUnavailable, [
-                "ready": false, "checks": checks, "error": "data_loss",
-                "detail": "\(LogLost(problems: lost)), then restart the projectors.",
-            ])
+            return Readiness(
+                ready: false, checks: checks, error: "data_loss", detail: "\(LogLost(problems: lost)), then restart the projectors."
+            ).answer(.serviceUnavailable)
         }
-        return try JSONResponse.make(ready ? .ok : .serviceUnavailable, ["ready": ready, "checks": checks])
+        return Readiness(ready: ready, checks: checks).answer(ready ? .ok : .serviceUnavailable)
+    }
+
+    struct Health: ResponseEncodable {
+        let status: String
+    }
+
+    /// `/ready`'s answer: each check's state, and why when the log itself is lost.
+    struct Readiness: ResponseEncodable {
+        let ready: Bool
+        let checks: [String: String]
+        var error: String?
+        var detail: String?
     }
 }

@@ -11,19 +11,18 @@ struct V1Routes {
 
     func users() -> RouteCollection<EncoreRequestContext> {
         let routes = RouteCollection(context: EncoreRequestContext.self)
-        routes.put("login") { request, _ in try await login(request) }
-        routes.put("logoff") { request, _ in
-            let body = try await JSONBody.read(request, allowed: ["jwt"])
-            _ = try body.string("jwt")
-            return try JSONResponse.make(.ok, [String: Any]())
+        routes.put("login") { request, context in try await login(request, context: context) }
+        routes.put("logoff") { request, context in
+            _ = try await request.decode(as: V1.Logoff.self, context: context)
+            return V1.Empty()
         }
         routes.post { request, context in
-            let user = try await userBody(request)
+            let user = try await request.decode(as: UserBody.self, context: context).user
             return try await create(.user, .createUser(user), request: request, context: context)
         }
         routes.put(":id") { request, context in
             let id = try context.parameters.uuid("id")
-            let user = try await userBody(request)
+            let user = try await request.decode(as: UserBody.self, context: context).user
             return try await modify(.user, id, .updateUser(user), request: request, context: context)
         }
         routes.delete(":id") { request, context in
@@ -36,8 +35,7 @@ struct V1Routes {
     func music() -> RouteCollection<EncoreRequestContext> {
         let routes = RouteCollection(context: EncoreRequestContext.self)
         routes.post { request, context in
-            let body = try await JSONBody.read(request, allowed: ["Artist", "SongTitle"])
-            let song = Song(artist: try body.string("Artist"), songTitle: try body.string("SongTitle"))
+            let song = try await request.decode(as: SongBody<V1>.self, context: context).song
             return try await create(.music, .createMusic(song), request: request, context: context)
         }
         routes.get { request, context in try await list(.music, request: request, context: context) }
@@ -51,10 +49,9 @@ struct V1Routes {
     func playlists() -> RouteCollection<EncoreRequestContext> {
         let routes = RouteCollection(context: EncoreRequestContext.self)
         routes.post { request, context in
-            let body = try await JSONBody.read(request, allowed: ["Name", "Playlist"])
-            let songs = try Self.songList(body.has("Playlist") ? try body.string("Playlist") : "")
-            try await services.reads.requireSongs(songs)
-            let playlist = Playlist(name: try body.string("Name"), songs: songs)
+            let body = try await request.decode(as: V1.PlaylistBody.self, context: context)
+            try await services.reads.requireSongs(body.songs)
+            let playlist = Playlist(name: body.name, songs: body.songs)
             return try await create(.playlist, .createPlaylist(playlist), request: request, context: context)
         }
         routes.get { request, context in try await list(.playlist, request: request, context: context) }
@@ -64,7 +61,7 @@ struct V1Routes {
         }
         routes.post(":id/add") { request, context in
             let id = try context.parameters.uuid("id")
-            let song = try await JSONBody.read(request, allowed: ["music_id"]).uuid("music_id")
+            let song = try await request.decode(as: SongReference<V1>.self, context: context).song
             try await services.reads.requireSongs([song])
             if case .playlist(let playlist)? = try await services.reads.live(.playlist, id).state, playlist.songs.contains(song) {
                 throw APIError.rejected(.duplicateSong)
@@ -73,7 +70,7 @@ struct V1Routes {
         }
         routes.post(":id/delete") { request, context in
             let id = try context.parameters.uuid("id")
-            let song = try await JSONBody.read(request, allowed: ["music_id"]).uuid("music_id")
+            let song = try await request.decode(as: SongReference<V1>.self, context: context).song
             if case .playlist(let playlist)? = try await services.reads.live(.playlist, id).state, !playlist.songs.contains(song) {
                 throw APIError.rejected(.songNotInPlaylist)
             }
@@ -84,64 +81,50 @@ struct V1Routes {
 
     // MARK: shared flows
 
-    private func userBody(_ request: Request) async throws -> User {
-        let body = try await JSONBody.read(request, allowed: ["fname", "lname", "email"])
-        return User(fname: try body.string("fname"), lname: try body.string("lname"), email: try body.string("email"))
-    }
-
-    /// `"id1,id2"` (the original's playlist format) to ids; empty means none.
-    static func songList(_ text: String) throws -> [UUID] {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else { return [] }
-        return try trimmed.split(separator: ",").map { part in
-            guard let id = UUID(uuidString: part.trimmingCharacters(in: .whitespaces)) else {
-                throw APIError.badRequest("Playlist must be a comma-separated list of song UUIDs")
-            }
-            return id
-        }
-    }
-
     private func create(_ kind: EntityKind, _ action: Action, request: Request, context: EncoreRequestContext) async throws -> Response {
         let id = UUID()
         let result = try await services.write(Command(entityID: id, actor: context.identity, action: action), request: request)
-        var body: [String: Any] = [V1Representation.idField(kind): id.uuidString.lowercased()]
-        return try respond(result, body: &body)
+        return try respond(result, V1.WriteAnswer(kind: kind, id: id), request: request, context: context)
     }
 
     private func modify(_ kind: EntityKind, _ id: UUID, _ action: Action, request: Request, context: EncoreRequestContext) async throws -> Response {
         _ = try await services.reads.live(kind, id)
         let result = try await services.write(Command(entityID: id, actor: context.identity, action: action), request: request)
-        var body: [String: Any] = [V1Representation.idField(kind): id.uuidString.lowercased()]
-        return try respond(result, body: &body)
+        return try respond(result, V1.WriteAnswer(kind: kind, id: id), request: request, context: context)
     }
 
-    private func respond(_ result: GatewayServices.WriteResult, body: inout [String: Any]) throws -> Response {
+    private func respond(
+        _ result: GatewayServices.WriteResult, _ answer: V1.WriteAnswer, request: Request, context: EncoreRequestContext
+    ) throws -> Response {
+        var answer = answer
+        let status: HTTPResponse.Status
         switch result {
         case .applied:
-            return try JSONResponse.make(.ok, body, headers: services.tokenHeader(result))
+            status = .ok
         case .accepted(let token):
-            body["consistency_token"] = token.description
-            return try JSONResponse.make(.accepted, body, headers: services.tokenHeader(result))
+            answer.consistencyToken = token.description
+            status = .accepted
         }
+        return try answer.answer(status, headers: services.tokenHeader(result)).response(from: request, context: context)
     }
 
-    private func read(_ kind: EntityKind, request: Request, context: EncoreRequestContext) async throws -> Response {
+    private func read(_ kind: EntityKind, request: Request, context: EncoreRequestContext) async throws -> V1.Items {
         let id = try context.parameters.uuid("id")
         let snapshot = try await services.reader(for: request).live(kind, id)
-        return try JSONResponse.make(.ok, V1Representation.items([snapshot], kind: kind))
+        return V1.Items([snapshot], kind: kind)
     }
 
-    private func list(_ kind: EntityKind, request: Request, context: EncoreRequestContext) async throws -> Response {
+    private func list(_ kind: EntityKind, request: Request, context: EncoreRequestContext) async throws -> V1.Items {
         let page = try Page(request.uri.queryParameters, cursorName: "after")
         let (shown, next) = try await services.reader(for: request).page(kind, page)
-        return try JSONResponse.make(.ok, V1Representation.items(shown, next: next, kind: kind))
+        return V1.Items(shown, next: next, kind: kind)
     }
 
-    private func login(_ request: Request) async throws -> Response {
+    private func login(_ request: Request, context: EncoreRequestContext) async throws -> Response {
         guard services.configuration.loginByID else {
             throw APIError(.forbidden, "login_disabled", "this gateway does not issue tokens by user id; get one from the identity provider")
         }
-        let uid = try await JSONBody.read(request, allowed: ["uid"]).uuid("uid")
+        let uid = try await request.decode(as: V1.Login.self, context: context).uid
         _ = try await services.reads.live(.user, uid)
         let token = try await services.authenticator.issue(for: uid)
         // The original answered the bare token as the body.

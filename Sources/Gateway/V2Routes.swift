@@ -12,19 +12,19 @@ struct V2Routes {
     func collection(_ kind: EntityKind) -> RouteCollection<EncoreRequestContext> {
         let routes = RouteCollection(context: EncoreRequestContext.self)
         routes.post { request, context in
-            let action = try await createAction(kind, request)
+            let action = try await createAction(kind, request, context: context)
             return try await create(kind, action, request: request, context: context)
         }
         routes.get { request, _ in try await list(kind, request: request) }
         routes.get(":id") { request, context in
             let snapshot = try await services.reader(for: request).live(kind, try context.parameters.uuid("id"))
-            return try JSONResponse.make(.ok, V2Representation.resource(snapshot), headers: [.eTag: V2Representation.etag(snapshot.version)])
+            return V2.Resource(snapshot: snapshot).answer(headers: [.eTag: V2.etag(snapshot.version)])
         }
         routes.get(":id/history") { request, context in
             let id = try context.parameters.uuid("id")
             let outcomes = try await services.reader(for: request).store(for: kind).history(kind, id: id)
-            guard !outcomes.isEmpty else { throw APIError.notFound("no \(kind.rawValue) with id \(id.uuidString.lowercased())") }
-            return try JSONResponse.make(.ok, ["items": outcomes.map(V2Representation.history)])
+            guard !outcomes.isEmpty else { throw APIError.notFound("no \(kind.rawValue) with id \(id.lowercasedString)") }
+            return V2.History(items: outcomes.map(V2.History.Entry.init))
         }
         routes.delete(":id") { request, context in
             let id = try context.parameters.uuid("id")
@@ -39,18 +39,18 @@ struct V2Routes {
         case .user, .music:
             routes.put(":id") { request, context in
                 let id = try context.parameters.uuid("id")
-                let action = try await replaceAction(kind, request)
+                let action = try await replaceAction(kind, request, context: context)
                 return try await modify(kind, id, action, request: request, context: context)
             }
         case .playlist:
             routes.put(":id/name") { request, context in
                 let id = try context.parameters.uuid("id")
-                let name = try await JSONBody.read(request, allowed: ["name"]).string("name")
+                let name = try await request.decode(as: V2.NameBody.self, context: context).name
                 return try await modify(kind, id, .renamePlaylist(name: name), request: request, context: context)
             }
             routes.post(":id/songs") { request, context in
                 let id = try context.parameters.uuid("id")
-                let song = try await JSONBody.read(request, allowed: ["musicId"]).uuid("musicId")
+                let song = try await request.decode(as: SongReference<V2>.self, context: context).song
                 try await services.reads.requireSongs([song])
                 return try await modify(kind, id, .addSong(song), request: request, context: context)
             }
@@ -63,29 +63,26 @@ struct V2Routes {
         return routes
     }
 
-    private func createAction(_ kind: EntityKind, _ request: Request) async throws -> Action {
+    private func createAction(_ kind: EntityKind, _ request: Request, context: EncoreRequestContext) async throws -> Action {
         switch kind {
         case .user, .music:
-            switch try await replaceAction(kind, request) {
+            switch try await replaceAction(kind, request, context: context) {
             case .updateUser(let user): return .createUser(user)
             case .updateMusic(let song): return .createMusic(song)
             default: preconditionFailure("replaceAction returns updates only")
             }
         case .playlist:
-            let body = try await JSONBody.read(request, allowed: ["name", "songs"])
-            let songs = try body.uuidArray("songs") ?? []
-            try await services.reads.requireSongs(songs)
-            return .createPlaylist(Playlist(name: try body.string("name"), songs: songs))
+            let playlist = try await request.decode(as: V2.PlaylistBody.self, context: context).playlist
+            try await services.reads.requireSongs(playlist.songs)
+            return .createPlaylist(playlist)
         }
     }
 
-    private func replaceAction(_ kind: EntityKind, _ request: Request) async throws -> Action {
+    private func replaceAction(_ kind: EntityKind, _ request: Request, context: EncoreRequestContext) async throws -> Action {
         if kind == .user {
-            let body = try await JSONBody.read(request, allowed: ["fname", "lname", "email"])
-            return .updateUser(User(fname: try body.string("fname"), lname: try body.string("lname"), email: try body.string("email")))
+            return .updateUser(try await request.decode(as: UserBody.self, context: context).user)
         }
-        let body = try await JSONBody.read(request, allowed: ["artist", "songTitle"])
-        return .updateMusic(Song(artist: try body.string("artist"), songTitle: try body.string("songTitle")))
+        return .updateMusic(try await request.decode(as: SongBody<V2>.self, context: context).song)
     }
 
     private func create(_ kind: EntityKind, _ action: Action, request: Request, context: EncoreRequestContext) async throws -> Response {
@@ -93,14 +90,14 @@ struct V2Routes {
         let command = Command(entityID: id, actor: context.identity, action: action)
         let result = try await services.write(command, request: request, async: Self.respondAsync(request))
         var headers = services.tokenHeader(result)
-        headers[.location] = "/api/v2/\(kind.topicSuffix)/\(id.uuidString.lowercased())"
+        headers[.location] = "/api/v2/\(kind.topicSuffix)/\(id.lowercasedString)"
         switch result {
         case .applied(let version, _):
-            headers[.eTag] = V2Representation.etag(version)
+            headers[.eTag] = V2.etag(version)
             let snapshot = EntitySnapshot(kind: kind, id: id, version: version, state: Fold.replay([command])?.state)
-            return try JSONResponse.make(.created, V2Representation.resource(snapshot), headers: headers)
+            return try V2.Resource(snapshot: snapshot).answer(.created, headers: headers).response(from: request, context: context)
         case .accepted(let token):
-            return try JSONResponse.make(.accepted, ["id": id.uuidString.lowercased(), "commandId": command.id.uuidString.lowercased(), "consistencyToken": token.description], headers: headers)
+            return try V2.Accepted(command, token: token).answer(.accepted, headers: headers).response(from: request, context: context)
         }
     }
 
@@ -114,22 +111,20 @@ struct V2Routes {
         var headers = services.tokenHeader(result)
         switch result {
         case .applied(let version, _):
-            headers[.eTag] = V2Representation.etag(version)
+            headers[.eTag] = V2.etag(version)
             guard status != .noContent, let snapshot = try await services.reads.store(for: kind).snapshot(kind, id: id) else {
                 return Response(status: status, headers: headers)
             }
-            return try JSONResponse.make(status, V2Representation.resource(snapshot), headers: headers)
+            return try V2.Resource(snapshot: snapshot).answer(status, headers: headers).response(from: request, context: context)
         case .accepted(let token):
-            return try JSONResponse.make(.accepted, ["id": id.uuidString.lowercased(), "commandId": command.id.uuidString.lowercased(), "consistencyToken": token.description], headers: headers)
+            return try V2.Accepted(command, token: token).answer(.accepted, headers: headers).response(from: request, context: context)
         }
     }
 
-    private func list(_ kind: EntityKind, request: Request) async throws -> Response {
+    private func list(_ kind: EntityKind, request: Request) async throws -> V2.Page {
         let page = try Page(request.uri.queryParameters, cursorName: "cursor")
         let (shown, next) = try await services.reader(for: request).page(kind, page)
-        var body: [String: Any] = ["items": shown.map(V2Representation.resource)]
-        if let next { body["nextCursor"] = next.uuidString.lowercased() }
-        return try JSONResponse.make(.ok, body)
+        return V2.Page(shown, next: next)
     }
 
     /// `If-Match: "3"` → expected version 3; `*` or absent → unconditional.
