@@ -170,6 +170,10 @@ let package = Package(
             name: "ProjectionTests",
             dependencies: ["Domain", "Projection", "Store", "StoreTesting", .product(name: "Logging", package: "swift-log")]
         ),
+        .testTarget(
+            name: "ProjectorTests",
+            dependencies: ["Domain", "Kafka", "Locking", "Projection", "Projector", "Store", "StoreTesting", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "LocalBrokerTests", dependencies: ["LocalBroker", "KafkaTesting"]),
         .testTarget(
             name: "LagTests",

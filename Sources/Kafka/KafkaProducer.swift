@@ -10,7 +10,7 @@ import Synchronization
 /// A dedicated thread serves librdkafka's delivery reports; callers await them without
 /// blocking Swift's cooperative pool. Run it in a `ServiceGroup` (or call ``close(flushTimeout:)``)
 /// so queued records are flushed before the handle is destroyed.
-public final class KafkaProducer: Sendable, Service {
+public final class KafkaProducer: RecordProducer, Service {
     /// One native handle and the thread that polls it.
     private struct Session: Sendable {
         let client: NativeClient

@@ -92,4 +92,18 @@ public struct DeliveryReport: Sendable, Hashable {
     public var partition: Int32
     public var offset: Int64
     public var timestamp: Date?
+
+    public init(topic: String, partition: Int32, offset: Int64, timestamp: Date? = nil) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = timestamp
+    }
+}
+
+/// What appends one record at a time: ``KafkaProducer``, or a test's stand-in where the logic
+/// around the append is under test.
+public protocol RecordProducer: Sendable {
+    /// Returns once the broker acknowledged the record; a throw means it was not acknowledged.
+    func send(_ message: ProducerMessage) async throws -> DeliveryReport
 }

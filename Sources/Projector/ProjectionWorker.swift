@@ -1,10 +1,8 @@
-import Dispatch
 import Domain
 import Foundation
 import Kafka
 import Log
 import Logging
-import Metrics
 import Projection
 import Store
 
@@ -17,38 +15,27 @@ import Store
 final class ProjectionWorker: Sendable {
     let kind: EntityKind
     let topic: String
-    private let applier: ProjectionApplier
-    private var folder: BatchFolder { applier.folder }
+    private let processor: BatchProcessor
     private let configuration: ProjectorConfiguration
     private let namespaces: ActiveNamespaces
-    private let deadLetters: KafkaProducer
     private let logger: Logger
-    private let applied: Counter
-    private let rejected: Counter
-    private let deadLettered: Counter
-    private let batchTimer: Timer
-
     private let assignments: Assignments
 
     init(
         kind: EntityKind, configuration: ProjectorConfiguration, namespaces: ActiveNamespaces,
-        deadLetters: KafkaProducer, assignments: Assignments, logger: Logger
+        deadLetters: any RecordProducer, assignments: Assignments, logger: Logger
     ) {
         self.assignments = assignments
         self.kind = kind
         self.topic = kind.topic(prefix: configuration.topicPrefix)
-        self.applier = ProjectionApplier(kind: kind)
         self.configuration = configuration
         self.namespaces = namespaces
-        self.deadLetters = deadLetters
         var logger = logger
         logger[metadataKey: "projection"] = "\(kind.topicSuffix)"
         self.logger = logger
-        let dimensions = [("projection", kind.topicSuffix)]
-        applied = Counter(label: "encore_projector_commands_total", dimensions: dimensions + [("outcome", "applied")])
-        rejected = Counter(label: "encore_projector_commands_total", dimensions: dimensions + [("outcome", "rejected")])
-        deadLettered = Counter(label: "encore_projector_dead_letters_total", dimensions: dimensions)
-        batchTimer = Timer(label: "encore_projector_batch_seconds", dimensions: dimensions)
+        processor = BatchProcessor(
+            kind: kind, deadLetterTopic: configuration.deadLetterTopic, deadLetters: deadLetters, durability: configuration.durability, logger: logger
+        )
     }
 
     /// Polls and folds until the task is cancelled, then leaves the group.
@@ -81,7 +68,7 @@ final class ProjectionWorker: Sendable {
                 try await throttle?.pace(records.count)
                 let checkpoints: [LogPosition]
                 do {
-                    checkpoints = try await process(records.map(LogRecord.init))
+                    checkpoints = try await processor.process(records.map(LogRecord.init), into: namespaces.store(for: kind))
                 } catch let fenced as CheckpointFenced {
                     // Another member went further on a partition this batch read: nothing was
                     // written. Re-read its partitions from the store's checkpoints; the group will
@@ -165,7 +152,7 @@ final class ProjectionWorker: Sendable {
     /// the positions sought.
     @discardableResult
     private func rewind(_ consumer: KafkaConsumer, to partitions: Set<TopicPartition>) async throws -> [TopicPartitionOffset] {
-        let stored = try await namespaces.store(for: kind).checkpoints(projection: folder.projection)
+        let stored = try await namespaces.store(for: kind).checkpoints(projection: processor.projection)
         let positions = partitions.sorted().map { partition in
             let checkpoint = stored.first { $0.topic == partition.topic && $0.partition == partition.partition }
             return TopicPartitionOffset(partition, checkpoint.map { KafkaOffset($0.offset) } ?? .beginning)
@@ -176,50 +163,6 @@ final class ProjectionWorker: Sendable {
             logger.warning("rewind failed (partition no longer assigned?): \(error)")
         }
         return positions
-    }
-
-    /// Dead-letters poison, folds the rest and commits the batch; returns the new checkpoints.
-    func process(_ records: [LogRecord]) async throws -> [LogPosition] {
-        let started = DispatchTime.now()
-        let decoded = folder.decode(records)
-        var durable = Dictionary(records.map { (TopicPartition($0.position.topic, $0.position.partition), $0.position.offset) }, uniquingKeysWith: max)
-        for (record, poison) in decoded.poison {
-            let report = try await deadLetter(record, reason: poison.reason)
-            durable[TopicPartition(report.topic, report.partition)] = max(durable[TopicPartition(report.topic, report.partition)] ?? 0, report.offset)
-        }
-        if let durability = configuration.durability {
-            for (partition, offset) in durable {
-                try await durability.waitUntilDurable(partition, offset: offset, timeout: .seconds(30))
-            }
-        }
-        let batch = try await applier.apply(decoded, records: records, to: namespaces.store(for: kind))
-        for checkpoint in batch.checkpoints {
-            Gauge(label: "encore_projector_checkpoint", dimensions: [("projection", folder.projection), ("partition", String(checkpoint.partition))])
-                .record(checkpoint.offset)
-        }
-        let appliedCount = batch.outcomes.count { $0.status == .applied }
-        applied.increment(by: appliedCount)
-        rejected.increment(by: batch.outcomes.count - appliedCount)
-        batchTimer.recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds))
-        return batch.checkpoints
-    }
-
-    private func deadLetter(_ record: LogRecord, reason: String) async throws -> DeliveryReport {
-        logger.warning("dead-lettering poison record", metadata: ["position": "\(record.position)", "reason": "\(reason)"])
-        let report = try await deadLetters.send(ProducerMessage(
-            topic: configuration.deadLetterTopic,
-            key: record.key,
-            value: record.value,
-            headers: [
-                KafkaHeader("dlq.reason", reason),
-                KafkaHeader("dlq.topic", record.position.topic),
-                KafkaHeader("dlq.partition", String(record.position.partition)),
-                KafkaHeader("dlq.offset", String(record.position.offset)),
-                KafkaHeader("dlq.projection", folder.projection),
-            ]
-        ))
-        deadLettered.increment()
-        return report
     }
 }
 
