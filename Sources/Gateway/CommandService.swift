@@ -17,14 +17,19 @@ struct CommandService: Sendable {
     /// Waited for after the broker's acknowledgement, where that is not durability (dev).
     let durability: (any LogDurability)?
     let namespaces: ActiveNamespaces
+    let watch: CheckpointWatch
     let topicPrefix: String
     let logger: Logger
     private let produceTimer = Timer(label: "encore_gateway_produce_seconds")
 
-    init(producer: KafkaProducer, durability: (any LogDurability)?, namespaces: ActiveNamespaces, topicPrefix: String, logger: Logger) {
+    init(
+        producer: KafkaProducer, durability: (any LogDurability)?, namespaces: ActiveNamespaces, watch: CheckpointWatch, topicPrefix: String,
+        logger: Logger
+    ) {
         self.producer = producer
         self.durability = durability
         self.namespaces = namespaces
+        self.watch = watch
         self.topicPrefix = topicPrefix
         self.logger = logger
     }
@@ -86,23 +91,11 @@ struct CommandService: Sendable {
         }
     }
 
-    /// Waits (bounded) for the projector's outcome of a command; nil on timeout.
-    func outcome(of command: Command, timeout: Duration) async throws -> CommandOutcome? {
-        try await Poll.until(timeout: timeout) { try await namespaces.store(for: command.kind).outcome(commandID: command.id) }
-    }
-}
-
-/// Re-checks an async condition with a growing interval (1 ms to 20 ms) until it yields a value.
-enum Poll {
-    static func until<T: Sendable>(timeout: Duration, _ probe: () async throws -> T?) async throws -> T? {
-        let deadline = ContinuousClock.now + timeout
-        var interval = Duration.milliseconds(1)
-        while true {
-            if let value = try await probe() { return value }
-            guard ContinuousClock.now + interval < deadline else { return nil }
-            try await Task.sleep(for: interval)
-            interval = min(interval * 2, .milliseconds(20))
-        }
+    /// Waits (bounded) until the projector has folded past the command, then reads its outcome;
+    /// nil on timeout, or when the command was dead-lettered rather than folded.
+    func outcome(of appended: Appended, timeout: Duration) async throws -> CommandOutcome? {
+        guard await watch.wait(until: appended.token, timeout: timeout) else { return nil }
+        return try await namespaces.store(for: appended.command.kind).outcome(commandID: appended.command.id)
     }
 }
 

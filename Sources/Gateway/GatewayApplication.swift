@@ -29,7 +29,8 @@ public enum GatewayApplication {
             brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties,
             namespaces: namespaces, settings: configuration.lag, logger: logger
         )
-        var services: [any Service] = [NamespaceFollower(namespaces: namespaces, interval: configuration.namespaceRefresh), monitor]
+        let watch = CheckpointWatch(namespaces: namespaces, logger: logger)
+        var services: [any Service] = [NamespaceFollower(namespaces: namespaces, interval: configuration.namespaceRefresh), monitor, watch]
         var commands: CommandService?
         if configuration.role.writes {
             let producer = try KafkaProducer(
@@ -37,11 +38,13 @@ public enum GatewayApplication {
                 logger: logger
             )
             services.append(producer)
-            commands = CommandService(producer: producer, durability: configuration.durability, namespaces: namespaces, topicPrefix: configuration.topicPrefix, logger: logger)
+            commands = CommandService(
+                producer: producer, durability: configuration.durability, namespaces: namespaces, watch: watch, topicPrefix: configuration.topicPrefix, logger: logger
+            )
         }
         let gateway = GatewayServices(
             commands: commands,
-            reads: ReadService(namespaces: namespaces, consistencyTimeout: configuration.consistencyTimeout),
+            reads: ReadService(namespaces: namespaces, watch: watch, consistencyTimeout: configuration.consistencyTimeout),
             authenticator: authenticator,
             configuration: configuration
         )

@@ -54,7 +54,7 @@ struct GatewayServices: Sendable {
         try await authorize(command)
         let appended = try await writer.append(command, traceparent: request.headers[.traceparent])
         guard !async else { return .accepted(token: appended.token) }
-        guard let outcome = try await writer.outcome(of: command, timeout: configuration.syncWriteTimeout) else {
+        guard let outcome = try await writer.outcome(of: appended, timeout: configuration.syncWriteTimeout) else {
             return .accepted(token: appended.token)
         }
         if let rejection = outcome.rejection { throw APIError.rejected(rejection) }

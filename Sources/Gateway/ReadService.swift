@@ -8,6 +8,7 @@ import Store
 /// moves reads over without a restart.
 struct ReadService: Sendable {
     let namespaces: ActiveNamespaces
+    let watch: CheckpointWatch
     let consistencyTimeout: Duration
 
     /// The store serving `kind`'s read model.
@@ -16,12 +17,7 @@ struct ReadService: Sendable {
     /// Waits until the token's projection has passed its offset (503 when it does not in time).
     func await(_ token: ConsistencyToken?) async throws {
         guard let token else { return }
-        let reached = try await Poll.until(timeout: consistencyTimeout) { () async throws -> Bool? in
-            let checkpoints = try await store(for: token.kind).checkpoints(projection: token.kind.topicSuffix)
-            let position = checkpoints.first { $0.partition == token.partition }
-            return (position?.offset ?? 0) > token.offset ? true : nil
-        }
-        guard reached != nil else {
+        guard await watch.wait(until: token, timeout: consistencyTimeout) else {
             throw APIError(.serviceUnavailable, "not_yet_consistent",
                            "the read model has not reached \(token) within \(consistencyTimeout)", headers: [.retryAfter: "1"])
         }

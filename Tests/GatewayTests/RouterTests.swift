@@ -22,10 +22,11 @@ struct RouterTests {
             let configuration = GatewayConfiguration(brokers: "127.0.0.1:1", authMode: auth, jwtSecret: String(repeating: "s", count: 32))
             let namespaces = ActiveNamespaces(base: store, logger: Self.logger)
             try await namespaces.refresh()
+            let watch = CheckpointWatch(namespaces: namespaces, logger: Self.logger)
             let producer = try KafkaProducer(configuration: .producer(bootstrapServers: "127.0.0.1:1", ["message.timeout.ms": "1000"]), logger: Self.logger)
             let services = GatewayServices(
-                commands: CommandService(producer: producer, durability: nil, namespaces: namespaces, topicPrefix: "encore", logger: Self.logger),
-                reads: ReadService(namespaces: namespaces, consistencyTimeout: .seconds(1)),
+                commands: CommandService(producer: producer, durability: nil, namespaces: namespaces, watch: watch, topicPrefix: "encore", logger: Self.logger),
+                reads: ReadService(namespaces: namespaces, watch: watch, consistencyTimeout: .seconds(1)),
                 authenticator: try await Authenticator(configuration: configuration),
                 configuration: configuration
             )

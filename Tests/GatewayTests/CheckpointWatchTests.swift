@@ -1,0 +1,92 @@
+import Domain
+import Foundation
+@testable import Gateway
+import Logging
+import ServiceLifecycle
+import Store
+import StoreTesting
+import Testing
+
+/// The gateway's one checkpoint watch for every waiting request, over a real SQLite store (no broker).
+@Suite("CheckpointWatch: waiting requests woken when the projector's checkpoint passes their offset")
+struct CheckpointWatchTests {
+    static let logger = Logger(label: "watch-test")
+
+    /// Runs `body` with a running watch over a fresh SQLite store, then stops the watch.
+    func withWatch(_ body: @Sendable (CheckpointWatch, any ReadModelStore) async throws -> Void) async throws {
+        try await withStoreURL(.sqlite) { url in
+            let store = try await StoreFactory.open(url: url, logger: Self.logger)
+            let namespaces = ActiveNamespaces(base: store, logger: Self.logger)
+            try await namespaces.refresh()
+            let watch = CheckpointWatch(namespaces: namespaces, logger: Self.logger)
+            let running = Task { try await watch.run() }
+            do {
+                try await body(watch, store)
+            } catch {
+                running.cancel()
+                await namespaces.close()
+                await store.close()
+                throw error
+            }
+            running.cancel()
+            _ = try? await running.value
+            await namespaces.close()
+            await store.close()
+        }
+    }
+
+    func commitCheckpoint(_ store: any ReadModelStore, partition: Int32, next offset: Int64) async throws {
+        try await store.commit(ProjectionBatch(
+            projection: "music", snapshots: [], outcomes: [], checkpoints: [LogPosition(topic: "encore.music", partition: partition, offset: offset)]
+        ))
+    }
+
+    @Test("a waiter is woken once its partition's checkpoint passes its offset, not before, and not by another partition")
+    func wakesOnCheckpoint() async throws {
+        try await withWatch { watch, store in
+            let token = ConsistencyToken(kind: .music, partition: 1, offset: 5)
+            try await commitCheckpoint(store, partition: 1, next: 5)  // offset 5 not folded yet
+            try await commitCheckpoint(store, partition: 0, next: 100)
+            async let woken = watch.wait(until: token, timeout: .seconds(30))
+            try await commitCheckpoint(store, partition: 1, next: 6)
+            #expect(await woken)
+            #expect(await watch.wait(until: ConsistencyToken(kind: .music, partition: 1, offset: 5), timeout: .seconds(30)))
+            #expect(await !watch.wait(until: ConsistencyToken(kind: .music, partition: 1, offset: 6), timeout: .milliseconds(50)))
+        }
+    }
+
+    @Test("a waiter whose task is cancelled returns false at once; other waiters are unaffected")
+    func cancellation() async throws {
+        try await withWatch { watch, store in
+            let cancelled = Task { await watch.wait(until: ConsistencyToken(kind: .user, partition: 0, offset: 0), timeout: .seconds(60)) }
+            let kept = Task { await watch.wait(until: ConsistencyToken(kind: .music, partition: 0, offset: 0), timeout: .seconds(60)) }
+            let started = ContinuousClock.now
+            cancelled.cancel()
+            #expect(await !cancelled.value)
+            #expect(ContinuousClock.now - started < .seconds(20))
+            try await commitCheckpoint(store, partition: 0, next: 1)
+            #expect(await kept.value)
+        }
+    }
+
+    @Test("stopping the watch answers every waiter false, and later waiters at once")
+    func stopping() async throws {
+        try await withStoreURL(.sqlite) { url in
+            let store = try await StoreFactory.open(url: url, logger: Self.logger)
+            let namespaces = ActiveNamespaces(base: store, logger: Self.logger)
+            try await namespaces.refresh()
+            let watch = CheckpointWatch(namespaces: namespaces, logger: Self.logger)
+            let running = Task { try await watch.run() }
+            let started = ContinuousClock.now
+            let waiting = Task { await watch.wait(until: ConsistencyToken(kind: .playlist, partition: 0, offset: 0), timeout: .seconds(60)) }
+            running.cancel()
+            #expect(await !waiting.value)
+            _ = try? await running.value
+            #expect(await !watch.wait(until: ConsistencyToken(kind: .playlist, partition: 0, offset: 0), timeout: .seconds(60)))
+            // Not by their 60 s timeouts.
+            #expect(ContinuousClock.now - started < .seconds(20))
+            await namespaces.close()
+            await store.close()
+        }
+    }
+}
