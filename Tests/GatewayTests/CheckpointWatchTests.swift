@@ -12,26 +12,37 @@ import Testing
 struct CheckpointWatchTests {
     static let logger = Logger(label: "watch-test")
 
-    /// Runs `body` with a running watch over a fresh SQLite store, then stops the watch.
-    func withWatch(_ body: @Sendable (CheckpointWatch, any ReadModelStore) async throws -> Void) async throws {
+    /// Runs `body` with a watch, not yet running, over a fresh SQLite store.
+    func withIdleWatch(_ body: @Sendable (CheckpointWatch, any ReadModelStore) async throws -> Void) async throws {
         try await withStoreURL(.sqlite) { url in
             let store = try await StoreFactory.open(url: url, logger: Self.logger)
             let namespaces = ActiveNamespaces(base: store, logger: Self.logger)
-            try await namespaces.refresh()
-            let watch = CheckpointWatch(namespaces: namespaces, logger: Self.logger)
+            do {
+                try await namespaces.refresh()
+                try await body(CheckpointWatch(namespaces: namespaces, logger: Self.logger), store)
+            } catch {
+                await namespaces.close()
+                await store.close()
+                throw error
+            }
+            await namespaces.close()
+            await store.close()
+        }
+    }
+
+    /// Runs `body` while the watch runs, then stops it.
+    func withWatch(_ body: @Sendable (CheckpointWatch, any ReadModelStore) async throws -> Void) async throws {
+        try await withIdleWatch { watch, store in
             let running = Task { try await watch.run() }
             do {
                 try await body(watch, store)
             } catch {
                 running.cancel()
-                await namespaces.close()
-                await store.close()
+                _ = await running.result
                 throw error
             }
             running.cancel()
-            _ = try? await running.value
-            await namespaces.close()
-            await store.close()
+            _ = await running.result
         }
     }
 
@@ -71,11 +82,7 @@ struct CheckpointWatchTests {
 
     @Test("stopping the watch answers every waiter false, and later waiters at once")
     func stopping() async throws {
-        try await withStoreURL(.sqlite) { url in
-            let store = try await StoreFactory.open(url: url, logger: Self.logger)
-            let namespaces = ActiveNamespaces(base: store, logger: Self.logger)
-            try await namespaces.refresh()
-            let watch = CheckpointWatch(namespaces: namespaces, logger: Self.logger)
+        try await withIdleWatch { watch, _ in
             let running = Task { try await watch.run() }
             let started = ContinuousClock.now
             let waiting = Task { await watch.wait(until: ConsistencyToken(kind: .playlist, partition: 0, offset: 0), timeout: .seconds(60)) }
@@ -85,8 +92,6 @@ struct CheckpointWatchTests {
             #expect(await !watch.wait(until: ConsistencyToken(kind: .playlist, partition: 0, offset: 0), timeout: .seconds(60)))
             // Not by their 60 s timeouts.
             #expect(ContinuousClock.now - started < .seconds(20))
-            await namespaces.close()
-            await store.close()
         }
     }
 }
