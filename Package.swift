@@ -109,7 +109,7 @@ let package = Package(
         .target(
             name: "Lag",
             dependencies: [
-                "Domain", "Kafka", "Locking", "Log", "Store",
+                "Domain", "Kafka", "Locking", "Log", "Replay", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -4,6 +4,7 @@ import Kafka
 import Locking
 import Log
 import Logging
+import Replay
 import ServiceLifecycle
 import Store
 
