@@ -56,7 +56,7 @@ struct StoreFactoryTests {
         // A port nobody listens on: bind-and-release would race, so use a reserved low port on loopback.
         let started = ContinuousClock.now
         let error = try await #require(throws: StoreError.self) {
-            _ = try await StoreFactory.open(url: "postgres://encore:secret@127.0.0.1:9/encore", logger: storeTestLogger)
+            _ = try await StoreDatabase(url: "postgres://encore:secret@127.0.0.1:9/encore", logger: storeTestLogger)
         }
         #expect(ContinuousClock.now - started < .seconds(10))
         #expect(error.backend == .postgres)
@@ -70,7 +70,7 @@ struct StoreFactoryTests {
         let listener = try SilentListener()
         let started = ContinuousClock.now
         let error = try await #require(throws: StoreError.self) {
-            _ = try await PostgresStore(
+            _ = try await PostgresDatabase(
                 url: "postgres://encore:secret@127.0.0.1:\(listener.port)/encore", logger: storeTestLogger, connectTimeout: .seconds(1)
             )
         }
@@ -89,7 +89,7 @@ struct StoreFactoryTests {
             var components = try #require(URLComponents(string: url))
             components.password = "wrong"
             let error = try await #require(throws: StoreError.self) {
-                _ = try await StoreFactory.open(url: try #require(components.string), logger: storeTestLogger)
+                _ = try await StoreDatabase(url: try #require(components.string), logger: storeTestLogger)
             }
             #expect(error.message.contains("password authentication failed"))
         }
