@@ -144,8 +144,7 @@ public final class KafkaAdmin: Closable {
     /// Low and high watermarks of these partitions, read from Fetch responses of one probe consumer.
     public func watermarks(partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws -> [TopicPartition: Watermarks] {
         guard !partitions.isEmpty else { return [:] }
-        let probe = try probeConsumer()
-        do {
+        return try await probeConsumer().closing { probe in
             try probe.assign(partitions.map { TopicPartitionOffset($0, .end) })
             let deadline = ContinuousClock.now + timeout
             var found: [TopicPartition: Watermarks] = [:]
@@ -161,11 +160,7 @@ public final class KafkaAdmin: Closable {
                     }
                 }
             }
-            await probe.close()
             return found
-        } catch {
-            await probe.close()
-            throw error
         }
     }
 
