@@ -67,6 +67,7 @@ let package = Package(
                 "CSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // The log contract: commands as Kafka records (topic, key, schema id, trace headers),
@@ -109,7 +110,7 @@ let package = Package(
         .target(
             name: "Lag",
             dependencies: [
-                "Domain", "Kafka", "Locking", "Log", "Store",
+                "Domain", "Kafka", "Locking", "Log", "Replay", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

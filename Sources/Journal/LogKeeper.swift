@@ -76,24 +76,17 @@ public final class LogKeeper: Service, LogDurability {
             ),
             logger: logger
         )
-        let admin: KafkaAdmin
-        do {
-            admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers), logger: logger)
-        } catch {
-            await consumer.close()
-            throw error
+        try await consumer.closing { consumer in
+            try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: brokers), logger: logger) { admin in
+                do {
+                    try await tail(consumer, admin: admin)
+                } catch {
+                    stop(with: error)
+                    throw error
+                }
+                stop(with: KafkaError.closed)
+            }
         }
-        do {
-            try await tail(consumer, admin: admin)
-        } catch {
-            stop(with: error)
-            await consumer.close()
-            await admin.close()
-            throw error
-        }
-        stop(with: KafkaError.closed)
-        await consumer.close()
-        await admin.close()
     }
 
     private func tail(_ consumer: KafkaConsumer, admin: KafkaAdmin) async throws {

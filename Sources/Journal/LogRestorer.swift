@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Locking
 import Logging
 
 /// Produces a journal's records into a cluster so that every record lands at its original
@@ -54,20 +55,15 @@ public struct LogRestorer: Sendable {
                 ["linger.ms": "20", "batch.size": "1000000", "queue.buffering.max.messages": "500000", "compression.type": "none"]
                     .merging(kafka.properties) { _, new in new }
             ), logger: logger)
-            let expected: [TopicPartition: PartitionChecksum]
-            do {
+            let expected = try await producer.closing { producer in
                 // Partitions side by side, each one a stream of ordered chunks: a partition's
                 // records must be enqueued in order, and the producer batches across partitions.
-                expected = try await withThrowingTaskGroup(of: (TopicPartition, PartitionChecksum).self) { group in
+                try await withThrowingTaskGroup(of: (TopicPartition, PartitionChecksum).self) { group in
                     for partition in partitions {
                         group.addTask { (partition, try await restore(partition, producer: producer, meter: meter)) }
                     }
                     return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
                 }
-                await producer.close()
-            } catch {
-                await producer.close()
-                throw error
             }
             let verified = try await verify(admin: admin, partitions: partitions, ends: ends, expected: expected)
             let groups = try await restoreGroups(manifest)
@@ -157,14 +153,7 @@ public struct LogRestorer: Sendable {
             guard !positions.isEmpty else { continue }
             var configuration = KafkaConfiguration.consumer(bootstrapServers: kafka["bootstrap.servers"] ?? "", groupID: group)
             for (key, value) in kafka.properties where configuration[key] == nil { configuration[key] = value }
-            let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
-            do {
-                try await consumer.commit(positions)
-                await consumer.close()
-            } catch {
-                await consumer.close()
-                throw error
-            }
+            try await KafkaConsumer(configuration: configuration, logger: logger).closing { try await $0.commit(positions) }
         }
         return manifest.consumerGroups.count
     }

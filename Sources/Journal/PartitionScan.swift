@@ -1,4 +1,5 @@
 import Kafka
+import Locking
 
 /// Reads ranges of partitions from a broker: each partition from its start up to (not
 /// including) its end, handing over the records a poll at a time.
@@ -13,8 +14,7 @@ struct PartitionScan {
     ) async throws {
         let wanted = ranges.filter { $0.value.from < $0.value.to }
         guard !wanted.isEmpty else { return }
-        let reader = try admin.probeConsumer(["fetch.wait.max.ms": "50", "fetch.max.bytes": "52428800", "max.partition.fetch.bytes": "10485760"])
-        do {
+        try await admin.probeConsumer(["fetch.wait.max.ms": "50", "fetch.max.bytes": "52428800", "max.partition.fetch.bytes": "10485760"]).closing { reader in
             try reader.assign(wanted.map { TopicPartitionOffset($0.key, KafkaOffset($0.value.from)) })
             var next = wanted.mapValues(\.from)
             var lastProgress = ContinuousClock.now
@@ -33,10 +33,6 @@ struct PartitionScan {
                     throw KafkaError(code: -185, message: "no records for \(idle) while reading \(missing.sorted().joined(separator: ", "))")
                 }
             }
-            await reader.close()
-        } catch {
-            await reader.close()
-            throw error
         }
     }
 }

@@ -4,7 +4,7 @@ import Locking
 import Logging
 
 /// Cluster administration: topics, partitions, a group's committed offsets, watermarks.
-public final class KafkaAdmin: Sendable {
+public final class KafkaAdmin: Closable {
     private let client: NativeClient
     private let configuration: KafkaConfiguration
     private let logger: Logger
@@ -18,17 +18,10 @@ public final class KafkaAdmin: Sendable {
 
     /// Runs `body` with a new admin client and closes it afterwards, whether `body` returns or throws.
     public static func with<T>(
-        configuration: KafkaConfiguration, logger: Logger, _ body: (KafkaAdmin) async throws -> T
+        configuration: KafkaConfiguration, logger: Logger, isolation: isolated (any Actor)? = #isolation,
+        _ body: (KafkaAdmin) async throws -> T
     ) async throws -> T {
-        let admin = try KafkaAdmin(configuration: configuration, logger: logger)
-        do {
-            let result = try await body(admin)
-            await admin.close()
-            return result
-        } catch {
-            await admin.close()
-            throw error
-        }
+        try await KafkaAdmin(configuration: configuration, logger: logger).closing(body)
     }
 
     /// Destroys the handle; later calls do nothing, and later requests throw ``KafkaError/closed``.
@@ -151,8 +144,7 @@ public final class KafkaAdmin: Sendable {
     /// Low and high watermarks of these partitions, read from Fetch responses of one probe consumer.
     public func watermarks(partitions: [TopicPartition], timeout: Duration = .seconds(10)) async throws -> [TopicPartition: Watermarks] {
         guard !partitions.isEmpty else { return [:] }
-        let probe = try probeConsumer()
-        do {
+        return try await probeConsumer().closing { probe in
             try probe.assign(partitions.map { TopicPartitionOffset($0, .end) })
             let deadline = ContinuousClock.now + timeout
             var found: [TopicPartition: Watermarks] = [:]
@@ -168,11 +160,7 @@ public final class KafkaAdmin: Sendable {
                     }
                 }
             }
-            await probe.close()
             return found
-        } catch {
-            await probe.close()
-            throw error
         }
     }
 

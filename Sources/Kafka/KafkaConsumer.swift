@@ -11,7 +11,7 @@ import Synchronization
 /// Blocking librdkafka calls run on Dispatch threads (polling on one serial queue per
 /// consumer), never on Swift's cooperative pool. Rebalances are handled inside `poll`
 /// and reported to the ``RebalanceListener``.
-public final class KafkaConsumer: Sendable, Service {
+public final class KafkaConsumer: Closable, Service {
     private let client: NativeClient
     private nonisolated(unsafe) let queue: OpaquePointer  // rd_kafka_queue_t, thread-safe.
     private let pollQueue = DispatchQueue(label: "rdkafka-consumer-poll")

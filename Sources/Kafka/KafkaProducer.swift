@@ -10,7 +10,7 @@ import Synchronization
 /// A dedicated thread serves librdkafka's delivery reports; callers await them without
 /// blocking Swift's cooperative pool. Run it in a `ServiceGroup` (or call ``close(flushTimeout:)``)
 /// so queued records are flushed before the handle is destroyed.
-public final class KafkaProducer: RecordProducer, Service {
+public final class KafkaProducer: RecordProducer, Closable, Service {
     /// One native handle and the thread that polls it.
     private struct Session: Sendable {
         let client: NativeClient
@@ -139,14 +139,16 @@ public final class KafkaProducer: RecordProducer, Service {
         }
     }
 
+    /// ``close(flushTimeout:)`` with the `closeTimeout` it was made with.
+    public func close() async { await close(flushTimeout: closeTimeout) }
+
     /// Flushes (bounded by `flushTimeout`), fails what is still queued, and destroys the handle.
-    public func close(flushTimeout: Duration? = nil) async {
+    public func close(flushTimeout: Duration) async {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let timeout = flushTimeout ?? closeTimeout
         let current = session.withLock { $0 }
         try? await blocking { [client = current.client, poller = current.poller] in
             let handle = client.handle
-            if rd_kafka_flush(handle, timeout.milliseconds) != RD_KAFKA_RESP_ERR_NO_ERROR {
+            if rd_kafka_flush(handle, flushTimeout.milliseconds) != RD_KAFKA_RESP_ERR_NO_ERROR {
                 client.context.logger.warning("producer closing with \(rd_kafka_outq_len(handle)) undelivered records; failing them")
                 // Purged records get error delivery reports, so no caller waits forever.
                 rd_kafka_purge(handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))

@@ -4,6 +4,7 @@ import Kafka
 import Locking
 import Log
 import Logging
+import Replay
 import ServiceLifecycle
 import Store
 
@@ -14,7 +15,7 @@ import Store
 /// ListOffsets is not), lag in records, and lag in seconds as the age of the oldest unprocessed
 /// record (the timestamp of the record at the checkpoint). Rates and statuses come from the
 /// samples of the last ``LagMonitor/Settings/window``.
-public final class LagMonitor: Service, Sendable {
+public final class LagMonitor: Service, Closable {
     /// How often to sample and over what window.
     public struct Settings: Sendable {
         public var interval: Duration

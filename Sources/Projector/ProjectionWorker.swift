@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Kafka
+import Locking
 import Log
 import Logging
 import Projection
@@ -60,7 +61,7 @@ final class ProjectionWorker: Sendable {
         logger.info("projector started", metadata: ["topic": "\(topic)", "group": "\(configuration.groupID(for: kind))"])
         var throttle = configuration.maxRecordsPerSecond.map(RecordThrottle.init(perSecond:))
         let batchLimit = throttle?.batchLimit(configuration.maxBatch) ?? configuration.maxBatch
-        do {
+        try await consumer.closing { consumer in
             while !Task.isCancelled {
                 try await start(consumer, assignments.takeHeld(of: topic))
                 let records = try await consumer.poll(maxRecords: batchLimit, timeout: .milliseconds(200))
@@ -108,11 +109,7 @@ final class ProjectionWorker: Sendable {
                     logger.warning("Kafka commit failed (store checkpoint is kept): \(error)")
                 }
             }
-        } catch {
-            await consumer.close()
-            throw error
         }
-        await consumer.close()
     }
 
     /// Starts newly assigned (held) partitions at the store's checkpoints, not at Kafka's committed

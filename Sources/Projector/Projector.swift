@@ -1,5 +1,6 @@
 import Domain
 import Kafka
+import Locking
 import Log
 import Logging
 import Projection
@@ -27,47 +28,40 @@ public final class Projector: Service {
 
     /// Runs every read model's worker until graceful shutdown or the first failure.
     public func run() async throws {
-        do {
+        try await namespaces.closing { namespaces in
             try await namespaces.refresh()
             try await LogIntegrity(brokers: configuration.brokers, topicPrefix: configuration.topicPrefix,
                                    kafkaProperties: configuration.kafkaProperties, logger: logger)
                 .verify(folded: namespaces, kinds: configuration.kinds)
             try await project()
-        } catch {
-            await namespaces.close()
-            throw error
         }
-        await namespaces.close()
     }
 
     private func project() async throws {
-        let deadLetters = try KafkaProducer(
+        try await KafkaProducer(
             configuration: .producer(bootstrapServers: configuration.brokers, configuration.kafkaProperties),
             logger: logger
-        )
-        do {
-            try await cancelWhenGracefulShutdown {
-                try await withThrowingDiscardingTaskGroup { group in
-                    group.addTask {
-                        try await LogIntegrity(brokers: self.configuration.brokers, topicPrefix: self.configuration.topicPrefix,
-                                               kafkaProperties: self.configuration.kafkaProperties, logger: self.logger)
-                            .watch(folded: self.namespaces, kinds: self.configuration.kinds, every: self.configuration.logCheckInterval)
-                    }
-                    for kind in self.configuration.kinds {
-                        let worker = ProjectionWorker(
-                            kind: kind, configuration: self.configuration, namespaces: self.namespaces,
-                            deadLetters: deadLetters, assignments: self.assignments, logger: self.logger
-                        )
-                        group.addTask { try await worker.run() }
+        ).closing { deadLetters in
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await withThrowingDiscardingTaskGroup { group in
+                        group.addTask {
+                            try await LogIntegrity(brokers: self.configuration.brokers, topicPrefix: self.configuration.topicPrefix,
+                                                   kafkaProperties: self.configuration.kafkaProperties, logger: self.logger)
+                                .watch(folded: self.namespaces, kinds: self.configuration.kinds, every: self.configuration.logCheckInterval)
+                        }
+                        for kind in self.configuration.kinds {
+                            let worker = ProjectionWorker(
+                                kind: kind, configuration: self.configuration, namespaces: self.namespaces,
+                                deadLetters: deadLetters, assignments: self.assignments, logger: self.logger
+                            )
+                            group.addTask { try await worker.run() }
+                        }
                     }
                 }
+            } catch is CancellationError {
+                // Graceful shutdown.
             }
-        } catch is CancellationError {
-            // Graceful shutdown.
-        } catch {
-            await deadLetters.close()
-            throw error
         }
-        await deadLetters.close()
     }
 }

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Kafka
+import Locking
 import Log
 import Logging
 import Projection
@@ -14,25 +15,13 @@ public enum EntityHistory {
     public static func read(
         _ kind: EntityKind, id: UUID, brokers: String, topicPrefix: String, kafkaProperties: [String: String] = [:], logger: Logger
     ) async throws -> [CommandOutcome] {
-        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger)
-        let reader: KafkaConsumer
-        do {
-            reader = try admin.probeConsumer(["fetch.wait.max.ms": "100", "fetch.max.bytes": "52428800"])
-        } catch {
-            await admin.close()
-            throw error
+        let records = try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger) { admin in
+            try await admin.probeConsumer(["fetch.wait.max.ms": "100", "fetch.max.bytes": "52428800"]).closing { reader in
+                try await recordsKeyed(id, topic: kind.topic(prefix: topicPrefix), admin: admin, reader: reader)
+            }
         }
-        do {
-            let records = try await recordsKeyed(id, topic: kind.topic(prefix: topicPrefix), admin: admin, reader: reader)
-            await reader.close()
-            await admin.close()
-            let folder = BatchFolder(kind: kind)
-            return folder.fold(folder.decode(records), records: records, current: [:], alreadyApplied: []).outcomes
-        } catch {
-            await reader.close()
-            await admin.close()
-            throw error
-        }
+        let folder = BatchFolder(kind: kind)
+        return folder.fold(folder.decode(records), records: records, current: [:], alreadyApplied: []).outcomes
     }
 
     private static func recordsKeyed(_ id: UUID, topic: String, admin: KafkaAdmin, reader: KafkaConsumer) async throws -> [LogRecord] {

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Kafka
+import Locking
 import Log
 import Logging
 import Projection
@@ -37,18 +38,12 @@ public final class Replayer: Sendable {
     /// models (unless adopting the log), ``ReplayError`` for a refused or stuck replay.
     public func run() async throws -> ReplaySummary {
         let started = ContinuousClock.now
-        let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: configuration.brokers, configuration.kafkaProperties), logger: logger)
-        let live = ActiveNamespaces(base: store, logger: logger)
-        do {
-            try await live.refresh()
-            let summary = try await replay(admin: admin, live: live, started: started)
-            await live.close()
-            await admin.close()
-            return summary
-        } catch {
-            await live.close()
-            await admin.close()
-            throw error
+        let kafka = KafkaConfiguration(bootstrapServers: configuration.brokers, configuration.kafkaProperties)
+        return try await KafkaAdmin.with(configuration: kafka, logger: logger) { admin in
+            try await ActiveNamespaces(base: store, logger: logger).closing { live in
+                try await live.refresh()
+                return try await replay(admin: admin, live: live, started: started)
+            }
         }
     }
 
@@ -62,16 +57,11 @@ public final class Replayer: Sendable {
         if configuration.mode == .verify || configuration.mode == .adoptLog, resuming {
             throw ReplayError("namespace \(name) already exists; \(configuration.mode.rawValue) builds a new namespace: drop it or choose another name")
         }
-        let target = try await store.sibling(namespace: name)
-        do {
+        return try await store.sibling(namespace: name).closing { target in
             let summary = try await replay(into: target, admin: admin, live: live, resuming: resuming, started: started)
             if configuration.mode == .adoptLog { try await store.setClusterID(admin.clusterID()) }
             if configuration.mode == .verify { try await target.drop() }
-            await target.close()
             return summary
-        } catch {
-            await target.close()
-            throw error
         }
     }
 
@@ -125,11 +115,10 @@ public final class Replayer: Sendable {
     ) async throws -> (ReplaySummary.Model, [EntityDifference]) {
         var plan = plan
         // Large fetches for throughput; a bounded prefetch queue keeps the replay's memory flat.
-        let reader = try admin.probeConsumer([
+        return try await admin.probeConsumer([
             "fetch.wait.max.ms": "100", "fetch.max.bytes": "4194304", "max.partition.fetch.bytes": "1048576",
             "queued.max.messages.kbytes": "4096",
-        ])
-        do {
+        ]).closing { reader in
             progress.begin(plan.kind.topicSuffix, phase: .building)
             try await consume(&plan, reader: reader, target: target, until: plan.ends, progress: progress)
             var model = ReplaySummary.Model(
@@ -151,11 +140,7 @@ public final class Replayer: Sendable {
             }
             model.records = plan.read
             model.poison = plan.poison
-            await reader.close()
             return (model, differences)
-        } catch {
-            await reader.close()
-            throw error
         }
     }
 

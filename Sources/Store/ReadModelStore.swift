@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import Locking
 
 /// What the gateway's read role needs: entities, outcomes and histories, and the checkpoints a
 /// consistency token is compared with.
@@ -97,12 +98,24 @@ public protocol NamespaceCatalog: Sendable {
 /// while a projector process writes) and PostgreSQL (several gateways and projectors on several
 /// machines). A store is opened on a *namespace* (its own set of tables / schema), so a replay
 /// can rebuild a read model beside the live one.
-public protocol ReadModelStore: ReadModelReader, ProjectionSink, NamespaceCatalog {
+///
+/// Closing it (``Closable/close()``) releases what it holds; later calls fail as misuse.
+public protocol ReadModelStore: ReadModelReader, ProjectionSink, NamespaceCatalog, Closable {
     /// Creates this namespace's tables if they do not exist yet. Idempotent.
     func migrate() async throws
+}
 
-    /// Releases connections.
-    func close() async
+extension ReadModelStore {
+    /// This store, migrated; closed if the migration fails.
+    func migrated() async throws -> Self {
+        do {
+            try await migrate()
+        } catch {
+            await close()
+            throw error
+        }
+        return self
+    }
 }
 
 extension ReadModelReader {

@@ -17,8 +17,8 @@ public enum StoreBackend: String, CaseIterable, Sendable, CustomStringConvertibl
 /// Runs `body` with the URL of a fresh, empty store location, removed afterwards:
 /// an `sqlite:` file in a new temporary folder, or a new database on ``TestPostgres``.
 ///
-/// Open it as often as needed with `StoreFactory.open(url:namespace:logger:)`, in this process
-/// or in child processes, to make several stores (or a gateway and a projector) share it.
+/// Open it as often as needed with `StoreDatabase.withStore(url:namespace:logger:_:)`, in this
+/// process or in child processes, to make several stores (or a gateway and a projector) share it.
 public func withStoreURL<T>(
     _ backend: StoreBackend,
     isolation: isolated (any Actor)? = #isolation,
@@ -44,7 +44,7 @@ public func withStoreURL<T>(
 }
 
 /// Runs `body` with a migrated store on a fresh location of `backend` (see ``withStoreURL(_:isolation:_:)``),
-/// closing it afterwards.
+/// closing it (and stopping its database) afterwards.
 public func withStore<T>(
     _ backend: StoreBackend,
     namespace: String = "main",
@@ -52,15 +52,7 @@ public func withStore<T>(
     _ body: (any ReadModelStore) async throws -> T
 ) async throws -> T {
     try await withStoreURL(backend) { url in
-        let store = try await StoreFactory.open(url: url, namespace: namespace, logger: storeTestLogger)
-        do {
-            let result = try await body(store)
-            await store.close()
-            return result
-        } catch {
-            await store.close()
-            throw error
-        }
+        try await StoreDatabase.withStore(url: url, namespace: namespace, logger: storeTestLogger, body)
     }
 }
 

@@ -110,41 +110,41 @@ private struct DevStack: Service {
         try await broker.start()
         let kafka = try KafkaOptions.parse(["--brokers", broker.bootstrapServers])
         let storeURL = "sqlite:\(dataDir)/encore.db"
-        var store: (any ReadModelStore)?
         do {
             try await restore(journal, into: broker)
-            store = try await StoreFactory.open(url: storeURL, namespace: "main", logger: logger)
-            try await checkReadModels(store!, against: journal, kafka: kafka, storeURL: storeURL)
-            try await kafka.ensureTopics(logger: logger)
-            let keeper = LogKeeper(journal: journal, brokers: broker.bootstrapServers, topics: EncoreTopics.names(prefix: kafka.topicPrefix), logger: logger)
-            var gateway = GatewayConfiguration(port: command.port, brokers: broker.bootstrapServers, authMode: command.auth, jwtSecret: try command.jwtSecret())
-            if command.durableAcks { gateway.durability = keeper }
-            let app = try await GatewayApplication.make(configuration: gateway, store: store!, registry: registry, logger: logger)
-            var projectorConfiguration = kafka.projectorConfiguration()
-            if command.durableAcks { projectorConfiguration.durability = keeper }
-            let projector = Projector(configuration: projectorConfiguration, store: store!, logger: logger)
-            logger.notice("Encore dev is up; Ctrl-C stops it", metadata: [
-                "api": "http://127.0.0.1:\(command.port)",
-                "dashboard": "http://127.0.0.1:\(command.port)/dashboard",
-                "broker": "\(broker.bootstrapServers)",
-                "log": "\(dataDir)/log",
-                "store": "\(storeURL)",
-                "auth": "\(command.auth.rawValue)",
-            ])
-            // Shut down in reverse: gateway, projectors, the keeper (journaling what the broker
-            // still has), then the broker; escalate after 30 s. After a Ctrl-C during start-up the
-            // group still runs, and stops at once: every client made above is closed by its service.
-            var services = ServiceGroupConfiguration(
-                services: [.init(service: broker), .init(service: keeper), .init(service: projector), .init(service: app)], logger: logger
-            )
-            services.maximumGracefulShutdownDuration = .seconds(30)
-            try await ServiceGroup(configuration: services).run()
+            // The store is needed before the group below starts, and an SQLite database has
+            // nothing to run in it: scoped to this service instead.
+            try await StoreDatabase.withStore(url: storeURL, logger: logger) { store in
+                try await checkReadModels(store, against: journal, kafka: kafka, storeURL: storeURL)
+                try await kafka.ensureTopics(logger: logger)
+                let keeper = LogKeeper(journal: journal, brokers: broker.bootstrapServers, topics: EncoreTopics.names(prefix: kafka.topicPrefix), logger: logger)
+                var gateway = GatewayConfiguration(port: command.port, brokers: broker.bootstrapServers, authMode: command.auth, jwtSecret: try command.jwtSecret())
+                if command.durableAcks { gateway.durability = keeper }
+                let app = try await GatewayApplication.make(configuration: gateway, store: store, registry: registry, logger: logger)
+                var projectorConfiguration = kafka.projectorConfiguration()
+                if command.durableAcks { projectorConfiguration.durability = keeper }
+                let projector = Projector(configuration: projectorConfiguration, store: store, logger: logger)
+                logger.notice("Encore dev is up; Ctrl-C stops it", metadata: [
+                    "api": "http://127.0.0.1:\(command.port)",
+                    "dashboard": "http://127.0.0.1:\(command.port)/dashboard",
+                    "broker": "\(broker.bootstrapServers)",
+                    "log": "\(dataDir)/log",
+                    "store": "\(storeURL)",
+                    "auth": "\(command.auth.rawValue)",
+                ])
+                // Shut down in reverse: gateway, projectors, the keeper (journaling what the broker
+                // still has), then the broker; escalate after 30 s. After a Ctrl-C during start-up the
+                // group still runs, and stops at once: every client made above is closed by its service.
+                var services = ServiceGroupConfiguration(
+                    services: [.init(service: broker), .init(service: keeper), .init(service: projector), .init(service: app)], logger: logger
+                )
+                services.maximumGracefulShutdownDuration = .seconds(30)
+                try await ServiceGroup(configuration: services).run()
+            }
         } catch {
             await broker.stop()
-            await store?.close()
             throw error
         }
-        await store?.close()
     }
 
     /// Produces the journal into the fresh broker at the same offsets, and says what it restored.

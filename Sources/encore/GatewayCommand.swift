@@ -26,16 +26,12 @@ struct GatewayCommand: AsyncParsableCommand {
         let configuration = http.configuration(kafka: kafka)
         try configuration.validate()
         let registry = bootstrapMetrics()
-        let store = try await storeOptions.open(logger: logger)
-        do {
+        let database = try await storeOptions.database(logger: logger)
+        let gateway = StoreServices(database: database, logger: logger) { [http, kafka] store in
             if http.role != .read { try await kafka.ensureTopics(logger: logger) }
-            let app = try await GatewayApplication.make(configuration: configuration, store: store, registry: registry, logger: logger)
-            try await ServiceGroup(services: tracing + [app], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
-        } catch {
-            await store.close()
-            throw error
+            return [try await GatewayApplication.make(configuration: configuration, store: store, registry: registry, logger: logger)]
         }
-        await store.close()
+        try await ServiceGroup(services: tracing + [database, gateway], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
     }
 }
 

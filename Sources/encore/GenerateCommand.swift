@@ -2,6 +2,7 @@ import ArgumentParser
 import Domain
 import Foundation
 import Kafka
+import Locking
 import Log
 import Logging
 import Projection
@@ -34,13 +35,9 @@ struct GenerateCommand: AsyncParsableCommand {
         try await kafka.ensureTopics(logger: logger)
         let producer = try KafkaProducer(configuration: .producer(bootstrapServers: kafka.brokers, ["linger.ms": "20"]), logger: logger)
         let started = ContinuousClock.now
-        do {
-            try await CommandAppender(producer: producer, topicPrefix: kafka.topicPrefix).append(SyntheticWorkload(count: count, seed: seed))
-        } catch {
-            await producer.close()
-            throw error
+        try await producer.closing {
+            try await CommandAppender(producer: $0, topicPrefix: kafka.topicPrefix).append(SyntheticWorkload(count: count, seed: seed))
         }
-        await producer.close()
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         print("appended \(Terminal.grouped(Int64(count))) commands in \(String(format: "%.1f", seconds)) s (\(Terminal.grouped(Int64(Double(count) / seconds))) commands/s)")
     }

@@ -3,6 +3,7 @@ import Domain
 import Foundation
 import Kafka
 import Lag
+import Locking
 import Logging
 import Store
 
@@ -48,39 +49,37 @@ struct LagCommand: AsyncParsableCommand {
         try Librdkafka.requireMinimumVersion()
         var logger = logging.bootstrap(label: "encore.lag")
         logger.logLevel = max(logger.logLevel, .warning)
-        let store = try await storeOptions.open(logger: logger)
-        let namespaces = ActiveNamespaces(base: store, logger: logger)
         let settings = LagMonitor.Settings(
             interval: .milliseconds(Int64(interval * 1000)), window: .milliseconds(Int64(window * 1000)),
             stallAfter: .milliseconds(Int64(stallAfter * 1000)), history: .milliseconds(Int64(window * 1000))
         )
-        let monitor = try LagMonitor(brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, namespaces: namespaces, settings: settings, logger: logger)
-        var healthy = true
-        do {
-            // Rates need two samples.
-            _ = try await monitor.sample()
-            repeat {
-                try await Task.sleep(for: settings.interval)
-                var report = try await monitor.sample()
-                report.history = []
-                healthy = report.groups.allSatisfy { $0.status == .ok }
-                if json {
-                    Terminal.printJSON(try report.json(pretty: !watch))
-                } else {
-                    if watch, Terminal.standardOutputIsTTY { print("\u{1B}[H\u{1B}[2J", terminator: "") }
-                    print(LagTable.render(report))
-                }
-            } while watch
-        } catch {
-            await monitor.close()
-            await namespaces.close()
-            await store.close()
-            throw error
+        let healthy = try await storeOptions.withStore(logger: logger) { store in
+            try await ActiveNamespaces(base: store, logger: logger).closing { namespaces in
+                try await LagMonitor(brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, namespaces: namespaces, settings: settings, logger: logger)
+                    .closing { monitor in try await report(monitor, every: settings.interval) }
+            }
         }
-        await monitor.close()
-        await namespaces.close()
-        await store.close()
         if !healthy { throw ExitCode(1) }
+    }
+
+    /// Prints the lag (once, or until interrupted with `--watch`); whether every group was OK at the last sample.
+    private func report(_ monitor: LagMonitor, every interval: Duration) async throws -> Bool {
+        var healthy = true
+        // Rates need two samples.
+        _ = try await monitor.sample()
+        repeat {
+            try await Task.sleep(for: interval)
+            var report = try await monitor.sample()
+            report.history = []
+            healthy = report.groups.allSatisfy { $0.status == .ok }
+            if json {
+                Terminal.printJSON(try report.json(pretty: !watch))
+            } else {
+                if watch, Terminal.standardOutputIsTTY { print("\u{1B}[H\u{1B}[2J", terminator: "") }
+                print(LagTable.render(report))
+            }
+        } while watch
+        return healthy
     }
 }
 

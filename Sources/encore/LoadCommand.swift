@@ -2,6 +2,7 @@ import ArgumentParser
 import Domain
 import Foundation
 import Kafka
+import Locking
 import Log
 import Logging
 import Projection
@@ -33,24 +34,18 @@ struct LoadCommand: AsyncParsableCommand {
         guard !batches.isEmpty else {
             throw ValidationError("no users.csv, music.csv or playlist.csv in \(directory)")
         }
-        let store = try await storeOptions.open(logger: logger)
-        let producer = try KafkaProducer(configuration: .producer(bootstrapServers: kafka.brokers), logger: logger)
-        do {
-            let pending = try await newCommands(batches, store: store)
-            try await kafka.ensureTopics(logger: logger)
-            for (kind, commands) in pending where !commands.isEmpty {
-                try await CommandAppender(producer: producer, topicPrefix: kafka.topicPrefix).append(commands)
-                print("\(kind.topicSuffix): appended \(commands.count) create command(s)")
+        try await storeOptions.withStore(logger: logger) { store in
+            try await KafkaProducer(configuration: .producer(bootstrapServers: kafka.brokers), logger: logger).closing { producer in
+                let pending = try await newCommands(batches, store: store)
+                try await kafka.ensureTopics(logger: logger)
+                for (kind, commands) in pending where !commands.isEmpty {
+                    try await CommandAppender(producer: producer, topicPrefix: kafka.topicPrefix).append(commands)
+                    print("\(kind.topicSuffix): appended \(commands.count) create command(s)")
+                }
+                let skipped = batches.map(\.commands.count).reduce(0, +) - pending.map(\.commands.count).reduce(0, +)
+                print("skipped \(skipped) entit\(skipped == 1 ? "y" : "ies") already in the catalog")
             }
-            let skipped = batches.map(\.commands.count).reduce(0, +) - pending.map(\.commands.count).reduce(0, +)
-            print("skipped \(skipped) entit\(skipped == 1 ? "y" : "ies") already in the catalog")
-        } catch {
-            await producer.close()
-            await store.close()
-            throw error
         }
-        await producer.close()
-        await store.close()
     }
 
     private func readFiles() throws -> [(kind: EntityKind, commands: [Command])] {

@@ -102,18 +102,13 @@ struct LogCommand: AsyncParsableCommand {
 
         /// Points read models built from the backup's cluster at the target cluster.
         private func rebind(_ url: String, from source: String, to target: String, logger: Logger) async throws -> Bool {
-            let store = try await StoreFactory.open(url: url, namespace: "main", logger: logger)
-            do {
+            try await StoreDatabase.withStore(url: url, logger: logger) { store in
                 let bound = try await store.clusterID()
                 guard bound == nil || bound == source || bound == target else {
                     throw JournalError.mismatch("the read models in \(url) were built from cluster \(bound!), not from this backup's cluster \(source): not rebinding them")
                 }
                 if bound != target { try await store.setClusterID(target) }
-                await store.close()
                 return bound != target
-            } catch {
-                await store.close()
-                throw error
             }
         }
     }

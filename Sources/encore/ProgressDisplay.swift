@@ -1,7 +1,7 @@
 import Foundation
 import Journal
 import Locking
-import Store
+import Replay
 
 /// Shows a long job's progress (a replay, a log restore or backup): a redrawn bar on a
 /// terminal, a plain line every few seconds otherwise (so logs and CI output stay readable).

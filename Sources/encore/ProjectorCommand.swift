@@ -33,20 +33,16 @@ struct ProjectorCommand: AsyncParsableCommand {
         let tracing = try Telemetry.tracingServices(serviceName: "encore-projector", logger: logger)
         let registry = bootstrapMetrics()
         let kinds = try EntityKind.models(models)
-        let store = try await storeOptions.open(logger: logger)
-        do {
+        let database = try await storeOptions.database(logger: logger)
+        let projector = StoreServices(database: database, logger: logger) { [kafka, maxRecordsPerSecond, metricsPort] store in
             try await kafka.ensureTopics(logger: logger)
             var configuration = kafka.projectorConfiguration(kinds: kinds)
             configuration.maxRecordsPerSecond = maxRecordsPerSecond > 0 ? maxRecordsPerSecond : nil
-            let projector = Projector(configuration: configuration, store: store, logger: logger)
-            var services: [any Service] = tracing + [projector]
+            var services: [any Service] = [Projector(configuration: configuration, store: store, logger: logger)]
             if metricsPort != 0 { services.append(MetricsEndpoint.application(registry: registry, port: metricsPort, logger: logger)) }
-            try await ServiceGroup(services: services, gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
-        } catch {
-            await store.close()
-            throw error
+            return services
         }
-        await store.close()
+        try await ServiceGroup(services: tracing + [database, projector], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
     }
 }
 

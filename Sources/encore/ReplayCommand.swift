@@ -2,6 +2,7 @@ import ArgumentParser
 import Domain
 import Foundation
 import Kafka
+import Locking
 import Log
 import Logging
 import Projection
@@ -85,22 +86,16 @@ struct ReplayCommand: AsyncParsableCommand {
             // A broker restarted empty has no topics yet; adopting its log must not depend on a
             // projector or a write creating them first.
             if adoptLog { try await kafka.ensureTopics(logger: logger) }
-            let store = try await storeOptions.open(logger: logger)
             let display = ProgressDisplay(terminal: Terminal.standardErrorIsTTY)
             let summary: ReplaySummary
             do {
-                summary = try await Replayer(configuration: configuration, store: store, logger: logger) { display.show($0) }.run()
-                display.finish()
-                await store.close()
+                defer { display.finish() }
+                summary = try await storeOptions.withStore(logger: logger) { store in
+                    try await Replayer(configuration: configuration, store: store, logger: logger) { display.show($0) }.run()
+                }
             } catch let lost as LogLost {
-                display.finish()
-                await store.close()
                 Terminal.writeError("encore replay: \(lost)\n")
                 throw ExitCode(3)
-            } catch {
-                display.finish()
-                await store.close()
-                throw error
             }
             if json {
                 Terminal.printJSON(try Self.encoder.encode(summary))
@@ -156,15 +151,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = logging.bootstrap(label: "encore.replay")
-            let store = try await storeOptions.open(logger: logger)
-            let catalog: [NamespaceEntry]
-            do {
-                catalog = try await store.catalog()
-                await store.close()
-            } catch {
-                await store.close()
-                throw error
-            }
+            let catalog = try await storeOptions.withStore(logger: logger) { try await $0.catalog() }
             print("NAMESPACE".padding(toLength: 24, withPad: " ", startingAt: 0) + "MODEL".padding(toLength: 11, withPad: " ", startingAt: 0)
                 + "STATE".padding(toLength: 10, withPad: " ", startingAt: 0) + "SINCE")
             for entry in catalog {
@@ -190,23 +177,11 @@ struct ReplayCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = logging.bootstrap(label: "encore.replay")
-            let store = try await storeOptions.open(logger: logger)
-            do {
+            try await storeOptions.withStore(logger: logger) { store in
                 guard try await store.catalog().contains(where: { $0.namespace == namespace }) else {
                     throw ValidationError("no namespace \(namespace) (see `encore replay list`)")
                 }
-                let target = try await store.sibling(namespace: namespace)
-                do {
-                    try await target.drop()
-                    await target.close()
-                } catch {
-                    await target.close()
-                    throw error
-                }
-                await store.close()
-            } catch {
-                await store.close()
-                throw error
+                try await store.sibling(namespace: namespace).closing { try await $0.drop() }
             }
             print("dropped namespace \(namespace)")
         }

@@ -6,6 +6,7 @@ import Log
 import Logging
 import Projection
 import Projector
+import ServiceLifecycle
 import Store
 
 /// Reads `ENCORE_<NAME>` so every option can come from the environment; flags win.
@@ -38,9 +39,31 @@ struct StoreOptions: ParsableArguments {
     @Option(help: "Store URL: sqlite:PATH or postgres://user:password@host:port/database (ENCORE_STORE).")
     var store = environment("STORE", "sqlite:.encore/encore.db")
 
-    /// Opens (and for SQLite, creates the folder of) the configured store.
-    func open(logger: Logger) async throws -> any ReadModelStore {
-        try await StoreFactory.open(url: store, namespace: "main", logger: logger)
+    /// The configured store's database (for SQLite, its folder created), for a `ServiceGroup`.
+    func database(logger: Logger) async throws -> StoreDatabase {
+        try await StoreDatabase(url: store, logger: logger)
+    }
+
+    /// Runs `body` with the configured store's `main` namespace, its database running beside it.
+    func withStore<T>(
+        logger: Logger, isolation: isolated (any Actor)? = #isolation, _ body: (any ReadModelStore) async throws -> T
+    ) async throws -> T {
+        try await StoreDatabase.withStore(url: store, logger: logger, body)
+    }
+}
+
+/// The services of a long-running command that use the store, run in the command's group after
+/// its ``StoreDatabase`` (so the database stops after them): `make` builds them on the `main`
+/// namespace's store, which is closed once they stopped.
+struct StoreServices: Service {
+    let database: StoreDatabase
+    let logger: Logger
+    let make: @Sendable (any ReadModelStore) async throws -> [any Service]
+
+    func run() async throws {
+        try await database.withStore { store in
+            try await ServiceGroup(services: try await make(store), logger: logger).run()
+        }
     }
 }
 

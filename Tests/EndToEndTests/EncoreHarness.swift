@@ -51,39 +51,38 @@ struct EncoreHarness: Sendable {
             let logger = broker.logger
             let prefix = "e2e\(UUID().uuidString.prefix(6).lowercased())"
             try await EncoreTopics.ensure(brokers: broker.bootstrapServers, prefix: prefix, partitions: 6, logger: logger)
-            let store = try await StoreFactory.open(url: storeURL, namespace: "main", logger: logger)
-            let projector = Projector(
-                configuration: ProjectorConfiguration(brokers: broker.bootstrapServers, topicPrefix: prefix, sessionTimeout: TestBroker.sessionTimeout),
-                store: store, logger: logger
-            )
-            let projecting = Task { try await projector.run() }
-            do {
-                // Writes answer once applied: wait until the projector owns every partition.
-                try await eventually("the projector owns all 18 partitions", timeout: .seconds(60)) {
-                    projector.assignedPartitions.count == EntityKind.allCases.count * 6
-                }
-                var configuration = GatewayConfiguration(
-                    port: 0, brokers: broker.bootstrapServers, topicPrefix: prefix, authMode: auth,
-                    jwtSecret: Self.jwtSecret,
-                    // Generous bounds: the whole suite shares 2 cores, and a 202 would fail a read-after-write check.
-                    syncWriteTimeout: .seconds(30), consistencyTimeout: .seconds(30)
+            try await StoreDatabase.withStore(url: storeURL, logger: logger) { store in
+                let projector = Projector(
+                    configuration: ProjectorConfiguration(brokers: broker.bootstrapServers, topicPrefix: prefix, sessionTimeout: TestBroker.sessionTimeout),
+                    store: store, logger: logger
                 )
-                gateway(&configuration)
-                let app = try await GatewayApplication.make(
-                    configuration: configuration, store: store, registry: PrometheusCollectorRegistry(), logger: logger
-                )
-                try await app.test(.live) { client in
-                    try await body(EncoreHarness(broker: broker, store: store, prefix: prefix, client: client, storeURL: storeURL))
+                let projecting = Task { try await projector.run() }
+                do {
+                    // Writes answer once applied: wait until the projector owns every partition.
+                    try await eventually("the projector owns all 18 partitions", timeout: .seconds(60)) {
+                        projector.assignedPartitions.count == EntityKind.allCases.count * 6
+                    }
+                    var configuration = GatewayConfiguration(
+                        port: 0, brokers: broker.bootstrapServers, topicPrefix: prefix, authMode: auth,
+                        jwtSecret: Self.jwtSecret,
+                        // Generous bounds: the whole suite shares 2 cores, and a 202 would fail a read-after-write check.
+                        syncWriteTimeout: .seconds(30), consistencyTimeout: .seconds(30)
+                    )
+                    gateway(&configuration)
+                    let app = try await GatewayApplication.make(
+                        configuration: configuration, store: store, registry: PrometheusCollectorRegistry(), logger: logger
+                    )
+                    try await app.test(.live) { client in
+                        try await body(EncoreHarness(broker: broker, store: store, prefix: prefix, client: client, storeURL: storeURL))
+                    }
+                } catch {
+                    projecting.cancel()
+                    _ = await projecting.result
+                    throw error
                 }
-            } catch {
                 projecting.cancel()
                 _ = await projecting.result
-                await store.close()
-                throw error
             }
-            projecting.cancel()
-            _ = await projecting.result
-            await store.close()
         }
     }
 

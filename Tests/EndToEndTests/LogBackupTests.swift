@@ -35,10 +35,10 @@ struct LogBackupTests {
                     let target = try await admin.clusterID()
                     await admin.close()
                     #expect(freshEnds == ends, "every partition ends where it did")
-                    let store = try await StoreFactory.open(url: url, namespace: "main", logger: fresh.logger)
-                    #expect(try await store.clusterID() == target)
-                    #expect(target != source)
-                    await store.close()
+                    try await StoreDatabase.withStore(url: url, logger: fresh.logger) { store async throws in
+                        #expect(try await store.clusterID() == target)
+                        #expect(target != source)
+                    }
 
                     let verify = try ChildProcess.run(["replay", "--verify", "--json", "--store", url] + common)
                     #expect(verify.status == 0, "\(verify.output)")

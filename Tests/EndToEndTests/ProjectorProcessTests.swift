@@ -62,14 +62,9 @@ struct ProjectorSetup: Sendable {
             try await TestBroker.with { broker in
                 let prefix = "proc\(UUID().uuidString.prefix(6).lowercased())"
                 try await EncoreTopics.ensure(brokers: broker.bootstrapServers, prefix: prefix, partitions: 6, logger: broker.logger)
-                let store = try await StoreFactory.open(url: url, namespace: "main", logger: broker.logger)
-                do {
+                try await StoreDatabase.withStore(url: url, logger: broker.logger) { store in
                     try await body(ProjectorSetup(broker: broker, prefix: prefix, storeURL: url, store: store))
-                } catch {
-                    await store.close()
-                    throw error
                 }
-                await store.close()
             }
         }
     }

@@ -15,7 +15,7 @@ struct CheckpointWatchTests {
     /// Runs `body` with a watch, not yet running, over a fresh SQLite store.
     func withIdleWatch(_ body: @Sendable (CheckpointWatch, any ReadModelStore) async throws -> Void) async throws {
         try await withStoreURL(.sqlite) { url in
-            let store = try await StoreFactory.open(url: url, logger: Self.logger)
+            let store = try await StoreDatabase(url: url, logger: Self.logger).open()
             let namespaces = ActiveNamespaces(base: store, logger: Self.logger)
             do {
                 try await namespaces.refresh()

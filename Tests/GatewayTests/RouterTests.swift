@@ -18,7 +18,7 @@ struct RouterTests {
     /// Runs `body` against the gateway's router over a fresh SQLite store.
     func withRouter(auth: GatewayConfiguration.AuthMode = .none, store closeFirst: Bool = false, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         try await withStoreURL(.sqlite) { url in
-            let store = try await StoreFactory.open(url: url, logger: Self.logger)
+            let store = try await StoreDatabase(url: url, logger: Self.logger).open()
             let configuration = GatewayConfiguration(brokers: "127.0.0.1:1", authMode: auth, jwtSecret: String(repeating: "s", count: 32))
             let namespaces = ActiveNamespaces(base: store, logger: Self.logger)
             try await namespaces.refresh()

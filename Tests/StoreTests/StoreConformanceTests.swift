@@ -264,15 +264,17 @@ struct StoreConformanceTests {
     @Test("a closed store fails with an error instead of hanging", arguments: StoreBackend.allCases)
     func closedStoreFails(backend: StoreBackend) async throws {
         try await withStoreURL(backend) { url in
-            let store = try await StoreFactory.open(url: url, logger: storeTestLogger)
-            await store.close()
-            let error = try await #require(throws: StoreError.self) {
-                try await store.commit(Fixtures.batch(snapshots: [Fixtures.user()]))
+            try await StoreDatabase.with(url: url, logger: storeTestLogger) { database in
+                let store = try await database.open()
+                await store.close()
+                let error = try await #require(throws: StoreError.self) {
+                    try await store.commit(Fixtures.batch(snapshots: [Fixtures.user()]))
+                }
+                #expect(error.message.contains("closed"))
+                #expect(error.code == .misuse)
+                await #expect(throws: StoreError.self) { try await store.ping() }
+                await store.close()  // a second close is harmless
             }
-            #expect(error.message.contains("closed"))
-            #expect(error.code == .misuse)
-            await #expect(throws: StoreError.self) { try await store.ping() }
-            await store.close()  // a second close is harmless
         }
     }
 
@@ -324,23 +326,12 @@ struct StoreConformanceTests {
         _ body: (any ReadModelStore, any ReadModelStore) async throws -> Void
     ) async throws {
         try await withStoreURL(backend) { url in
-            let first = try await StoreFactory.open(url: url, namespace: namespaces.0, logger: storeTestLogger)
-            let second: any ReadModelStore
-            do {
-                second = try await StoreFactory.open(url: url, namespace: namespaces.1, logger: storeTestLogger)
-            } catch {
-                await first.close()
-                throw error
+            // A database each, as two processes have.
+            try await StoreDatabase.withStore(url: url, namespace: namespaces.0, logger: storeTestLogger) { first in
+                try await StoreDatabase.withStore(url: url, namespace: namespaces.1, logger: storeTestLogger) { second in
+                    try await body(first, second)
+                }
             }
-            do {
-                try await body(first, second)
-            } catch {
-                await first.close()
-                await second.close()
-                throw error
-            }
-            await first.close()
-            await second.close()
         }
     }
 }

@@ -9,7 +9,7 @@ import Logging
 /// ``run(every:)``), projectors as soon as a commit is refused with ``NamespaceRetired``.
 /// Stores of namespaces no longer in use stay open until ``close()``: a read that started on the
 /// old namespace still finishes there.
-public final class ActiveNamespaces: Sendable {
+public final class ActiveNamespaces: Closable {
     private struct State {
         var stores: [String: any ReadModelStore]
         var active: [String: String]

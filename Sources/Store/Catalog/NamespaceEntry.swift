@@ -51,7 +51,8 @@ public struct NamespaceEntry: Sendable, Hashable {
     public var createdAt: Date
     /// When the state last changed (for an active namespace: when it was activated).
     public var changedAt: Date
-    /// The replay's progress while it builds (``ReplayProgress/json()``), if any.
+    /// The replay's progress while it builds, if any: JSON the store keeps without reading it
+    /// (Replay's `ReplayProgress` writes it, Lag reads it).
     public var progress: Data?
 
     public init(

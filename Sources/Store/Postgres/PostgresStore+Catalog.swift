@@ -7,14 +7,11 @@ import PostgresNIO
 /// the Kafka cluster id the read models are bound to.
 extension PostgresStore {
     public func sibling(namespace: String) async throws -> any ReadModelStore {
-        try await StoreFactory.migrated(PostgresStore(
-            url: url, namespace: namespace, logger: logger, connectTimeout: connectTimeout, operationTimeout: operationTimeout,
-            readTimeout: readTimeout
-        ))
+        try await PostgresStore(database: database, namespace: namespace).migrated()
     }
 
     public func catalog() async throws -> [NamespaceEntry] {
-        try await perform("catalog", timeout: readTimeout) { client, logger in
+        try await perform("catalog", timeout: database.readTimeout) { client, logger in
             let rows = try await client.query(
                 """
                 SELECT namespace, projection, state, (EXTRACT(EPOCH FROM as_of) * 1000000)::int8,
@@ -139,7 +136,7 @@ extension PostgresStore {
     }
 
     public func clusterID() async throws -> String? {
-        try await perform("clusterID", timeout: readTimeout) { client, logger in
+        try await perform("clusterID", timeout: database.readTimeout) { client, logger in
             for try await value in try await client.query("SELECT value FROM encore.settings WHERE key = 'kafka.cluster_id'", logger: logger).decode(String.self) {
                 return value
             }

@@ -15,62 +15,21 @@ public final class PostgresStore: ReadModelStore {
     public let namespace: String
     /// `encore_<namespace>`.
     public let schema: String
-    let endpoint: PostgresEndpoint
-    /// The URL it was opened with, to open sibling namespaces.
-    let url: String
-    let client: PostgresClient
-    let runTask: Task<Void, Never>
+    /// The pool it shares with the stores of the database's other namespaces.
+    let database: PostgresDatabase
     let closed = Atomic<Bool>(false)
-    let logger: Logger
-    let connectTimeout: Duration
-    let operationTimeout: Duration
-    let readTimeout: Duration
     /// The quoted schema name, spliced into SQL (safe: the namespace is `[a-z0-9_]+`).
     let quotedSchema: String
 
-    /// Connects to the database at `url` (`postgres://user:password@host:port/database`,
-    /// optional `?sslmode=`); call ``migrate()`` before use
-    /// (``StoreFactory/open(url:namespace:logger:)`` does).
-    ///
-    /// Fails within about `connectTimeout` if the server cannot be reached or refuses the login.
-    /// - Parameter operationTimeout: the longest any later operation may take.
-    /// - Parameter readTimeout: the longest a single-entity or page read may take (what the
-    ///   gateway answers from): with the server down the pool waits for a connection, and a
-    ///   client should get a prompt `503` rather than wait out `operationTimeout`.
-    public init(
-        url: String, namespace: String = "main", logger: Logger,
-        connectTimeout: Duration = .seconds(5), operationTimeout: Duration = .seconds(30), readTimeout: Duration = .seconds(2)
-    ) async throws {
+    /// The store of `namespace` in `database`; call ``migrate()`` before use
+    /// (``StoreDatabase/open(namespace:)`` does).
+    init(database: PostgresDatabase, namespace: String) throws {
         let validated = try StoreNamespace(namespace, backend: .postgres)
-        let endpoint = try PostgresEndpoint(url: url)
         self.namespace = validated.name
         self.schema = "encore_\(validated.name)"
         self.quotedSchema = "\"encore_\(validated.name)\""
-        self.endpoint = endpoint
-        self.url = url
-        self.logger = logger
-        self.connectTimeout = connectTimeout
-        self.operationTimeout = operationTimeout
-        self.readTimeout = readTimeout
-
-        // The pool retries failing connections for a long time without telling why; one direct
-        // connection first turns "refused", "no such database" or "bad password" into an error now.
-        do {
-            let configuration = try endpoint.connectionConfiguration(connectTimeout: connectTimeout)
-            try await withDeadline(connectTimeout + .seconds(1)) {
-                let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
-                try await connection.close()
-            }
-        } catch is DeadlineExceeded {
-            throw StoreError(.unavailable, backend: .postgres, operation: "open", message: "no answer from \(endpoint) within \(connectTimeout)")
-        } catch {
-            throw StoreError(Self.code(of: error), backend: .postgres, operation: "open", message: "cannot connect to \(endpoint): \(Self.describe(error))", underlying: error)
-        }
-        let client = PostgresClient(configuration: try endpoint.clientConfiguration(connectTimeout: connectTimeout), backgroundLogger: logger)
-        self.client = client
-        // The pool only hands out connections while run() runs; close() cancels it.
-        self.runTask = Task { await client.run() }
-        logger.debug("PostgreSQL store opened", metadata: ["endpoint": "\(endpoint)", "schema": "\(schema)"])
+        self.database = database
+        database.logger.debug("PostgreSQL store opened", metadata: ["endpoint": "\(database.endpoint)", "schema": "\(schema)"])
     }
 
     public func migrate() async throws {
@@ -102,7 +61,7 @@ public final class PostgresStore: ReadModelStore {
     }
 
     public func snapshot(_ kind: EntityKind, id: UUID) async throws -> EntitySnapshot? {
-        try await perform("snapshot", timeout: readTimeout) { [quotedSchema] client, logger in
+        try await perform("snapshot", timeout: database.readTimeout) { [quotedSchema] client, logger in
             let rows = try await client.query(
                 "SELECT version, deleted, state::text FROM \(unescaped: quotedSchema).entities WHERE kind = \(kind.rawValue) AND id = \(id)",
                 logger: logger
@@ -134,7 +93,7 @@ public final class PostgresStore: ReadModelStore {
 
     public func list(_ kind: EntityKind, after: UUID?, limit: Int, includingDeleted: Bool) async throws -> [EntitySnapshot] {
         guard limit > 0 else { return [] }
-        return try await perform("list", timeout: readTimeout) { [quotedSchema] client, logger in
+        return try await perform("list", timeout: database.readTimeout) { [quotedSchema] client, logger in
             // The nil UUID sorts before every other id, so no cursor means from the start.
             let cursor = after ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
             let query: PostgresQuery = """
@@ -150,7 +109,7 @@ public final class PostgresStore: ReadModelStore {
     }
 
     public func outcome(commandID: UUID) async throws -> CommandOutcome? {
-        try await perform("outcome", timeout: readTimeout) { [quotedSchema] client, logger in
+        try await perform("outcome", timeout: database.readTimeout) { [quotedSchema] client, logger in
             try await Self.outcomes(
                 client.query("SELECT \(unescaped: Self.outcomeSelection) FROM \(unescaped: quotedSchema).outcomes WHERE command_id = \(commandID)", logger: logger)
             ).first
@@ -170,7 +129,7 @@ public final class PostgresStore: ReadModelStore {
     }
 
     public func history(_ kind: EntityKind, id: UUID) async throws -> [CommandOutcome] {
-        try await perform("history", timeout: readTimeout) { [quotedSchema] client, logger in
+        try await perform("history", timeout: database.readTimeout) { [quotedSchema] client, logger in
             try await Self.outcomes(client.query(
                 """
                 SELECT \(unescaped: Self.outcomeSelection) FROM \(unescaped: quotedSchema).outcomes
@@ -292,16 +251,15 @@ public final class PostgresStore: ReadModelStore {
     }
 
     public func ping() async throws {
-        try await perform("ping", timeout: connectTimeout) { client, logger in
+        try await perform("ping", timeout: database.connectTimeout) { client, logger in
             for try await _ in try await client.query("SELECT 1", logger: logger) {}
         }
     }
 
+    /// Refuses later calls; the pool is the database's and stops with it.
     public func close() async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        runTask.cancel()
-        await runTask.value
-        logger.debug("PostgreSQL store closed", metadata: ["endpoint": "\(endpoint)"])
+        database.logger.debug("PostgreSQL store closed", metadata: ["endpoint": "\(database.endpoint)", "schema": "\(schema)"])
     }
 
     // MARK: - Helpers
@@ -314,11 +272,11 @@ public final class PostgresStore: ReadModelStore {
         guard !closed.load(ordering: .acquiring) else {
             throw StoreError(.misuse, backend: .postgres, operation: operation, message: "the store is closed")
         }
-        let timeout = timeout ?? operationTimeout
+        let timeout = timeout ?? database.operationTimeout
         do {
-            return try await withDeadline(timeout) { [client, logger] in try await body(client, logger) }
+            return try await withDeadline(timeout) { [client = database.client, logger = database.logger] in try await body(client, logger) }
         } catch is DeadlineExceeded {
-            throw StoreError(.unavailable, backend: .postgres, operation: operation, message: "no answer from \(endpoint) within \(timeout)")
+            throw StoreError(.unavailable, backend: .postgres, operation: operation, message: "no answer from \(database.endpoint) within \(timeout)")
         } catch let error as CancellationError {
             throw error
         } catch let error as PostgresTransactionError where error.closureError is any CommitRefusal {

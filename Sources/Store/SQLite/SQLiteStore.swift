@@ -19,7 +19,7 @@ public final class SQLiteStore: ReadModelStore {
     private let logger: Logger
 
     /// Opens (creating if needed) the file at `path`; call ``migrate()`` before use
-    /// (``StoreFactory/open(url:namespace:logger:)`` does).
+    /// (``StoreDatabase/open(namespace:)`` does).
     ///
     /// - Parameter busyTimeout: how long a statement waits for another connection's lock.
     public init(path: String, namespace: String = "main", busyTimeout: Duration = .seconds(5), logger: Logger) async throws {
@@ -178,7 +178,7 @@ public final class SQLiteStore: ReadModelStore {
     }
 
     public func sibling(namespace: String) async throws -> any ReadModelStore {
-        try await StoreFactory.migrated(SQLiteStore(path: path, namespace: namespace, logger: logger))
+        try await SQLiteStore(path: path, namespace: namespace, logger: logger).migrated()
     }
 
     public func catalog() async throws -> [NamespaceEntry] {

@@ -4,12 +4,12 @@ import Foundation
 import StoreTesting
 import Testing
 
-@Suite("StoreFactory")
-struct StoreFactoryTests {
+@Suite("Store URLs")
+struct StoreURLTests {
     @Test("an unknown scheme is a clear error that hides the password")
     func unknownScheme() async throws {
         let error = try await #require(throws: StoreError.self) {
-            _ = try await StoreFactory.open(url: "mysql://root:hunter2@db:3306/encore", logger: storeTestLogger)
+            _ = try await StoreDatabase(url: "mysql://root:hunter2@db:3306/encore", logger: storeTestLogger).open()
         }
         #expect(error.backend == nil)
         #expect(error.code == .misuse && !error.code.isRetriable)
@@ -22,7 +22,7 @@ struct StoreFactoryTests {
     func invalidNamespace(namespace: String) async throws {
         try await withStoreURL(.sqlite) { url in
             let error = try await #require(throws: StoreError.self) {
-                _ = try await StoreFactory.open(url: url, namespace: namespace, logger: storeTestLogger)
+                _ = try await StoreDatabase(url: url, logger: storeTestLogger).open(namespace: namespace)
             }
             #expect(error.message.contains("invalid namespace"))
         }
@@ -35,7 +35,7 @@ struct StoreFactoryTests {
         let absolute = directory.appendingPathComponent("a/abs.db").path
         let triple = directory.appendingPathComponent("b/triple.db").path
         for url in ["sqlite:\(absolute)", "sqlite://\(triple)"] {
-            let store = try await StoreFactory.open(url: url, logger: storeTestLogger)
+            let store = try await StoreDatabase(url: url, logger: storeTestLogger).open()
             try await store.ping()
             await store.close()
         }
@@ -46,7 +46,7 @@ struct StoreFactoryTests {
         let relativeName = ".build-store-test-\(UUID().uuidString.prefix(8)).db"
         let relative = FileManager.default.currentDirectoryPath + "/" + relativeName
         defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: relative + suffix) } }
-        let store = try await StoreFactory.open(url: "sqlite:\(relativeName)", logger: storeTestLogger)
+        let store = try await StoreDatabase(url: "sqlite:\(relativeName)", logger: storeTestLogger).open()
         await store.close()
         #expect(FileManager.default.fileExists(atPath: relative))
     }
@@ -56,7 +56,7 @@ struct StoreFactoryTests {
         // A port nobody listens on: bind-and-release would race, so use a reserved low port on loopback.
         let started = ContinuousClock.now
         let error = try await #require(throws: StoreError.self) {
-            _ = try await StoreFactory.open(url: "postgres://encore:secret@127.0.0.1:9/encore", logger: storeTestLogger)
+            _ = try await StoreDatabase(url: "postgres://encore:secret@127.0.0.1:9/encore", logger: storeTestLogger)
         }
         #expect(ContinuousClock.now - started < .seconds(10))
         #expect(error.backend == .postgres)
@@ -70,7 +70,7 @@ struct StoreFactoryTests {
         let listener = try SilentListener()
         let started = ContinuousClock.now
         let error = try await #require(throws: StoreError.self) {
-            _ = try await PostgresStore(
+            _ = try await PostgresDatabase(
                 url: "postgres://encore:secret@127.0.0.1:\(listener.port)/encore", logger: storeTestLogger, connectTimeout: .seconds(1)
             )
         }
@@ -89,7 +89,7 @@ struct StoreFactoryTests {
             var components = try #require(URLComponents(string: url))
             components.password = "wrong"
             let error = try await #require(throws: StoreError.self) {
-                _ = try await StoreFactory.open(url: try #require(components.string), logger: storeTestLogger)
+                _ = try await StoreDatabase(url: try #require(components.string), logger: storeTestLogger)
             }
             #expect(error.message.contains("password authentication failed"))
         }
