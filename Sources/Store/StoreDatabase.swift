@@ -70,7 +70,7 @@ public final class StoreDatabase: Service, Sendable {
         case .postgres(let database):
             await database.client.run()
         case .sqlite:
-            await cancelWhenGracefulShutdown { try? await Task.sleep(for: .seconds(1_000_000_000)) }
+            try? await gracefulShutdown()
         }
     }
 

@@ -51,6 +51,20 @@ struct StoreURLTests {
         #expect(FileManager.default.fileExists(atPath: relative))
     }
 
+    @Test("processes opening one new SQLite file at the same moment all open it (the WAL switch is retried while another holds it)")
+    func concurrentFirstOpens() async throws {
+        for _ in 0..<5 {
+            try await withStoreURL(.sqlite) { url in
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for _ in 0..<6 {
+                        group.addTask { try await StoreDatabase(url: url, logger: storeTestLogger).open().closing { try await $0.ping() } }
+                    }
+                    try await group.waitForAll()
+                }
+            }
+        }
+    }
+
     @Test("an unreachable PostgreSQL fails within the connect timeout")
     func unreachablePostgres() async throws {
         // A port nobody listens on: bind-and-release would race, so use a reserved low port on loopback.

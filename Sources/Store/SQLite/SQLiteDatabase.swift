@@ -1,4 +1,7 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An open SQLite handle and its prepared statements. Not thread-safe by design: only its
 /// ``SQLiteConnection`` touches it, from that connection's serial queue.
@@ -43,6 +46,22 @@ final class SQLiteDatabase {
             throw failure
         } catch {
             throw SQLiteFailure(code: SQLITE_ERROR, message: "PRAGMA \(assignment): \(error)")
+        }
+    }
+
+    /// Runs `body` again while it fails with SQLITE_BUSY, for up to `timeout`. For the few calls
+    /// where SQLite does not wait on its busy handler: switching a new file to WAL takes an
+    /// exclusive lock, and a second connection asking for it at the same moment (a gateway and a
+    /// projector starting together) gets SQLITE_BUSY at once, since waiting could deadlock.
+    /// Blocking: call on the connection's queue.
+    static func retryingBusy<T>(for timeout: Duration, _ body: () throws(SQLiteFailure) -> T) throws(SQLiteFailure) -> T {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            do {
+                return try body()
+            } catch where error.code & 0xff == SQLITE_BUSY && ContinuousClock.now < deadline {
+                usleep(10_000)
+            }
         }
     }
 

@@ -35,7 +35,7 @@ public final class SQLiteStore: ReadModelStore {
         do {
             writer = try await SQLiteConnection(path: path, label: "writer", busyTimeout: busyTimeout) { database in
                 // WAL is a property of the file: set once, every later connection uses it.
-                let mode = try database.pragma("journal_mode = WAL")
+                let mode = try SQLiteDatabase.retryingBusy(for: busyTimeout) { () throws(SQLiteFailure) in try database.pragma("journal_mode = WAL") }
                 guard mode?.lowercased() == "wal" else {
                     throw SQLiteFailure(code: 1, message: "cannot switch \(path) to WAL (journal mode is \(mode ?? "unknown"))")
                 }
