@@ -33,7 +33,9 @@ public struct ProjectionApplier: Sendable {
     public func apply(_ decoded: BatchFolder.Decoded, records: [LogRecord], to store: any ProjectionSink) async throws -> ProjectionBatch {
         let spans = ApplySpans(decoded, topic: records.first?.position.topic)
         do {
-            let batch = try await fold(decoded, records: records, over: store)
+            let current = try await store.snapshots(folder.kind, ids: decoded.entityIDs)
+            let already = try await store.existingOutcomes(commandIDs: decoded.commandIDs)
+            let batch = folder.fold(decoded, records: records, current: current, alreadyApplied: already)
             try await store.commit(batch)
             if !spans.isEmpty || logger.logLevel <= .debug {
                 let outcomes = Dictionary(batch.outcomes.map { ($0.commandID, $0) }, uniquingKeysWith: { first, _ in first })
@@ -45,25 +47,6 @@ public struct ProjectionApplier: Sendable {
             spans.end(throwing: error)
             throw error
         }
-    }
-
-    /// Folds `decoded` over the entities' snapshots and the outcomes stored in `store`, without
-    /// committing. A batch still being committed (`committing`, folded just before this one)
-    /// counts as stored: its snapshots and command ids take precedence over what the store
-    /// answers, so the next batch can be folded while it commits.
-    public func fold(
-        _ decoded: BatchFolder.Decoded, records: [LogRecord], over store: any ProjectionSink, committing: ProjectionBatch? = nil
-    ) async throws -> ProjectionBatch {
-        let uncommitted = Dictionary((committing?.finalSnapshots ?? []).map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
-        let uncommittedCommands = Set((committing?.outcomes ?? []).map(\.commandID))
-        let entityIDs = decoded.entityIDs
-        var current = try await store.snapshots(folder.kind, ids: entityIDs.filter { uncommitted[$0] == nil })
-        for id in entityIDs { if let snapshot = uncommitted[id] { current[id] = snapshot } }
-        let (pending, unknown) = decoded.commandIDs.reduce(into: ([UUID](), [UUID]())) { split, id in
-            if uncommittedCommands.contains(id) { split.0.append(id) } else { split.1.append(id) }
-        }
-        let already = try await store.existingOutcomes(commandIDs: unknown).union(pending)
-        return folder.fold(decoded, records: records, current: current, alreadyApplied: already)
     }
 
     /// One debug line per command, with its id: what became of it (no outcome: applied before).

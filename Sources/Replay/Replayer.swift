@@ -146,9 +146,6 @@ public final class Replayer: Sendable {
 
     /// Reads and folds until every partition's position has reached `limits` (never past them),
     /// or, for an as-of replay, a record written after the as-of time.
-    ///
-    /// Two batches at a time: while one commits (on the store's connection), the next is polled,
-    /// decoded and folded over the store plus the batch still committing. Commits stay in log order.
     private func consume(
         _ plan: inout ModelReplay, reader: KafkaConsumer, target: any ReadModelStore,
         until limits: [TopicPartition: Int64], progress: ProgressTracker
@@ -159,49 +156,36 @@ public final class Replayer: Sendable {
         // librdkafka keeps a partition's pause across assignments: undo the last call's pauses.
         try reader.resume(Array(pending))
         defer { try? reader.assign([]) }
-        try await withThrowingTaskGroup(of: Void.self) { commits in
-            var committing: (batch: ProjectionBatch, records: Int64, poison: Int64)?
-            /// Waits for the batch in flight and counts it as done.
-            func finishCommit() async throws {
-                guard let done = committing else { return }
-                try await commits.next()
-                committing = nil
-                plan.read += done.records
-                plan.poison += done.poison
-                try await report(progress.advance(by: done.records), of: plan.kind.topicSuffix, target: target)
-            }
-            while !pending.isEmpty {
-                try Task.checkCancellation()
-                let polled = try await reader.poll(maxRecords: configuration.batchSize, timeout: .milliseconds(500))
-                var kept: [LogRecord] = []
-                kept.reserveCapacity(polled.count)
-                var finished: [TopicPartition] = []
-                for record in polled {
-                    let partition = record.topicPartition
-                    guard pending.contains(partition), record.offset >= plan.positions[partition, default: 0] else { continue }
-                    let limit = limits[partition, default: 0]
-                    let afterAsOf = configuration.asOf.map { asOf in (record.timestamp ?? .distantPast) > asOf } ?? false
-                    if record.offset >= limit || afterAsOf {
-                        pending.remove(partition)
-                        finished.append(partition)
-                        continue
-                    }
-                    kept.append(LogRecord(record))
-                    if record.offset + 1 >= limit {
-                        pending.remove(partition)
-                        finished.append(partition)
-                    }
+        while !pending.isEmpty {
+            try Task.checkCancellation()
+            let polled = try await reader.poll(maxRecords: configuration.batchSize, timeout: .milliseconds(500))
+            var kept: [LogRecord] = []
+            kept.reserveCapacity(polled.count)
+            var finished: [TopicPartition] = []
+            for record in polled {
+                let partition = record.topicPartition
+                guard pending.contains(partition), record.offset >= plan.positions[partition, default: 0] else { continue }
+                let limit = limits[partition, default: 0]
+                let afterAsOf = configuration.asOf.map { asOf in (record.timestamp ?? .distantPast) > asOf } ?? false
+                if record.offset >= limit || afterAsOf {
+                    pending.remove(partition)
+                    finished.append(partition)
+                    continue
                 }
-                if !finished.isEmpty { try reader.pause(finished) }
-                guard !kept.isEmpty else { continue }
-                let decoded = plan.applier.folder.decode(kept)
-                let batch = try await plan.applier.fold(decoded, records: kept, over: target, committing: committing?.batch)
-                for record in kept { plan.positions[TopicPartition(record.position.topic, record.position.partition)] = record.position.offset + 1 }
-                try await finishCommit()
-                commits.addTask { try await target.commit(batch) }
-                committing = (batch, Int64(kept.count), Int64(decoded.poison.count))
+                kept.append(LogRecord(record))
+                if record.offset + 1 >= limit {
+                    pending.remove(partition)
+                    finished.append(partition)
+                }
             }
-            try await finishCommit()
+            if !finished.isEmpty { try reader.pause(finished) }
+            guard !kept.isEmpty else { continue }
+            let decoded = plan.applier.folder.decode(kept)
+            try await plan.applier.apply(decoded, records: kept, to: target)
+            for record in kept { plan.positions[TopicPartition(record.position.topic, record.position.partition)] = record.position.offset + 1 }
+            plan.read += Int64(kept.count)
+            plan.poison += Int64(decoded.poison.count)
+            try await report(progress.advance(by: Int64(kept.count)), of: plan.kind.topicSuffix, target: target)
         }
     }
 

@@ -79,25 +79,6 @@ struct ProjectionApplierTests {
         #expect(try await sink.checkpoints(projection: "music") == [LogPosition(topic: "encore.music", partition: 0, offset: 2)])
     }
 
-    @Test("a batch folded while the one before it commits sees that batch's entities and commands, as it would once committed")
-    func foldsOverABatchStillCommitting() async throws {
-        let sink = InMemoryProjectionSink()
-        let song = UUID()
-        let create = Command(entityID: song, action: .createMusic(Song(artist: "A", songTitle: "B")))
-        let first = records([create])
-        let committing = try await applier.fold(applier.folder.decode(first), records: first, over: sink)
-        // Not committed yet: the update and the re-sent create are folded over the first batch.
-        let update = Command(entityID: song, action: .updateMusic(Song(artist: "A", songTitle: "C")))
-        let second = records([create, update], from: 1)
-        let next = try await applier.fold(applier.folder.decode(second), records: second, over: sink, committing: committing)
-        #expect(next.outcomes.map(\.commandID) == [update.id])
-        #expect(next.outcomes.first?.status == .applied && next.outcomes.first?.version == 2)
-        try await sink.commit(committing)
-        try await sink.commit(next)
-        #expect(try await sink.snapshots(.music, ids: [song])[song]?.state == .music(Song(artist: "A", songTitle: "C")))
-        #expect(try await sink.checkpoints(projection: "music") == [LogPosition(topic: "encore.music", partition: 0, offset: 3)])
-    }
-
     @Test("a record of another aggregate, a key that is not the entity, and bytes that are not a command are poison, not folded")
     func poison() async throws {
         let user = Command(entityID: UUID(), action: .deleteUser)
