@@ -43,6 +43,14 @@ public enum Validation {
     }
 
     private static func text(_ value: String, field: String) throws(ValidationError) {
+        // Printable ASCII (what nearly every command carries): one pass over the bytes decides
+        // the three rules below exactly as they do: no control characters, one character per
+        // byte, and the space as the only whitespace.
+        if value.utf8.allSatisfy({ (0x20...0x7e).contains($0) }) {
+            guard value.utf8.contains(where: { $0 != 0x20 }) else { throw ValidationError(field: field, "must not be empty") }
+            guard value.utf8.count <= maxTextLength else { throw ValidationError(field: field, "at most \(maxTextLength) characters") }
+            return
+        }
         guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ValidationError(field: field, "must not be empty")
         }

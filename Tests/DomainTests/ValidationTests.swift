@@ -53,6 +53,19 @@ struct ValidationTests {
         }
     }
 
+    @Test("printable ASCII text and text with other characters get the same verdict at every limit")
+    func asciiAndUnicodeAgree() throws {
+        let x = { (count: Int) in String(repeating: "x", count: count) }
+        let cases: [(String, String?)] = [
+            (x(500), nil), (x(499) + "é", nil), (x(501), "at most 500 characters"), (x(500) + "é", "at most 500 characters"),
+            ("   ", "must not be empty"), (" \u{00A0} ", "must not be empty"), (" x ", nil), (" é ", nil),
+            ("a~b", nil), ("a\u{7f}b", "must not contain control characters"), ("a\u{85}b", "must not contain control characters"),
+        ]
+        for (value, expected) in cases {
+            #expect(failure(.createMusic(Song(artist: value, songTitle: "T")))?.message == expected, "\(value.debugDescription)")
+        }
+    }
+
     @Test("rejects over-long text, naming the field")
     func overLong() throws {
         for (field, action) in textFields {
