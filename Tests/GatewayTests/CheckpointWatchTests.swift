@@ -15,18 +15,12 @@ struct CheckpointWatchTests {
     /// Runs `body` with a watch, not yet running, over a fresh SQLite store.
     func withIdleWatch(_ body: @Sendable (CheckpointWatch, any ReadModelStore) async throws -> Void) async throws {
         try await withStoreURL(.sqlite) { url in
-            let store = try await StoreDatabase(url: url, logger: Self.logger).open()
-            let namespaces = ActiveNamespaces(base: store, logger: Self.logger)
-            do {
-                try await namespaces.refresh()
-                try await body(CheckpointWatch(namespaces: namespaces, logger: Self.logger), store)
-            } catch {
-                await namespaces.close()
-                await store.close()
-                throw error
+            try await StoreDatabase.withStore(url: url, logger: Self.logger) { store in
+                try await ActiveNamespaces(base: store, logger: Self.logger).closing { namespaces in
+                    try await namespaces.refresh()
+                    try await body(CheckpointWatch(namespaces: namespaces, logger: Self.logger), store)
+                }
             }
-            await namespaces.close()
-            await store.close()
         }
     }
 
