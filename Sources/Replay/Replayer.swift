@@ -83,7 +83,7 @@ public final class Replayer: Sendable {
                 positions[partition] = max(stored ?? 0, ends[partition]?.low ?? 0)
             }
             plans.append(ModelReplay(
-                kind: kind, applier: ProjectionApplier(kind: kind), positions: positions,
+                kind: kind, applier: ProjectionApplier(kind: kind), sink: target, positions: positions,
                 ends: ends.mapValues(\.high), resumed: !checkpoints.isEmpty
             ))
             progress.add(total: plans.last!.remaining)
@@ -91,10 +91,29 @@ public final class Replayer: Sendable {
         if resuming {
             logger.info("resuming replay into \(target.namespace) from its checkpoints", metadata: ["left": "\(progress.snapshot.total)"])
         }
-        // The read models are independent (own topic, own checkpoints): rebuild them side by side.
-        let results = try await withThrowingTaskGroup(of: (ReplaySummary.Model, [EntityDifference]).self) { group in
+        // The read models are independent (own topic, own checkpoints): rebuild them side by side,
+        // up to the log ends of the start, into a namespace whose outcome indexes wait until then.
+        let bulk = try await target.suspendIndexes()
+        if bulk {
+            for index in plans.indices {
+                plans[index].sink = DeduplicatingSink(target: target, applied: try await target.commandIDs(plans[index].kind))
+            }
+        }
+        let built = try await withThrowingTaskGroup(of: ModelReplay.self) { group in
             for plan in plans {
-                group.addTask { try await self.replay(plan, into: target, admin: admin, live: live, progress: progress) }
+                group.addTask { try await self.build(plan, into: target, admin: admin, progress: progress) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        if bulk {
+            let indexing = ContinuousClock.now
+            try await target.restoreIndexes()
+            logger.info("indexed the outcomes of \(target.namespace) in \(ContinuousClock.now - indexing)")
+        }
+        let results = try await withThrowingTaskGroup(of: (ReplaySummary.Model, [EntityDifference]).self) { group in
+            for var plan in built {
+                plan.sink = target
+                group.addTask { try await self.finish(plan, into: target, admin: admin, live: live, progress: progress) }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -109,18 +128,28 @@ public final class Replayer: Sendable {
         )
     }
 
-    /// Rebuilds one read model, then activates, keeps or verifies it as configured.
-    private func replay(
+    /// Large fetches for throughput; a bounded prefetch queue keeps the replay's memory flat.
+    private static let readerProperties = [
+        "fetch.wait.max.ms": "100", "fetch.max.bytes": "4194304", "max.partition.fetch.bytes": "1048576",
+        "queued.max.messages.kbytes": "4096",
+    ]
+
+    /// Rebuilds one read model up to the log ends of the replay's start.
+    private func build(_ plan: ModelReplay, into target: any ReadModelStore, admin: KafkaAdmin, progress: ProgressTracker) async throws -> ModelReplay {
+        var plan = plan
+        try await admin.probeConsumer(Self.readerProperties).closing { reader in
+            progress.begin(plan.kind.topicSuffix, phase: .building)
+            try await consume(&plan, reader: reader, target: target, until: plan.ends, progress: progress)
+        }
+        return plan
+    }
+
+    /// Activates, keeps or verifies a rebuilt read model as configured.
+    private func finish(
         _ plan: ModelReplay, into target: any ReadModelStore, admin: KafkaAdmin, live: ActiveNamespaces, progress: ProgressTracker
     ) async throws -> (ReplaySummary.Model, [EntityDifference]) {
         var plan = plan
-        // Large fetches for throughput; a bounded prefetch queue keeps the replay's memory flat.
-        return try await admin.probeConsumer([
-            "fetch.wait.max.ms": "100", "fetch.max.bytes": "4194304", "max.partition.fetch.bytes": "1048576",
-            "queued.max.messages.kbytes": "4096",
-        ]).closing { reader in
-            progress.begin(plan.kind.topicSuffix, phase: .building)
-            try await consume(&plan, reader: reader, target: target, until: plan.ends, progress: progress)
+        return try await admin.probeConsumer(Self.readerProperties).closing { reader in
             var model = ReplaySummary.Model(
                 projection: plan.kind.topicSuffix, records: plan.read, poison: plan.poison, resumed: plan.resumed, replaced: nil, active: false
             )
@@ -181,7 +210,7 @@ public final class Replayer: Sendable {
             if !finished.isEmpty { try reader.pause(finished) }
             guard !kept.isEmpty else { continue }
             let decoded = plan.applier.folder.decode(kept)
-            try await plan.applier.apply(decoded, records: kept, to: target)
+            try await plan.applier.apply(decoded, records: kept, to: plan.sink)
             for record in kept { plan.positions[TopicPartition(record.position.topic, record.position.partition)] = record.position.offset + 1 }
             plan.read += Int64(kept.count)
             plan.poison += Int64(decoded.poison.count)
@@ -322,6 +351,8 @@ public final class Replayer: Sendable {
 private struct ModelReplay {
     let kind: EntityKind
     let applier: ProjectionApplier
+    /// Where batches are committed: the target, or its deduplicating view during a bulk load.
+    var sink: any ProjectionSink
     /// Per partition, the next offset to fold into the target namespace.
     var positions: [TopicPartition: Int64]
     /// Per partition, the log end when the replay started.

@@ -91,6 +91,23 @@ public protocol NamespaceCatalog: Sendable {
     func setClusterID(_ id: String) async throws
 }
 
+/// Rebuilding a namespace faster: a replay loading it from the start drops its outcome indexes,
+/// whose random keys make every commit rewrite pages all over the file, and builds them once at
+/// the end by sorting. Opening (migrating) the namespace always creates them again, so a killed
+/// load leaves nothing half-indexed behind.
+public protocol BulkLoading: Sendable {
+    /// Drops this namespace's outcome indexes until ``restoreIndexes()``. Commits then append
+    /// outcomes without checking command ids, so the caller deduplicates (``commandIDs(_:)``).
+    /// Returns false when the store keeps its indexes; commits then go on as usual.
+    func suspendIndexes() async throws -> Bool
+
+    /// Builds the outcome indexes again; commits check command ids again.
+    func restoreIndexes() async throws
+
+    /// Every command id with an outcome for `kind`: a bulk load's deduplication when it resumes.
+    func commandIDs(_ kind: EntityKind) async throws -> Set<UUID>
+}
+
 /// The key-value read models and the projectors' checkpoints, in one transactional store: the
 /// reader, sink and catalog in one, as each backend provides them.
 ///
@@ -100,7 +117,7 @@ public protocol NamespaceCatalog: Sendable {
 /// can rebuild a read model beside the live one.
 ///
 /// Closing it (``Closable/close()``) releases what it holds; later calls fail as misuse.
-public protocol ReadModelStore: ReadModelReader, ProjectionSink, NamespaceCatalog, Closable {
+public protocol ReadModelStore: ReadModelReader, ProjectionSink, NamespaceCatalog, BulkLoading, Closable {
     /// Creates this namespace's tables if they do not exist yet. Idempotent.
     func migrate() async throws
 }

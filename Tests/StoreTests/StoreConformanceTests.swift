@@ -139,6 +139,32 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("a bulk load with the outcome indexes suspended reads back the same, and migrate or restore builds them again", arguments: StoreBackend.allCases)
+    func bulkLoad(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
+            let entity = UUID()
+            let before = Fixtures.outcome(entity: entity, offset: 1)
+            try await store.commit(Fixtures.batch(outcomes: [before]))
+            let suspended = try await store.suspendIndexes()
+            #expect(suspended == (backend == .sqlite))
+            let during = Fixtures.outcome(entity: entity, offset: 2)
+            let music = Fixtures.outcome(kind: .music, entity: UUID(), offset: 3, topic: "encore.music")
+            try await store.commit(Fixtures.batch(outcomes: [during, music]))
+            #expect(try await store.commandIDs(.user) == [before.commandID, during.commandID])
+            // A killed load leaves the indexes dropped: opening the namespace again builds them.
+            try await store.migrate()
+            try await store.restoreIndexes()
+            // The command-id index is back: a re-delivered command keeps its first outcome.
+            var redelivered = during
+            redelivered.status = .rejected
+            redelivered.rejection = .alreadyExists
+            try await store.commit(Fixtures.batch(outcomes: [redelivered]))
+            #expect(try await store.outcome(commandID: during.commandID) == during)
+            #expect(try await store.history(.user, id: entity) == [before, during])
+            #expect(try await store.existingOutcomes(commandIDs: [music.commandID, UUID()]) == [music.commandID])
+        }
+    }
+
     @Test("checkpoints are upserted per projection and partition", arguments: StoreBackend.allCases)
     func checkpoints(backend: StoreBackend) async throws {
         try await withStore(backend) { store in

@@ -128,6 +128,21 @@ public final class PostgresStore: ReadModelStore {
         }
     }
 
+    /// PostgreSQL keeps its indexes during a bulk load (dropping them is not measured yet), so a
+    /// replay into it loads as before.
+    public func suspendIndexes() async throws -> Bool { false }
+
+    public func restoreIndexes() async throws {}
+
+    public func commandIDs(_ kind: EntityKind) async throws -> Set<UUID> {
+        try await perform("commandIDs", timeout: database.readTimeout) { [quotedSchema] client, logger in
+            let rows = try await client.query("SELECT command_id FROM \(unescaped: quotedSchema).outcomes WHERE kind = \(kind.rawValue)", logger: logger)
+            var found = Set<UUID>()
+            for try await id in rows.decode(UUID.self) { found.insert(id) }
+            return found
+        }
+    }
+
     public func history(_ kind: EntityKind, id: UUID) async throws -> [CommandOutcome] {
         try await perform("history", timeout: database.readTimeout) { [quotedSchema] client, logger in
             try await Self.outcomes(client.query(

@@ -14,6 +14,15 @@ struct SQLiteStatements: Sendable {
     let upsertEntity: String
     let insertOutcome: String
     let upsertCheckpoint: String
+    /// A plain insert, for a bulk load whose caller deduplicates (no command-id index to check).
+    let appendOutcome: String
+    /// The outcome indexes: command ids unique, and each entity's history in log order.
+    let commandIndex: String
+    let historyIndex: String
+    let dropIndexes: String
+    /// Tables made before the command-id index was its own have it as their primary key.
+    let legacyKey: String
+    let commandIDs: String
     let listAll: String
     let dropTables: String
 
@@ -82,7 +91,7 @@ struct SQLiteStatements: Sendable {
                 PRIMARY KEY (kind, id)
             );
             CREATE TABLE IF NOT EXISTS \(outcomes) (
-                command_id TEXT PRIMARY KEY NOT NULL,
+                command_id TEXT NOT NULL,
                 kind TEXT NOT NULL,
                 entity_id TEXT NOT NULL,
                 record_type TEXT NOT NULL,
@@ -96,8 +105,6 @@ struct SQLiteStatements: Sendable {
                 actor TEXT,
                 envelope BLOB NOT NULL
             );
-            CREATE INDEX IF NOT EXISTS "\(namespace.name)_outcomes_history"
-                ON \(outcomes) (kind, entity_id, log_topic, log_partition, log_offset);
             CREATE TABLE IF NOT EXISTS \(checkpointTable) (
                 projection TEXT NOT NULL,
                 topic TEXT NOT NULL,
@@ -138,6 +145,15 @@ struct SQLiteStatements: Sendable {
             INSERT INTO \(outcomes) (\(columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
             ON CONFLICT (command_id) DO NOTHING
             """
+        commandIndex = "CREATE UNIQUE INDEX IF NOT EXISTS \"\(namespace.name)_outcomes_command\" ON \(outcomes) (command_id)"
+        historyIndex = """
+            CREATE INDEX IF NOT EXISTS "\(namespace.name)_outcomes_history"
+                ON \(outcomes) (kind, entity_id, log_topic, log_partition, log_offset)
+            """
+        dropIndexes = "DROP INDEX IF EXISTS \"\(namespace.name)_outcomes_command\"; DROP INDEX IF EXISTS \"\(namespace.name)_outcomes_history\""
+        legacyKey = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'sqlite_autoindex_\(namespace.name)_outcomes_1'"
+        commandIDs = "SELECT command_id FROM \(outcomes) WHERE kind = ?1"
+        appendOutcome = "INSERT INTO \(outcomes) (\(columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
         upsertCheckpoint = """
             INSERT INTO \(checkpointTable) (projection, topic, log_partition, next_offset) VALUES (?1, ?2, ?3, ?4)
             ON CONFLICT (projection, topic, log_partition) DO UPDATE SET next_offset = excluded.next_offset

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Logging
+import Synchronization
 
 /// The embedded read-model store: one SQLite file, tables prefixed by the namespace.
 ///
@@ -17,6 +18,8 @@ public final class SQLiteStore: ReadModelStore {
     private let writer: SQLiteConnection
     private let reader: SQLiteConnection
     private let logger: Logger
+    /// Set while a bulk load has the outcome indexes dropped (``suspendIndexes()``).
+    private let loadingInBulk = Atomic(false)
 
     /// Opens (creating if needed) the file at `path`; call ``migrate()`` before use
     /// (``StoreDatabase/open(namespace:)`` does).
@@ -61,6 +64,7 @@ public final class SQLiteStore: ReadModelStore {
             try database.writeTransaction {
                 try database.execute(SQLiteStatements.catalogSchema)
                 try database.execute(sql.schema)
+                try Self.createIndexes(sql, in: database)
                 // The first namespace serves every read model until a replay activates another.
                 if namespace == "main" {
                     let now = Date().microsecondsSince1970
@@ -139,6 +143,7 @@ public final class SQLiteStore: ReadModelStore {
         let checkpoints = batch.finalCheckpoints
         let projection = batch.projection
         let namespace = namespace
+        let bulk = loadingInBulk.load(ordering: .relaxed)
         try await writer.run("commit") { [sql] database in
             try database.writeTransaction {
                 let row = try database.statement(SQLiteStatements.catalogState).query([.text(namespace), .text(projection)]) { row in
@@ -158,7 +163,7 @@ public final class SQLiteStore: ReadModelStore {
                         .integer(entity.isDeleted ? 1 : 0), entity.stateJSON.map(SQLiteValue.text) ?? .null,
                     ])
                 }
-                let insertOutcome = try database.statement(sql.insertOutcome)
+                let insertOutcome = try database.statement(bulk ? sql.appendOutcome : sql.insertOutcome)
                 for outcome in outcomes {
                     try insertOutcome.execute([
                         .text(outcome.commandID.storeText), .text(outcome.kind), .text(outcome.entityID.storeText),
@@ -175,6 +180,40 @@ public final class SQLiteStore: ReadModelStore {
                 }
             }
         }
+    }
+
+    public func suspendIndexes() async throws -> Bool {
+        let suspended = try await writer.run("suspendIndexes") { [sql] database in
+            try database.writeTransaction { () throws -> Bool in
+                // A legacy table's primary key cannot be dropped: it loads as usual.
+                guard try database.statement(sql.legacyKey).query([]) { row in row.integer(0) }.isEmpty else { return false }
+                try database.execute(sql.dropIndexes)
+                return true
+            }
+        }
+        loadingInBulk.store(suspended, ordering: .relaxed)
+        return suspended
+    }
+
+    public func restoreIndexes() async throws {
+        try await writer.run("restoreIndexes") { [sql] database in
+            try database.writeTransaction { try Self.createIndexes(sql, in: database) }
+        }
+        loadingInBulk.store(false, ordering: .relaxed)
+    }
+
+    public func commandIDs(_ kind: EntityKind) async throws -> Set<UUID> {
+        Set(try await reader.run("commandIDs") { [sql] database in
+            try database.statement(sql.commandIDs).query([.text(kind.rawValue)]) { row throws(CorruptRow) in try row.uuid(0) }
+        })
+    }
+
+    /// The outcome indexes, unless the table is a legacy one whose primary key is the command-id index.
+    private static func createIndexes(_ sql: SQLiteStatements, in database: SQLiteDatabase) throws {
+        if try database.statement(sql.legacyKey).query([]) { row in row.integer(0) }.isEmpty {
+            try database.execute(sql.commandIndex)
+        }
+        try database.execute(sql.historyIndex)
     }
 
     public func sibling(namespace: String) async throws -> any ReadModelStore {
