@@ -7,11 +7,14 @@ projector has applied it). Latency runs from the command's *scheduled* start to 
 read, so a generator falling behind shows up as latency (no coordinated omission).
 
 Usage: visibility.py HOST:PORT [--rate 1000] [--seconds 10] [--connections 32]
-Prints one line: RESULT commands=N errors=E rate=R p50_ms=… p99_ms=… max_ms=…
+Prints one line: RESULT commands=N errors=E rate=R p50_ms=… p99_ms=… max_ms=… cpu_pct=C
+rate counts from the first scheduled start to the last answer; cpu_pct is this generator's own
+user+sys time over that, in % of one core (near 100: the generator, not the gateway, is the limit).
 """
 import argparse
 import asyncio
 import json
+import os
 import time
 
 
@@ -78,14 +81,16 @@ async def main():
     for index in range(total):
         schedule.put_nowait((start + index / args.rate, index))
     results, errors = [], []
-    began = time.perf_counter()
+    cpu = os.times()
     await asyncio.gather(*(worker(host, int(port), schedule, results, errors) for _ in range(args.connections)))
-    elapsed = time.perf_counter() - began
+    elapsed = time.perf_counter() - start
+    cpu_seconds = sum(os.times()[:2]) - sum(cpu[:2])
     results.sort()
     def pct(p):
         return results[min(len(results) - 1, int(p / 100 * len(results)))] * 1000 if results else float("nan")
     print(f"RESULT commands={len(results)} errors={len(errors)} rate={len(results) / elapsed:.0f} "
-          f"p50_ms={pct(50):.2f} p99_ms={pct(99):.2f} max_ms={(results[-1] * 1000 if results else float('nan')):.2f}")
+          f"p50_ms={pct(50):.2f} p99_ms={pct(99):.2f} max_ms={(results[-1] * 1000 if results else float('nan')):.2f} "
+          f"cpu_pct={100 * cpu_seconds / elapsed:.0f}")
 
 
 if __name__ == "__main__":
