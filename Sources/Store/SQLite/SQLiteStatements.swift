@@ -141,10 +141,8 @@ struct SQLiteStatements: Sendable {
             INSERT INTO \(entities) (kind, id, version, deleted, state) VALUES (?1, ?2, ?3, ?4, ?5)
             ON CONFLICT (kind, id) DO UPDATE SET version = excluded.version, deleted = excluded.deleted, state = excluded.state
             """
-        insertOutcome = """
-            INSERT INTO \(outcomes) (\(columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-            ON CONFLICT (command_id) DO NOTHING
-            """
+        appendOutcome = "INSERT INTO \(outcomes) (\(columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+        insertOutcome = appendOutcome + " ON CONFLICT (command_id) DO NOTHING"
         commandIndex = "CREATE UNIQUE INDEX IF NOT EXISTS \"\(namespace.name)_outcomes_command\" ON \(outcomes) (command_id)"
         historyIndex = """
             CREATE INDEX IF NOT EXISTS "\(namespace.name)_outcomes_history"
@@ -153,7 +151,6 @@ struct SQLiteStatements: Sendable {
         dropIndexes = "DROP INDEX IF EXISTS \"\(namespace.name)_outcomes_command\"; DROP INDEX IF EXISTS \"\(namespace.name)_outcomes_history\""
         legacyKey = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'sqlite_autoindex_\(namespace.name)_outcomes_1'"
         commandIDs = "SELECT command_id FROM \(outcomes) WHERE kind = ?1"
-        appendOutcome = "INSERT INTO \(outcomes) (\(columns)) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
         upsertCheckpoint = """
             INSERT INTO \(checkpointTable) (projection, topic, log_partition, next_offset) VALUES (?1, ?2, ?3, ?4)
             ON CONFLICT (projection, topic, log_partition) DO UPDATE SET next_offset = excluded.next_offset

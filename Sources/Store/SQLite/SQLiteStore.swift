@@ -74,6 +74,8 @@ public final class SQLiteStore: ReadModelStore {
                 }
             }
         }
+        // The indexes are back, so commits check command ids again.
+        loadingInBulk.store(false, ordering: .relaxed)
     }
 
     public func snapshot(_ kind: EntityKind, id: UUID) async throws -> EntitySnapshot? {
@@ -186,7 +188,7 @@ public final class SQLiteStore: ReadModelStore {
         let suspended = try await writer.run("suspendIndexes") { [sql] database in
             try database.writeTransaction { () throws -> Bool in
                 // A legacy table's primary key cannot be dropped: it loads as usual.
-                guard try database.statement(sql.legacyKey).query([]) { row in row.integer(0) }.isEmpty else { return false }
+                guard try !Self.hasLegacyKey(sql, in: database) else { return false }
                 try database.execute(sql.dropIndexes)
                 return true
             }
@@ -210,10 +212,12 @@ public final class SQLiteStore: ReadModelStore {
 
     /// The outcome indexes, unless the table is a legacy one whose primary key is the command-id index.
     private static func createIndexes(_ sql: SQLiteStatements, in database: SQLiteDatabase) throws {
-        if try database.statement(sql.legacyKey).query([]) { row in row.integer(0) }.isEmpty {
-            try database.execute(sql.commandIndex)
-        }
+        if try !hasLegacyKey(sql, in: database) { try database.execute(sql.commandIndex) }
         try database.execute(sql.historyIndex)
+    }
+
+    private static func hasLegacyKey(_ sql: SQLiteStatements, in database: SQLiteDatabase) throws -> Bool {
+        try !database.statement(sql.legacyKey).query([]) { row in row.integer(0) }.isEmpty
     }
 
     public func sibling(namespace: String) async throws -> any ReadModelStore {
