@@ -33,7 +33,7 @@ public final class Journal: @unchecked Sendable {
         let lockPath = directory.appendingPathComponent(".lock").path
         lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard lock >= 0 else { throw .io("cannot open \(lockPath)", POSIXError.current) }
-        guard flock(lock, LOCK_EX | LOCK_NB) == 0 else {
+        guard Self.takeLock(lock) else {
             close(lock)
             throw .locked("the log journal in \(directory.path) is in use by another process (is another encore dev running on this data directory?)")
         }
@@ -44,6 +44,18 @@ public final class Journal: @unchecked Sendable {
     }
 
     deinit { close(lock) }
+
+    /// Takes the exclusive lock, waiting up to a second for it. A child that any thread of this
+    /// process is spawning holds a copy of the lock's open file description until its exec
+    /// closes it (O_CLOEXEC), so a journal this process has just let go can look taken for a moment.
+    private static func takeLock(_ descriptor: Int32) -> Bool {
+        let deadline = ContinuousClock.now + .seconds(1)
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            guard errno == EWOULDBLOCK, ContinuousClock.now < deadline else { return false }
+            usleep(10_000)
+        }
+        return true
+    }
 
     private var manifestURL: URL { directory.appendingPathComponent("journal.json") }
 
