@@ -40,6 +40,12 @@ public enum CommandCodec {
 
     /// Decoded timestamps are whole milliseconds: `Date(timeIntervalSince1970: Double(ms) / 1000)`.
     public static func decode(_ data: Data) throws(PoisonRecord) -> Command {
+        if let command = CanonicalEnvelope.decode(data) { return command }
+        return try decodeInFull(data)
+    }
+
+    /// The full decoder (`JSONDecoder`): every form JSON allows, and the reason for a refusal.
+    static func decodeInFull(_ data: Data) throws(PoisonRecord) -> Command {
         do {
             return try JSONDecoder().decode(DecodedEnvelope.self, from: data).command
         } catch let refusal as EnvelopeRefusal {

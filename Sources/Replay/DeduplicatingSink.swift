@@ -1,18 +1,18 @@
 import Domain
 import Foundation
+import Locking
 import Store
-import Synchronization
 
 /// The sink of a bulk load (``BulkLoading``): the target namespace with its command-id index
 /// dropped, so which commands already have an outcome is kept here, exactly, in memory.
 final class DeduplicatingSink: ProjectionSink {
     private let target: any ReadModelStore
-    private let applied: Mutex<Set<UUID>>
+    private let applied: Locked<Set<UUID>>
 
     /// - Parameter applied: the command ids the target already has outcomes for.
     init(target: any ReadModelStore, applied: Set<UUID>) {
         self.target = target
-        self.applied = Mutex(applied)
+        self.applied = Locked(applied)
     }
 
     var namespace: String { target.namespace }
