@@ -17,10 +17,10 @@ enum CanonicalEnvelope {
         }
     }
 
-    /// A JSON value this reader keeps: a string without escapes, a plain integer, null, or the
-    /// byte range of an object (the payload, read once the type is known).
+    /// A JSON value this reader keeps: the bytes of a string without escapes, a plain integer,
+    /// null, or the byte range of an object (the payload, read once the type is known).
     private enum Value {
-        case string(String)
+        case string(UnsafeRawBufferPointer)
         case integer(Int)
         case null
         case object(Range<Int>)
@@ -42,13 +42,15 @@ enum CanonicalEnvelope {
             let complete = object { reader, key in
                 guard let value = reader.value() else { return false }
                 switch (key, value) {
-                case ("type", .string(let text)) where type == nil: type = RecordType(rawValue: text)
+                case ("type", .string(let text)) where type == nil: type = Self.text(text).flatMap(RecordType.init(rawValue:))
                 case ("schemaVersion", .integer(let number)) where schemaVersion == nil: schemaVersion = number
-                case ("commandId", .string(let text)) where commandID == nil: commandID = UUID(text: text)
-                case ("entityId", .string(let text)) where entityID == nil: entityID = UUID(text: text)
+                case ("commandId", .string(let text)) where commandID == nil: commandID = UUID(utf8: text)
+                case ("entityId", .string(let text)) where entityID == nil: entityID = UUID(utf8: text)
                 case ("timestamp", .string(let text)) where timestamp == nil: timestamp = Self.timestamp(text)
                 case ("payload", .object(let range)) where payload == nil: payload = range
-                case ("actor", .string(let text)) where !actorSeen: actor = text
+                case ("actor", .string(let text)) where !actorSeen:
+                    guard let text = Self.text(text) else { return false }
+                    actor = text
                 case ("actor", .null) where !actorSeen: break
                 case ("expectedVersion", .integer(let number)) where !expectedVersionSeen: expectedVersion = number
                 case ("expectedVersion", .null) where !expectedVersionSeen: break
@@ -133,7 +135,7 @@ enum CanonicalEnvelope {
             skipSpace()
             guard index < bytes.count else { return nil }
             switch bytes[index] {
-            case Self.quote: return string().map(Value.string)
+            case Self.quote: return stringBytes().map(Value.string)
             case UInt8(ascii: "{"):
                 let start = index
                 guard skipObject() else { return nil }
@@ -146,7 +148,10 @@ enum CanonicalEnvelope {
         }
 
         /// A string without escapes, as valid UTF-8.
-        mutating func string() -> String? {
+        mutating func string() -> String? { stringBytes().flatMap(Self.text) }
+
+        /// The bytes between the quotes of a string without escapes or control characters.
+        mutating func stringBytes() -> UnsafeRawBufferPointer? {
             skipSpace()
             guard index < bytes.count, bytes[index] == Self.quote else { return nil }
             let start = index + 1
@@ -158,7 +163,14 @@ enum CanonicalEnvelope {
             }
             guard end < bytes.count else { return nil }
             index = end + 1
-            return String(validating: UnsafeRawBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+            return UnsafeRawBufferPointer(rebasing: bytes[start..<end])
+        }
+
+        /// The text of valid UTF-8 bytes (ASCII, the usual case, without the general check).
+        static func text(_ utf8: UnsafeRawBufferPointer) -> String? {
+            let units = utf8.assumingMemoryBound(to: UInt8.self)
+            if units.allSatisfy({ $0 < 0x80 }) { return String(decoding: units, as: UTF8.self) }
+            return String(validating: units, as: UTF8.self)
         }
 
         /// `-?(0|[1-9][0-9]*)` within `Int`; "-0" is left to the full decoder.
@@ -187,7 +199,7 @@ enum CanonicalEnvelope {
             var ids: [UUID] = []
             if take(UInt8(ascii: "]")) { return ids }
             repeat {
-                guard let id = string().flatMap({ UUID(text: $0) }) else { return nil }
+                guard let id = stringBytes().flatMap(UUID.init(utf8:)) else { return nil }
                 ids.append(id)
             } while take(UInt8(ascii: ","))
             return take(UInt8(ascii: "]")) ? ids : nil
@@ -198,7 +210,7 @@ enum CanonicalEnvelope {
             object { reader, _ in
                 reader.skipSpace()
                 if reader.index < reader.bytes.count, reader.bytes[reader.index] == UInt8(ascii: "[") { return reader.uuids() != nil }
-                return reader.string() != nil
+                return reader.stringBytes() != nil
             }
         }
 
@@ -234,8 +246,7 @@ enum CanonicalEnvelope {
 
         /// `YYYY-MM-DDTHH:MM:SS.mmmZ` from 1970 to 9999, as `CommandCodec` writes it; nil for
         /// any other form or an impossible date.
-        static func timestamp(_ text: String) -> Date? {
-            let utf8 = Array(text.utf8)
+        static func timestamp(_ utf8: UnsafeRawBufferPointer) -> Date? {
             guard utf8.count == 24 else { return nil }
             func digits(_ range: Range<Int>) -> Int? {
                 var value = 0

@@ -26,9 +26,19 @@ extension UUID {
 
     /// Parses 8-4-4-4-12 hex in either case; nil for anything else.
     public init?(text: some StringProtocol) {
+        var utf8 = text.utf8.makeIterator()
+        self.init(parsing: &utf8)
+    }
+
+    /// The same, from UTF-8 bytes (an envelope's, without making a string first).
+    init?(utf8 bytes: UnsafeRawBufferPointer) {
+        var iterator = bytes.makeIterator()
+        self.init(parsing: &iterator)
+    }
+
+    private init?(parsing utf8: inout some IteratorProtocol<UInt8>) {
         var bytes: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         let parsed = withUnsafeMutableBytes(of: &bytes) { output -> Bool in
-            var utf8 = text.utf8.makeIterator()
             for index in 0..<16 {
                 if index == 4 || index == 6 || index == 8 || index == 10 {
                     guard utf8.next() == UInt8(ascii: "-") else { return false }
