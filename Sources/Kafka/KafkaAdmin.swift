@@ -198,7 +198,8 @@ public final class KafkaAdmin: Closable {
             groupID: "encore-probe-\(UUID().uuidString)",  // assign only: never joins or commits
             ["fetch.wait.max.ms": "20", "fetch.max.bytes": "1048576"].merging(extra) { _, new in new }
         )
-        for (key, value) in configuration.properties where key.hasPrefix("security.") || key.hasPrefix("sasl.") || key.hasPrefix("ssl.") {
+        // The rest of this client's properties (TLS, SASL, the operator's settings) carry over.
+        for (key, value) in configuration.properties where probeConfiguration[key] == nil {
             probeConfiguration[key] = value
         }
         return try KafkaConsumer(configuration: probeConfiguration, logger: logger)

@@ -65,7 +65,8 @@ struct HTTPOptions: ParsableArguments {
     func configuration(kafka: KafkaOptions, jwtSecret fallback: String? = nil) -> GatewayConfiguration {
         GatewayConfiguration(
             role: role, host: host, port: port, brokers: kafka.brokers, topicPrefix: kafka.topicPrefix,
-            authMode: auth, jwtSecret: jwtSecret ?? fallback, writeRateLimit: writeRateLimit > 0 ? writeRateLimit : nil,
+            authMode: auth, jwtSecret: jwtSecret ?? fallback,
+            kafkaProperties: kafka.kafkaProperties, writeRateLimit: writeRateLimit > 0 ? writeRateLimit : nil,
             loginByID: loginByID
         )
     }
