@@ -52,7 +52,7 @@ struct KafkaOptions: ParsableArguments {
         do {
             try clientSettings().check()
         } catch {
-            throw ValidationError((error as? KafkaError)?.message ?? "\(error)")
+            throw ValidationError(error.message)
         }
     }
 
@@ -85,8 +85,16 @@ struct KafkaOptions: ParsableArguments {
 
 /// `--store`: the read-model store URL.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "Store URL: sqlite:PATH or postgres://user:password@host:port/database (ENCORE_STORE).")
-    var store = environment("STORE", "sqlite:.encore/encore.db")
+    // No default from the environment in the declaration: --help prints defaults, and a
+    // PostgreSQL URL holds its password.
+    @Option(
+        name: .customLong("store"),
+        help: "Store URL: sqlite:PATH or postgres://user:password@host:port/database[?sslmode=verify-full&sslrootcert=CA.pem] (ENCORE_STORE; default sqlite:.encore/encore.db)."
+    )
+    var storeURL: String?
+
+    /// `--store`, else `ENCORE_STORE`, else the dev default.
+    var store: String { storeURL ?? environment("STORE", "sqlite:.encore/encore.db") }
 
     /// The configured store's database (for SQLite, its folder created), for a `ServiceGroup`.
     func database(logger: Logger) async throws -> StoreDatabase {
