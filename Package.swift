@@ -166,7 +166,8 @@ let package = Package(
         .testTarget(name: "DomainTests", dependencies: ["Domain", "KafkaTesting"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTesting", "Locking"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Kafka", "KafkaTesting"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTesting", "Domain"]),
+        // KafkaTesting for its openssl test certificates (PostgreSQL over TLS).
+        .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTesting", "Domain", "KafkaTesting"]),
         .testTarget(
             name: "ProjectionTests",
             dependencies: ["Domain", "Projection", "Store", "StoreTesting", .product(name: "Logging", package: "swift-log")]

@@ -13,6 +13,7 @@ import ServiceLifecycle
 public final class LogKeeper: Service, LogDurability {
     private let journal: Journal
     private let brokers: String
+    private let kafkaProperties: [String: String]
     private let topics: [String]
     private let logger: Logger
     private let waiting = Locked(Waiting())
@@ -32,9 +33,10 @@ public final class LogKeeper: Service, LogDurability {
         var stopped: (any Error)?
     }
 
-    public init(journal: Journal, brokers: String, topics: [String], logger: Logger) {
+    public init(journal: Journal, brokers: String, kafkaProperties: [String: String] = [:], topics: [String], logger: Logger) {
         self.journal = journal
         self.brokers = brokers
+        self.kafkaProperties = kafkaProperties
         self.topics = topics
         self.logger = logger
         waiting.withLock { $0.ends = journal.ends }
@@ -72,12 +74,12 @@ public final class LogKeeper: Service, LogDurability {
                 bootstrapServers: brokers,
                 groupID: "encore-log-keeper",  // assign only: never joins or commits
                 // Tansu holds a Fetch for the whole wait: it bounds every write's acknowledgement.
-                ["fetch.wait.max.ms": "2", "fetch.max.bytes": "52428800", "fetch.queue.backoff.ms": "0"]
+                ["fetch.wait.max.ms": "2", "fetch.max.bytes": "52428800", "fetch.queue.backoff.ms": "0"].merging(kafkaProperties) { _, new in new }
             ),
             logger: logger
         )
         try await consumer.closing { consumer in
-            try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: brokers), logger: logger) { admin in
+            try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger) { admin in
                 do {
                     try await tail(consumer, admin: admin)
                 } catch {

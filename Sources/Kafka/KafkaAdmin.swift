@@ -98,7 +98,7 @@ public final class KafkaAdmin: Closable {
     public func clusterID(timeout: Duration = .seconds(10)) async throws -> String {
         try await client.run { [client] in
             guard let id = rd_kafka_clusterid(client.handle, timeout.milliseconds) else {
-                throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, message: "no cluster id within \(timeout)")
+                throw Self.explaining(client, KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, message: "no cluster id within \(timeout)"))
             }
             defer { rd_kafka_mem_free(client.handle, id) }
             return String(cString: id)
@@ -198,10 +198,18 @@ public final class KafkaAdmin: Closable {
             groupID: "encore-probe-\(UUID().uuidString)",  // assign only: never joins or commits
             ["fetch.wait.max.ms": "20", "fetch.max.bytes": "1048576"].merging(extra) { _, new in new }
         )
-        for (key, value) in configuration.properties where key.hasPrefix("security.") || key.hasPrefix("sasl.") || key.hasPrefix("ssl.") {
+        // The rest of this client's properties (TLS, SASL, the operator's settings) carry over.
+        for (key, value) in configuration.properties where probeConfiguration[key] == nil {
             probeConfiguration[key] = value
         }
         return try KafkaConsumer(configuration: probeConfiguration, logger: logger)
+    }
+
+    /// `error` with the client's last error (see ``ClientContext/explaining(_:)``). Nothing
+    /// polls an admin client, so its queued error callbacks are served here first.
+    private static func explaining(_ client: NativeClient, _ error: KafkaError) -> KafkaError {
+        rd_kafka_poll(client.handle, 0)
+        return client.context.explaining(error)
     }
 
     /// Sends one admin request and waits for its result event (caller destroys it).
@@ -219,13 +227,13 @@ public final class KafkaAdmin: Closable {
         defer { rd_kafka_queue_destroy(queue) }
         send(options, queue)
         guard let event = rd_kafka_queue_poll(queue, timeout.milliseconds + 1000) else {
-            throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, message: "admin request got no answer within \(timeout)")
+            throw Self.explaining(client, KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, message: "admin request got no answer within \(timeout)"))
         }
         let err = rd_kafka_event_error(event)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             let text = String(cString: rd_kafka_event_error_string(event))
             rd_kafka_event_destroy(event)
-            throw KafkaError(err, message: text)
+            throw Self.explaining(client, KafkaError(err, message: text))
         }
         return event
     }

@@ -1,10 +1,11 @@
 import CRdKafka
+import Foundation
 
 /// librdkafka configuration properties for one client, with Encore's defaults per role.
 ///
 /// Any librdkafka property can be set by name; an unknown name or invalid value is
 /// reported as a ``KafkaError`` when the client is created, naming the property.
-public struct KafkaConfiguration: Sendable {
+public struct KafkaConfiguration: Sendable, CustomStringConvertible, CustomReflectable {
     /// The properties handed to librdkafka, by their librdkafka names.
     public var properties: [String: String]
 
@@ -66,12 +67,30 @@ public struct KafkaConfiguration: Sendable {
             let result = rd_kafka_conf_set(conf, key, value, &errstr, errstr.count)
             guard result == RD_KAFKA_CONF_OK else {
                 rd_kafka_conf_destroy(conf)
+                // librdkafka's reason may quote the value: a secret is cut out of it too.
+                let secret = KafkaClientSettings.isSecret(key) && !value.isEmpty
                 let reason = String(errorBuffer: errstr)
-                throw .configuration("invalid Kafka configuration \(key)=\(value): \(reason)")
+                let printable = secret ? reason.replacingOccurrences(of: value, with: "[redacted]") : reason
+                // An unknown name's value says nothing, and might be a secret under a misspelt name.
+                let setting = result == RD_KAFKA_CONF_UNKNOWN ? key : "\(key)=\(KafkaClientSettings.printable(key, value))"
+                throw .configuration("invalid Kafka configuration \(setting): \(printable)")
             }
         }
         return conf
     }
+
+    /// Frees a configuration object from ``makeNative()`` that no client took over.
+    static func destroy(_ conf: OpaquePointer) {
+        rd_kafka_conf_destroy(conf)
+    }
+
+    /// The properties with secrets redacted, so that printing a configuration never leaks one.
+    public var description: String {
+        properties.sorted { $0.key < $1.key }.map { "\($0.key)=\(KafkaClientSettings.printable($0.key, $0.value))" }.joined(separator: ", ")
+    }
+
+    /// Reflection (`dump`, a crash's printed values) sees the redacted text, not the dictionary.
+    public var customMirror: Mirror { Mirror(self, children: ["properties": description]) }
 }
 
 extension Duration {

@@ -301,12 +301,13 @@ private final class BatchDelivery: Sendable {
 }
 
 private let deliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?) -> Void = {
-    _, message, _ in
+    handle, message, _ in
     guard let message, let opaque = message.pointee._private else { return }
     let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
     let m = message.pointee
     guard m.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-        box.resolve(.failure(KafkaError(m.err, message: "delivery failed: \(String(cString: rd_kafka_err2str(m.err)))")))
+        let failure = KafkaError(m.err, message: "delivery failed: \(String(cString: rd_kafka_err2str(m.err)))")
+        box.resolve(.failure(ClientContext.from(handle)?.explaining(failure) ?? failure))
         return
     }
     var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE

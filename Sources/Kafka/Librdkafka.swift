@@ -16,6 +16,16 @@ public enum Librdkafka {
         }
     }
 
+    /// Whether librdkafka knows a configuration property by this name (global, topic-level or
+    /// an alias such as `acks`): asked by setting it, empty, on a scratch configuration, since
+    /// `rd_kafka_conf_dump` lists neither aliases nor topic-level properties.
+    public static func hasProperty(_ name: String) -> Bool {
+        let conf = rd_kafka_conf_new()!
+        defer { rd_kafka_conf_destroy(conf) }
+        var errstr = [CChar](repeating: 0, count: 512)
+        return rd_kafka_conf_set(conf, name, "", &errstr, errstr.count) != RD_KAFKA_CONF_UNKNOWN
+    }
+
     /// A librdkafka release number.
     public struct Version: Comparable, Sendable, CustomStringConvertible {
         public var major: Int

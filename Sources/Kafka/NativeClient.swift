@@ -8,10 +8,19 @@ final class ClientContext: Sendable {
     let logger: Logger
     let rebalanceListener: (any RebalanceListener)?
     let latestStatistics = Locked<KafkaStatistics?>(nil)
+    /// The last error librdkafka reported on its own (a refused TLS handshake, a broker down):
+    /// a request that then times out says why instead of only that it timed out.
+    let latestError = Locked<KafkaError?>(nil)
 
     init(logger: Logger, rebalanceListener: (any RebalanceListener)? = nil) {
         self.logger = logger
         self.rebalanceListener = rebalanceListener
+    }
+
+    /// `error`, with the last error librdkafka reported added when it is a timeout.
+    func explaining(_ error: KafkaError) -> KafkaError {
+        guard error.isTimeout, let cause = latestError.withLock({ $0 }) else { return error }
+        return KafkaError(code: error.code, message: "\(error.message) (last client error: \(cause.message))")
     }
 
     static func from(_ handle: OpaquePointer?) -> ClientContext? {
@@ -108,6 +117,10 @@ private let errorCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<
     handle, code, reason, _ in
     guard let context = ClientContext.from(handle) else { return }
     let error = KafkaError(code: code, message: reason.map { String(cString: $0) })
+    // "All brokers are down" follows the error that says why (a refused handshake): keep that one.
+    context.latestError.withLock { latest in
+        if latest == nil || code != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN.rawValue { latest = error }
+    }
     context.logger.log(level: error.isFatal ? .critical : .warning, "librdkafka: \(error)")
 }
 

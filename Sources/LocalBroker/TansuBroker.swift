@@ -17,8 +17,15 @@ public final class TansuBroker: Sendable, Service {
         /// File that receives the broker's output; nil discards it.
         public var logFile: String?
         public var clusterID: String
+        /// The `host:port` the broker names in its metadata, where clients connect after the
+        /// first one (a TLS proxy in front of it); by default its own.
+        public var advertisedAddress: String?
 
-        public init(executable: String, host: String = "127.0.0.1", port: Int, logFile: String? = nil, clusterID: String = "encore-dev") {
+        public init(
+            executable: String, host: String = "127.0.0.1", port: Int, logFile: String? = nil, clusterID: String = "encore-dev",
+            advertisedAddress: String? = nil
+        ) {
+            self.advertisedAddress = advertisedAddress
             self.executable = executable
             self.host = host
             self.port = port
@@ -159,7 +166,8 @@ private final class RunningBroker: Sendable {
         let url = "tcp://\(configuration.host):\(configuration.port)"
         let broker = Process()
         broker.executableURL = URL(fileURLWithPath: configuration.executable)
-        broker.arguments = ["broker", "--listener-url", url, "--advertised-listener-url", url,
+        let advertised = configuration.advertisedAddress.map { "tcp://\($0)" } ?? url
+        broker.arguments = ["broker", "--listener-url", url, "--advertised-listener-url", advertised,
                             "--storage-engine", "memory://tansu/", "--cluster-id", configuration.clusterID]
         broker.standardInput = FileHandle.nullDevice
         if let logFile = configuration.logFile {

@@ -26,9 +26,14 @@ final class PrivatePostgresServer: Sendable {
         self.watchdogPipe = watchdogPipe
     }
 
-    /// `postgres://encore:…@127.0.0.1:port/database`.
-    func url(database: String) -> String {
-        "postgres://\(Self.user):\(password)@127.0.0.1:\(port)/\(database)"
+    /// `postgres://encore:…@127.0.0.1:port/database` (or another name for the same address).
+    func url(database: String, host: String = "127.0.0.1") -> String {
+        "postgres://\(Self.user):\(password)@\(host):\(port)/\(database)"
+    }
+
+    /// Stops the server and removes its folder (the watchdog does, on seeing its pipe close).
+    func stop() {
+        try? watchdogPipe.fileHandleForWriting.close()
     }
 
     /// Where the server binaries are: `$ENCORE_POSTGRES_BIN`, else Debian's PostgreSQL 15.
@@ -37,7 +42,8 @@ final class PrivatePostgresServer: Sendable {
             ?? "/usr/lib/postgresql/15/bin"
     }
 
-    static func start() async throws -> PrivatePostgresServer {
+    /// Starts a server; with `tls` (PEM certificate and key files) it also serves TLS (`ssl=on`).
+    static func start(tls: (certificate: String, key: String)? = nil) async throws -> PrivatePostgresServer {
         let bin = binDirectory
         guard FileManager.default.isExecutableFile(atPath: "\(bin)/postgres"),
               FileManager.default.isExecutableFile(atPath: "\(bin)/initdb") else {
@@ -50,6 +56,14 @@ final class PrivatePostgresServer: Sendable {
         // The watchdog first, so even a failed start cleans up after itself.
         let watchdogPipe = try startWatchdog(root: root, bin: bin, data: data)
         try Data(password.utf8).write(to: URL(fileURLWithPath: "\(root)/pwfile"))
+        var settings: [String] = []
+        if let tls {
+            // Copied in so that the chown below hands them to the postgres user (the key 0600).
+            try FileManager.default.copyItem(atPath: tls.certificate, toPath: "\(root)/server.pem")
+            try FileManager.default.copyItem(atPath: tls.key, toPath: "\(root)/server.key")
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: "\(root)/server.key")
+            settings = ["-c", "ssl=on", "-c", "ssl_cert_file=\(root)/server.pem", "-c", "ssl_key_file=\(root)/server.key"]
+        }
         try await ProcessRunner.check("/bin/chown", ["-R", "postgres:postgres", root])
         try await asPostgres("\(bin)/initdb", [
             "-D", data, "-U", user, "--pwfile=\(root)/pwfile", "--auth-local=trust", "--auth-host=scram-sha-256",
@@ -61,7 +75,7 @@ final class PrivatePostgresServer: Sendable {
         for _ in 0..<3 {
             let port = try TCPProbe.freePort()
             do {
-                try await run(bin: bin, data: data, root: root, port: port)
+                try await run(bin: bin, data: data, root: root, port: port, settings: settings)
                 return PrivatePostgresServer(port: port, password: password, root: root, watchdogPipe: watchdogPipe)
             } catch {
                 lastError = error
@@ -71,7 +85,7 @@ final class PrivatePostgresServer: Sendable {
     }
 
     /// Starts the postmaster and waits until it accepts connections (or exits).
-    private static func run(bin: String, data: String, root: String, port: Int) async throws {
+    private static func run(bin: String, data: String, root: String, port: Int, settings: [String]) async throws {
         let log = "\(root)/server-\(port).log"
         guard FileManager.default.createFile(atPath: log, contents: nil) else { throw TestPostgresError("cannot create \(log)") }
         let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -82,7 +96,7 @@ final class PrivatePostgresServer: Sendable {
                             "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=\(root)/socket",
                             // A throwaway server: durability buys nothing, speed does.
                             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                            "-c", "max_connections=300", "-c", "shared_buffers=64MB"]
+                            "-c", "max_connections=300", "-c", "shared_buffers=64MB"] + settings
         server.currentDirectoryURL = URL(fileURLWithPath: root)
         server.standardInput = FileHandle.nullDevice
         server.standardOutput = logHandle

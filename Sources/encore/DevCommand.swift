@@ -111,14 +111,17 @@ private struct DevStack: Service {
         let kafka = try KafkaOptions.parse(["--brokers", broker.bootstrapServers])
         let storeURL = "sqlite:\(dataDir)/encore.db"
         do {
-            try await restore(journal, into: broker)
+            try await restore(journal, into: broker, kafka: kafka)
             // The store is needed before the group below starts, and an SQLite database has
             // nothing to run in it: scoped to this service instead.
             try await StoreDatabase.withStore(url: storeURL, logger: logger) { store in
                 try await checkReadModels(store, against: journal, kafka: kafka, storeURL: storeURL)
                 try await kafka.ensureTopics(logger: logger)
-                let keeper = LogKeeper(journal: journal, brokers: broker.bootstrapServers, topics: EncoreTopics.names(prefix: kafka.topicPrefix), logger: logger)
-                var gateway = GatewayConfiguration(port: command.port, brokers: broker.bootstrapServers, authMode: command.auth, jwtSecret: try command.jwtSecret())
+                let keeper = LogKeeper(journal: journal, brokers: broker.bootstrapServers, kafkaProperties: kafka.kafkaProperties, topics: EncoreTopics.names(prefix: kafka.topicPrefix), logger: logger)
+                var gateway = GatewayConfiguration(
+                    port: command.port, brokers: broker.bootstrapServers, authMode: command.auth, jwtSecret: try command.jwtSecret(),
+                    kafkaProperties: kafka.kafkaProperties
+                )
                 if command.durableAcks { gateway.durability = keeper }
                 let app = try await GatewayApplication.make(configuration: gateway, store: store, registry: registry, logger: logger)
                 var projectorConfiguration = kafka.projectorConfiguration()
@@ -148,10 +151,10 @@ private struct DevStack: Service {
     }
 
     /// Produces the journal into the fresh broker at the same offsets, and says what it restored.
-    private func restore(_ journal: Journal, into broker: TansuBroker) async throws {
+    private func restore(_ journal: Journal, into broker: TansuBroker, kafka: KafkaOptions) async throws {
         guard journal.recordCount > 0 else { return }
         let display = ProgressDisplay(terminal: Terminal.standardErrorIsTTY)
-        let summary = try await LogRestorer(journal: journal, kafka: KafkaConfiguration(bootstrapServers: broker.bootstrapServers), logger: logger)
+        let summary = try await LogRestorer(journal: journal, kafka: kafka.adminConfiguration, logger: logger)
             .restore { display.show($0, "restoring the log") }
         display.finish()
         logger.notice("restored the log from \(journal.directory.path): \(summary.records) records in \(summary.partitions) partitions in \(String(format: "%.1f", summary.seconds)) s")
@@ -161,8 +164,8 @@ private struct DevStack: Service {
     private func checkReadModels(_ store: any ReadModelStore, against journal: Journal, kafka: KafkaOptions, storeURL: String) async throws {
         let namespaces = ActiveNamespaces(base: store, logger: logger)
         try await namespaces.refresh()
-        let integrity = LogIntegrity(brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, logger: logger)
-        let problems = try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: kafka.brokers), logger: logger) {
+        let integrity = LogIntegrity(brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties, logger: logger)
+        let problems = try await KafkaAdmin.with(configuration: kafka.adminConfiguration, logger: logger) {
             try await integrity.problems(admin: $0, folded: namespaces, kinds: EntityKind.allCases, bind: false)
         }
         guard !problems.isEmpty else { return }

@@ -50,7 +50,7 @@ struct HTTPOptions: ParsableArguments {
     var auth = GatewayConfiguration.AuthMode(rawValue: environment("AUTH", "jwt")) ?? .jwt
 
     @Option(help: "HS256 secret for session tokens; required with --auth jwt (ENCORE_JWT_SECRET).")
-    var jwtSecret: String? = ProcessInfo.processInfo.environment["ENCORE_JWT_SECRET"]
+    var jwtSecret: String?  // ENCORE_JWT_SECRET is read in configuration(): --help would print a default
 
     @Option(help: "Writes per second one client (token user, else IP address) may send, in bursts of twice as many; 0 turns the limit off (ENCORE_WRITE_RATE_LIMIT).")
     var writeRateLimit = Double(environment("WRITE_RATE_LIMIT", "100")) ?? 100
@@ -65,7 +65,8 @@ struct HTTPOptions: ParsableArguments {
     func configuration(kafka: KafkaOptions, jwtSecret fallback: String? = nil) -> GatewayConfiguration {
         GatewayConfiguration(
             role: role, host: host, port: port, brokers: kafka.brokers, topicPrefix: kafka.topicPrefix,
-            authMode: auth, jwtSecret: jwtSecret ?? fallback, writeRateLimit: writeRateLimit > 0 ? writeRateLimit : nil,
+            authMode: auth, jwtSecret: jwtSecret ?? ProcessInfo.processInfo.environment["ENCORE_JWT_SECRET"] ?? fallback,
+            kafkaProperties: kafka.kafkaProperties, writeRateLimit: writeRateLimit > 0 ? writeRateLimit : nil,
             loginByID: loginByID
         )
     }

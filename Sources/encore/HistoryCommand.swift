@@ -32,7 +32,7 @@ struct HistoryCommand: AsyncParsableCommand {
         guard kinds.count == 1, let kind = kinds.first else { throw ValidationError("give one type: users, music or playlists") }
         var logger = logging.bootstrap(label: "encore.history")
         logger.logLevel = max(logger.logLevel, .warning)
-        let outcomes = try await EntityHistory.read(kind, id: entityID, brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, logger: logger)
+        let outcomes = try await EntityHistory.read(kind, id: entityID, brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties, logger: logger)
         if json {
             let encoder = JSONEncoder()
             encoder.dateEncodingStrategy = .iso8601

@@ -48,6 +48,7 @@ struct ProjectorCommand: AsyncParsableCommand {
 
 extension KafkaOptions {
     func projectorConfiguration(kinds: [EntityKind] = EntityKind.allCases) -> ProjectorConfiguration {
-        ProjectorConfiguration(brokers: brokers, topicPrefix: topicPrefix, kinds: kinds, sessionTimeout: .milliseconds(sessionTimeoutMs))
+        ProjectorConfiguration(brokers: brokers, topicPrefix: topicPrefix, kinds: kinds, sessionTimeout: .milliseconds(sessionTimeoutMs),
+                              kafkaProperties: kafkaProperties)
     }
 }

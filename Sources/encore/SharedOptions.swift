@@ -14,10 +14,29 @@ func environment(_ name: String, _ fallback: String) -> String {
     ProcessInfo.processInfo.environment["ENCORE_\(name)"].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
 }
 
-/// `--brokers`, `--topic-prefix`, `--partitions`: where the log is.
+/// `--brokers`, `--kafka-config`, `--topic-prefix`, `--partitions`: where the log is and how to
+/// reach it.
 struct KafkaOptions: ParsableArguments {
-    @Option(help: "Kafka bootstrap servers (ENCORE_BROKERS).")
-    var brokers = environment("BROKERS", "127.0.0.1:9092")
+    @Option(
+        name: .customLong("brokers"),
+        help: "Kafka bootstrap servers (ENCORE_BROKERS; default 127.0.0.1:9092). The same setting as bootstrap.servers in the Kafka properties: give it in one place."
+    )
+    var brokerList: String?
+
+    @Option(
+        name: .customLong("kafka-config"),
+        help: ArgumentHelp(
+            "A Java-properties file of librdkafka client settings for every Kafka client (ENCORE_KAFKA_CONFIG).",
+            discussion: """
+                Any librdkafka property (security.protocol, sasl.*, ssl.*, timeouts…) can also be set as ENCORE_KAFKA_<PROPERTY>, \
+                the name upper-cased with . as _ (ENCORE_KAFKA_SASL_PASSWORD). Precedence: variable over file over Encore's defaults. \
+                Properties Encore owns (acks, enable.idempotence, group.id, …) and unknown ones are refused at start. \
+                Values of secret properties are never printed.
+                """
+        ),
+        completion: .file()
+    )
+    var kafkaConfig: String?
 
     @Option(help: "Topic prefix: topics are <prefix>.users, <prefix>.music, <prefix>.playlists (ENCORE_TOPIC_PREFIX).")
     var topicPrefix = environment("TOPIC_PREFIX", "encore")
@@ -28,16 +47,54 @@ struct KafkaOptions: ParsableArguments {
     @Option(help: "Consumer group session timeout in ms; Tansu holds JoinGroup for half of it (ENCORE_SESSION_TIMEOUT_MS).")
     var sessionTimeoutMs = Int(environment("SESSION_TIMEOUT_MS", "10000")) ?? 10000
 
+    /// Refuses unreadable, owned, unknown or invalid client settings before the command starts.
+    func validate() throws {
+        do {
+            try clientSettings().check()
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
+    /// The broker list and the operator's librdkafka properties, read anew from the file and
+    /// the environment (``validate()`` made sure this succeeds).
+    func clientSettings() throws(KafkaError) -> KafkaClientSettings {
+        let environment = ProcessInfo.processInfo.environment
+        let brokers = brokerList ?? environment["ENCORE_BROKERS"].flatMap { $0.isEmpty ? nil : $0 }
+        return try KafkaClientSettings.load(file: kafkaConfig, environment: environment, brokers: brokers)
+    }
+
+    private var resolved: KafkaClientSettings {
+        (try? clientSettings()) ?? (try! KafkaClientSettings(brokers: brokerList))
+    }
+
+    /// Where every client starts: `--brokers`, else `bootstrap.servers`, else the default.
+    var brokers: String { resolved.bootstrapServers }
+
+    /// The operator's librdkafka properties, applied over each client's defaults.
+    var kafkaProperties: [String: String] { resolved.properties }
+
+    /// A plain client configuration (admin) with the operator's properties.
+    var adminConfiguration: KafkaConfiguration { KafkaConfiguration(bootstrapServers: brokers, kafkaProperties) }
+
     /// Creates the aggregate topics and the dead-letter topic unless they exist.
     func ensureTopics(logger: Logger) async throws {
-        try await EncoreTopics.ensure(brokers: brokers, prefix: topicPrefix, partitions: partitions, logger: logger)
+        try await EncoreTopics.ensure(brokers: brokers, prefix: topicPrefix, partitions: partitions, kafkaProperties: kafkaProperties, logger: logger)
     }
 }
 
 /// `--store`: the read-model store URL.
 struct StoreOptions: ParsableArguments {
-    @Option(help: "Store URL: sqlite:PATH or postgres://user:password@host:port/database (ENCORE_STORE).")
-    var store = environment("STORE", "sqlite:.encore/encore.db")
+    // No default from the environment in the declaration: --help prints defaults, and a
+    // PostgreSQL URL holds its password.
+    @Option(
+        name: .customLong("store"),
+        help: "Store URL: sqlite:PATH or postgres://user:password@host:port/database[?sslmode=verify-full&sslrootcert=CA.pem] (ENCORE_STORE; default sqlite:.encore/encore.db)."
+    )
+    var storeURL: String?
+
+    /// `--store`, else `ENCORE_STORE`, else the dev default.
+    var store: String { storeURL ?? environment("STORE", "sqlite:.encore/encore.db") }
 
     /// The configured store's database (for SQLite, its folder created), for a `ServiceGroup`.
     func database(logger: Logger) async throws -> StoreDatabase {

@@ -130,4 +130,28 @@ struct StoreURLTests {
         #expect(PostgresEndpoint.redact("postgres://u:secret@h:1/db") == "postgres://u:***@h:1/db")
         #expect(PostgresEndpoint.redact("postgres://u@h/db") == "postgres://u@h/db")
     }
+
+    @Test("sslmode and sslrootcert as libpq spells them: what each verifies, an unknown mode named")
+    func postgresTLSParameters() throws {
+        let full = try PostgresEndpoint(url: "postgres://u@db.example.com/d?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem")
+        #expect(full.tls == .verifyFull)
+        #expect(full.rootCertificate == "/etc/ssl/db-ca.pem")
+        let verifyCA = try PostgresEndpoint(url: "postgres://u@h/d?sslmode=verify-ca")
+        #expect(verifyCA.rootCertificate == nil)
+        #expect(try verifyCA.tlsConfiguration().certificateVerification == .noHostnameVerification)
+        #expect(try PostgresEndpoint(url: "postgres://u@h/d?sslmode=verify-full").tlsConfiguration().certificateVerification == .fullVerification)
+        #expect(try PostgresEndpoint(url: "postgres://u@h/d?sslmode=require").tlsConfiguration().certificateVerification == .none)
+        #expect(try PostgresEndpoint(url: "postgres://u@h/d?sslmode=disable").tls == .disable)
+        // libpq: require with a root certificate file verifies the chain, as verify-ca.
+        #expect(try PostgresEndpoint(url: "postgres://u@h/d?sslmode=require&sslrootcert=/ca.pem").tls == .verifyCA)
+        #expect(try PostgresEndpoint(url: "postgres://u@h/d?sslmode=verify-full&sslrootcert=system").rootCertificate == nil)
+
+        let unknown = #expect(throws: StoreError.self) { try PostgresEndpoint(url: "postgres://u:pw@h/d?sslmode=verify-everything") }
+        #expect(unknown?.message.contains("unknown sslmode verify-everything") == true)
+        #expect(unknown?.message.contains("pw") == false)
+        let unreadable = #expect(throws: StoreError.self) {
+            try PostgresEndpoint(url: "postgres://u@h/d?sslmode=verify-full&sslrootcert=/nonexistent/ca.pem").tlsConfiguration()
+        }
+        #expect(unreadable?.message.contains("cannot read sslrootcert /nonexistent/ca.pem") == true)
+    }
 }
