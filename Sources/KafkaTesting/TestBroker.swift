@@ -16,11 +16,16 @@ public struct TestBroker: Sendable {
     public static let sessionTimeout: Duration = .seconds(6)
 
     /// Starts a broker on a free port, runs `body`, and stops the broker even if `body` throws.
-    public static func with<T: Sendable>(_ body: (TestBroker) async throws -> T) async throws -> T {
+    /// - Parameter requiringAuthentication: the broker refuses clients that do not authenticate
+    ///   with SASL/SCRAM-SHA-512 (and, with memory storage, has no user to accept).
+    public static func with<T: Sendable>(requiringAuthentication: Bool = false, _ body: (TestBroker) async throws -> T) async throws -> T {
         let logger = Self.makeLogger()
         let executable = try TansuBroker.locateExecutable()
         let port = try TansuBroker.freePort()
-        let process = TansuBroker(configuration: .init(executable: executable, port: port, clusterID: "encore-test-\(port)"), logger: logger)
+        let process = TansuBroker(
+            configuration: .init(executable: executable, port: port, clusterID: "encore-test-\(port)", requiresAuthentication: requiringAuthentication),
+            logger: logger
+        )
         try await process.start()
         let broker = TestBroker(process: process, logger: logger)
         do {

@@ -20,12 +20,16 @@ public final class TansuBroker: Sendable, Service {
         /// The `host:port` the broker names in its metadata, where clients connect after the
         /// first one (a TLS proxy in front of it); by default its own.
         public var advertisedAddress: String?
+        /// Whether clients must authenticate (SASL/SCRAM-SHA-512). A memory-storage broker
+        /// has no users and refuses to create one unauthenticated, so every client is refused.
+        public var requiresAuthentication: Bool
 
         public init(
             executable: String, host: String = "127.0.0.1", port: Int, logFile: String? = nil, clusterID: String = "encore-dev",
-            advertisedAddress: String? = nil
+            advertisedAddress: String? = nil, requiresAuthentication: Bool = false
         ) {
             self.advertisedAddress = advertisedAddress
+            self.requiresAuthentication = requiresAuthentication
             self.executable = executable
             self.host = host
             self.port = port
@@ -169,6 +173,7 @@ private final class RunningBroker: Sendable {
         let advertised = configuration.advertisedAddress.map { "tcp://\($0)" } ?? url
         broker.arguments = ["broker", "--listener-url", url, "--advertised-listener-url", advertised,
                             "--storage-engine", "memory://tansu/", "--cluster-id", configuration.clusterID]
+            + (configuration.requiresAuthentication ? ["--authentication"] : [])
         broker.standardInput = FileHandle.nullDevice
         if let logFile = configuration.logFile {
             guard FileManager.default.createFile(atPath: logFile, contents: nil) else {
