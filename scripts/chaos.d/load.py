@@ -42,8 +42,10 @@ class Ledger:
 class Load:
     """Writer and reader threads against one gateway, paced to `rate` requests per second each kind."""
 
-    def __init__(self, base, ledger, writers=2, readers=2, rate=40, timeout=8):
+    def __init__(self, base, ledger, writers=2, readers=2, rate=40, timeout=8, read_base=None):
+        """`read_base`: where reads go when another gateway serves them (a read-role host)."""
         self.base, self.ledger, self.timeout = base, ledger, timeout
+        self.read_base = read_base or base
         self.interval = (writers + readers) / (2 * rate)
         self.stopping = threading.Event()
         self.lock = threading.Lock()
@@ -102,10 +104,10 @@ class Load:
             started, sent = time.monotonic(), time.time()
             known = self.ledger.entities()
             if known and rng.random() < 0.8:
-                status, _, _ = http("GET", f"{self.base}/api/v2/music/{rng.choice(known)}", timeout=self.timeout)
+                status, _, _ = http("GET", f"{self.read_base}/api/v2/music/{rng.choice(known)}", timeout=self.timeout)
                 ok = status in (200, 404)  # 404: acknowledged but not projected yet
             else:
-                status, _, _ = http("GET", f"{self.base}/api/v2/music?limit=20", timeout=self.timeout)
+                status, _, _ = http("GET", f"{self.read_base}/api/v2/music?limit=20", timeout=self.timeout)
                 ok = status == 200
             self._count("answered" if ok else f"read {status or 'no answer'}", read=(sent, time.monotonic() - started, status))
             self._pace(started)
