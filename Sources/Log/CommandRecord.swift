@@ -32,18 +32,18 @@ public struct CommandAppender: Sendable {
     }
 
     public func append(_ commands: some Sequence<Command>) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var inFlight = 0
-            for command in commands {
-                if inFlight == window {
-                    try await group.next()
-                    inFlight -= 1
-                }
-                let message = ProducerMessage(command, topicPrefix: topicPrefix)
-                group.addTask { _ = try await producer.send(message) }
-                inFlight += 1
+        // One window at a time through `sendInOrder`: produce calls in sequence order, so the
+        // idempotent producer keeps an entity's records in that order (concurrent sends did not:
+        // a loaded machine appended an update before its create).
+        var window: [ProducerMessage] = []
+        window.reserveCapacity(self.window)
+        for command in commands {
+            window.append(ProducerMessage(command, topicPrefix: topicPrefix))
+            if window.count == self.window {
+                _ = try await producer.sendInOrder(window)
+                window.removeAll(keepingCapacity: true)
             }
-            try await group.waitForAll()
         }
+        if !window.isEmpty { _ = try await producer.sendInOrder(window) }
     }
 }
