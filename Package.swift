@@ -143,7 +143,7 @@ let package = Package(
         // Test support: a real broker per test on a free port, condition waits.
         .target(
             name: "KafkaTesting",
-            dependencies: ["Kafka", "LocalBroker", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Kafka", "LocalBroker", "Locking", .product(name: "Logging", package: "swift-log")]
         ),
         // Test support: real SQLite files and a private PostgreSQL server on a free port.
         .target(

@@ -1,16 +1,22 @@
 import Foundation
+import Locking
 
 /// Validates log records against `schemas/` with `scripts/validate-records` (Python jsonschema
 /// in the project's `.venv`, installed by scripts/setup).
 public enum RecordSchemaValidator {
     /// The tool's exit status and output for these records, one per line.
-    public static func validate(_ records: [Data], from file: String = #filePath) throws -> (status: Int32, output: String) {
-        try validate(lines: Data(records.map { $0 + Data("\n".utf8) }.joined()), from: file)
+    public static func validate(_ records: [Data], from file: String = #filePath) async throws -> (status: Int32, output: String) {
+        try await validate(lines: Data(records.map { $0 + Data("\n".utf8) }.joined()), from: file)
     }
 
-    /// The tool's exit status and output for `lines` (JSON records, one per line) on its stdin.
-    public static func validate(lines input: Data, from file: String = #filePath) throws -> (status: Int32, output: String) {
+    /// The tool's exit status and output for `lines` (JSON records, one per line) on its stdin;
+    /// waited for on a Dispatch thread, not one of the cooperative pool's.
+    public static func validate(lines input: Data, from file: String = #filePath) async throws -> (status: Int32, output: String) {
         let root = try packageRoot(from: file)
+        return try await blocking { try run(input, root: root) }
+    }
+
+    private static func run(_ input: Data, root: URL) throws -> (status: Int32, output: String) {
         let process = Process()
         process.executableURL = root.appendingPathComponent(".venv/bin/python")
         process.arguments = [root.appendingPathComponent("scripts/validate-records").path]

@@ -21,7 +21,7 @@ public struct TLSTestBroker: Sendable {
 
     /// Starts the broker and its proxy, runs `body`, and stops both even if `body` throws.
     public static func with<T: Sendable>(_ body: (TLSTestBroker) async throws -> T) async throws -> T {
-        let certificates = try TestCertificates.make()
+        let certificates = try await TestCertificates.make()
         defer { certificates.remove() }
         let logger = TestBroker.makeLogger()
         let brokerPort = try TansuBroker.freePort()

@@ -1,4 +1,5 @@
 import Foundation
+import Locking
 
 /// A certificate authority and a server certificate signed by it, made with `openssl` in a
 /// temporary directory for one test: for TLS in front of a broker or a database.
@@ -13,8 +14,14 @@ public struct TestCertificates: Sendable {
     /// The server's private key (PEM), readable by its owner only.
     public let serverKey: String
 
-    /// Makes a CA named `name` and a certificate for `host` signed by it.
-    public static func make(host: String = "localhost", name: String = "Encore Test CA") throws -> TestCertificates {
+    /// Makes a CA named `name` and a certificate for `host` signed by it. `openssl` runs on a
+    /// Dispatch thread: two RSA keys take seconds on a loaded machine, too long to hold one of the
+    /// cooperative pool's threads while other tests' deadlines wait on it.
+    public static func make(host: String = "localhost", name: String = "Encore Test CA") async throws -> TestCertificates {
+        try await blocking { try makeNow(host: host, name: name) }
+    }
+
+    private static func makeNow(host: String, name: String) throws -> TestCertificates {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("encore-tls-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let certificates = TestCertificates(

@@ -29,7 +29,7 @@ private func jsonObject(_ command: Command) throws -> [String: Any] {
 @Suite("Schema conformance")
 struct SchemaConformanceTests {
     @Test("every record type has a schema file, and every record the codec writes conforms to it")
-    func everyTypeConforms() throws {
+    func everyTypeConforms() async throws {
         let commands = commandsOfEveryType()
         #expect(Set(commands.map(\.action.recordType)) == Set(RecordType.allCases), "a record type has no sample")
 
@@ -39,14 +39,14 @@ struct SchemaConformanceTests {
             #expect(FileManager.default.fileExists(atPath: file.path), "missing \(file.lastPathComponent)")
         }
 
-        let result = try RecordSchemaValidator.validate(lines: lines(commands))
+        let result = try await RecordSchemaValidator.validate(lines: lines(commands))
         #expect(result.status == 0, "\(result.output)")
         let summary = result.output.split(separator: "\n").last.map(String.init)
         #expect(summary == "\(commands.count) records valid, 0 invalid", "\(result.output)")
     }
 
     @Test("records that break the envelope are rejected, each with its reason")
-    func brokenRecordsFail() throws {
+    func brokenRecordsFail() async throws {
         let good = Sample.command(.addSong(id(3)), expectedVersion: 1, actor: "ada")
         var extraPayloadField = try jsonObject(good)
         extraPayloadField["payload"] = ["music_id": id(3).uuidString, "position": 2]
@@ -72,7 +72,7 @@ struct SchemaConformanceTests {
         }
         input += Data("not json\n".utf8)
 
-        let result = try RecordSchemaValidator.validate(lines: input)
+        let result = try await RecordSchemaValidator.validate(lines: input)
         #expect(result.status != 0)
         let output = result.output.split(separator: "\n").map(String.init)
         #expect(output.last == "1 records valid, \(broken.count + 1) invalid", "\(result.output)")
@@ -89,8 +89,8 @@ struct SchemaConformanceTests {
     }
 
     @Test("no records is a failure, not a pass")
-    func emptyInputFails() throws {
-        let result = try RecordSchemaValidator.validate(lines: Data())
+    func emptyInputFails() async throws {
+        let result = try await RecordSchemaValidator.validate(lines: Data())
         #expect(result.status != 0)
         #expect(result.output.split(separator: "\n").last == "0 records valid, 0 invalid")
     }

@@ -121,7 +121,7 @@ struct LogRecordTests {
             }
             await consumer.close()
             #expect(records.count == 11)
-            let result = try RecordSchemaValidator.validate(records.map(\.value))
+            let result = try await RecordSchemaValidator.validate(records.map(\.value))
             #expect(result.status == 0, "\(result.output)")
             #expect(result.output.hasSuffix("11 records valid, 0 invalid\n"), "\(result.output)")
             let types = try records.map { try CommandCodec.decode($0.value).action.recordType }

@@ -49,7 +49,7 @@ struct TLSTests {
     @Test("a wrong CA fails within the timeout, saying the certificate was not verified")
     func wrongAuthority() async throws {
         try await TLSTestBroker.with { tls in
-            let other = try TestCertificates.make(name: "Some Other CA")
+            let other = try await TestCertificates.make(name: "Some Other CA")
             defer { other.remove() }
             let settings = try KafkaClientSettings(
                 variableProperties: ["security.protocol": "SSL", "ssl.ca.location": other.authority, "socket.timeout.ms": "5000"],

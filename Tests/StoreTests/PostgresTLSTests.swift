@@ -10,9 +10,9 @@ import Testing
 struct PostgresTLSTests {
     @Test("verify-full with the test CA connects; a wrong root certificate or host name is refused with a readable error")
     func verifyFull() async throws {
-        let certificates = try TestCertificates.make(host: "localhost")
+        let certificates = try await TestCertificates.make(host: "localhost")
         defer { certificates.remove() }
-        let other = try TestCertificates.make(name: "Some Other CA")
+        let other = try await TestCertificates.make(name: "Some Other CA")
         defer { other.remove() }
         let server = try await TLSTestPostgres.start(certificate: certificates.serverCertificate, key: certificates.serverKey)
         defer { server.stop() }
