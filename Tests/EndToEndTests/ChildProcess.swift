@@ -1,5 +1,6 @@
 import Foundation
 import KafkaTesting
+import Locking
 
 /// A child `encore` process for tests; killed with SIGKILL (as a crash) by `kill()`.
 final class ChildProcess {
@@ -30,7 +31,13 @@ final class ChildProcess {
     }
 
     /// Runs `encore` to completion. Its streams go to files, so neither can fill up and block it.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    /// The wait is on a Dispatch thread: a run can take seconds, too long to hold one of the
+    /// cooperative pool's threads while other tests' deadlines wait on it.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+        try await blocking { try runNow(arguments, environment: environment) }
+    }
+
+    private static func runNow(_ arguments: [String], environment: [String: String]) throws -> Result {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("encore-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }

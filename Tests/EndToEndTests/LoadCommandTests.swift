@@ -16,7 +16,7 @@ struct LoadCommandTests {
             let storeURL = try #require(encore.storeURL)
             let arguments = ["load", Self.fixtures, "--brokers", encore.broker.bootstrapServers, "--topic-prefix", encore.prefix,
                              "--store", storeURL, "--log-level", "error"]
-            let first = try ChildProcess.run(arguments)
+            let first = try await ChildProcess.run(arguments)
             #expect(first.status == 0, "\(first.output)")
             #expect(first.output.contains("music: appended 3 create command(s)"), "\(first.output)")
 
@@ -34,7 +34,7 @@ struct LoadCommandTests {
                 == ["0a1b2c3d-1111-4222-8333-444455556666", "0a1b2c3d-3333-4444-8555-666677778888"])
 
             let before = try await encore.logEnds()
-            let second = try ChildProcess.run(arguments)
+            let second = try await ChildProcess.run(arguments)
             #expect(second.status == 0, "\(second.output)")
             #expect(second.output.contains("skipped 6 entities already in the catalog"), "\(second.output)")
             #expect(try await encore.logEnds() == before, "nothing appended")
@@ -49,7 +49,7 @@ struct LoadCommandTests {
             try "Artist,SongTitle,UUID\nA,B,\(UUID().uuidString)\n".write(to: directory.appendingPathComponent("music.csv"), atomically: true, encoding: .utf8)
             try "Name,Playlist,UUID\nP,\"\(UUID().uuidString)\",\(UUID().uuidString)\n".write(to: directory.appendingPathComponent("playlist.csv"), atomically: true, encoding: .utf8)
             let before = try await encore.logEnds()
-            let result = try ChildProcess.run(["load", directory.path, "--brokers", encore.broker.bootstrapServers, "--topic-prefix", encore.prefix,
+            let result = try await ChildProcess.run(["load", directory.path, "--brokers", encore.broker.bootstrapServers, "--topic-prefix", encore.prefix,
                                                "--store", try #require(encore.storeURL), "--log-level", "error"])
             #expect(result.status != 0)
             #expect(result.output.contains("neither in music.csv nor in the catalog"), "\(result.output)")

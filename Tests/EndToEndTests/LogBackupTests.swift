@@ -21,7 +21,7 @@ struct LogBackupTests {
                 let (prefix, ends, source) = try await Self.buildAndBackUp(storeURL: url, into: backup)
                 try await TestBroker.with { fresh in
                     let common = ["--brokers", fresh.bootstrapServers, "--topic-prefix", prefix, "--log-level", "error"]
-                    let restored = try ChildProcess.run(["log", "restore", "--from", backup, "--store", url, "--json"] + common)
+                    let restored = try await ChildProcess.run(["log", "restore", "--from", backup, "--store", url, "--json"] + common)
                     #expect(restored.status == 0, "\(restored.output)")
                     let summary = try OperationsCommandTests.json(restored.standardOutput)
                     #expect(summary["rebound"] as? Bool == true, "\(restored.standardOutput)")
@@ -40,15 +40,15 @@ struct LogBackupTests {
                         #expect(target != source)
                     }
 
-                    let verify = try ChildProcess.run(["replay", "--verify", "--json", "--store", url] + common)
+                    let verify = try await ChildProcess.run(["replay", "--verify", "--json", "--store", url] + common)
                     #expect(verify.status == 0, "\(verify.output)")
                     #expect((try OperationsCommandTests.json(verify.standardOutput)["differences"] as? [Any])?.isEmpty == true)
-                    let lag = try ChildProcess.run(["lag", "--json", "--interval", "0.5", "--store", url] + common)
+                    let lag = try await ChildProcess.run(["lag", "--json", "--interval", "0.5", "--store", url] + common)
                     let groups = try #require(try OperationsCommandTests.json(lag.standardOutput)["groups"] as? [[String: Any]], "\(lag.output)")
                     #expect(groups.count == 3)
                     #expect(groups.allSatisfy { $0["lag"] as? Int == 0 }, "\(lag.standardOutput)")
 
-                    let again = try ChildProcess.run(["log", "restore", "--from", backup] + common)
+                    let again = try await ChildProcess.run(["log", "restore", "--from", backup] + common)
                     #expect(again.status != 0)
                     #expect(again.standardError.contains("already holds") && again.standardError.contains("--force"), "\(again.standardError)")
                 }
@@ -64,12 +64,12 @@ struct LogBackupTests {
             try await harness.append(SyntheticWorkload(count: 1_500, seed: 31))
             try await harness.awaitProjected()
             let common = ["--brokers", harness.broker.bootstrapServers, "--topic-prefix", harness.prefix, "--log-level", "error"]
-            let first = try ChildProcess.run(["log", "backup", "--to", backup, "--json"] + common)
+            let first = try await ChildProcess.run(["log", "backup", "--to", backup, "--json"] + common)
             #expect(first.status == 0, "\(first.output)")
             #expect(try OperationsCommandTests.json(first.standardOutput)["copied"] as? Int == 1_500)
             try await harness.append(SyntheticWorkload(count: 200, seed: 32))
             try await harness.awaitProjected()
-            let second = try ChildProcess.run(["log", "backup", "--to", backup, "--json"] + common)
+            let second = try await ChildProcess.run(["log", "backup", "--to", backup, "--json"] + common)
             #expect(second.status == 0, "\(second.output)")
             #expect(try OperationsCommandTests.json(second.standardOutput)["copied"] as? Int == 200, "incremental: \(second.standardOutput)")
             let admin = try harness.broker.admin()

@@ -16,7 +16,7 @@ struct OperationsCommandTests {
             try await harness.awaitProjected()
             let arguments = ["replay", "--verify", "--json"] + (try Self.common(harness))
 
-            let clean = try ChildProcess.run(arguments)
+            let clean = try await ChildProcess.run(arguments)
             #expect(clean.status == 0, "\(clean.output)")
             let summary = try Self.json(clean.standardOutput)
             #expect((summary["differences"] as? [Any])?.isEmpty == true)
@@ -27,7 +27,7 @@ struct OperationsCommandTests {
             let victim = try #require(try await harness.store.list(.music, after: nil, limit: 1).first)
             let tampered = EntitySnapshot(kind: .music, id: victim.id, version: victim.version, state: .music(Song(artist: "Nobody", songTitle: "Tampered")))
             try await harness.store.commit(ProjectionBatch(projection: "music", snapshots: [tampered], outcomes: [], checkpoints: []))
-            let dirty = try ChildProcess.run(arguments)
+            let dirty = try await ChildProcess.run(arguments)
             #expect(dirty.status == 1, "\(dirty.output)")
             let differences = try #require(try Self.json(dirty.standardOutput)["differences"] as? [[String: Any]])
             #expect(differences.count == 1)
@@ -45,13 +45,13 @@ struct OperationsCommandTests {
             // As if the broker had been recreated: Tansu keeps nothing across restarts.
             try await harness.store.setClusterID("a-cluster-that-is-gone")
 
-            let refused = try ChildProcess.run(["replay"] + (try Self.common(harness)))
+            let refused = try await ChildProcess.run(["replay"] + (try Self.common(harness)))
             #expect(refused.status == 3, "\(refused.output)")
             #expect(refused.standardError.contains("a-cluster-that-is-gone"), "\(refused.standardError)")
             #expect(refused.standardError.contains("encore replay --adopt-log"), "\(refused.standardError)")
             #expect(try await harness.store.activeNamespaces().values.allSatisfy { $0 == "main" }, "nothing switched")
 
-            let adopted = try ChildProcess.run(["replay", "--adopt-log", "--json"] + (try Self.common(harness)))
+            let adopted = try await ChildProcess.run(["replay", "--adopt-log", "--json"] + (try Self.common(harness)))
             #expect(adopted.status == 0, "\(adopted.output)")
             let namespace = try #require(try Self.json(adopted.standardOutput)["namespace"] as? String)
             #expect(try await harness.store.clusterID() == recorded)
@@ -70,14 +70,14 @@ struct OperationsCommandTests {
             ])
             try await harness.awaitProjected()
 
-            let lag = try ChildProcess.run(["lag", "--json", "--interval", "0.5"] + (try Self.common(harness)))
+            let lag = try await ChildProcess.run(["lag", "--json", "--interval", "0.5"] + (try Self.common(harness)))
             #expect(lag.status == 0, "\(lag.output)")
             let groups = try #require(try Self.json(lag.standardOutput)["groups"] as? [[String: Any]])
             #expect(groups.count == 3)
             #expect(groups.allSatisfy { $0["lag"] as? Int == 0 && $0["members"] as? Int == 1 && $0["status"] as? String == "OK" })
             #expect(groups.reduce(0) { $0 + (($1["partitions"] as? [[String: Any]])?.reduce(0) { $0 + ($1["checkpoint"] as? Int ?? 0) } ?? 0) } == 3)
 
-            let history = try ChildProcess.run([
+            let history = try await ChildProcess.run([
                 "history", "music", song.uuidString, "--brokers", harness.broker.bootstrapServers, "--topic-prefix", harness.prefix,
             ])
             #expect(history.status == 0, "\(history.output)")

@@ -198,12 +198,12 @@ struct SecurityTests {
     }
 
     @Test("jwt mode refuses to start without a secret or with a short one")
-    func secretRequired() throws {
+    func secretRequired() async throws {
         let common = ["gateway", "--auth", "jwt", "--brokers", "127.0.0.1:9", "--store", "sqlite:\(FileManager.default.temporaryDirectory.path)/encore-secret-\(UUID()).db"]
-        let missing = try ChildProcess.run(common)
+        let missing = try await ChildProcess.run(common)
         #expect(missing.status != 0)
         #expect(missing.standardError.contains("needs a secret"), "\(missing.output)")
-        let short = try ChildProcess.run(common + ["--jwt-secret", "short"])
+        let short = try await ChildProcess.run(common + ["--jwt-secret", "short"])
         #expect(short.status != 0)
         #expect(short.standardError.contains("at least 32 bytes"), "\(short.output)")
     }
