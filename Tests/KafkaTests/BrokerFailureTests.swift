@@ -37,8 +37,8 @@ struct BrokerFailureTests {
             let elapsed = ContinuousClock.now - started
             #expect(outcome == "timed out")
             // message.timeout.ms (3 s) plus librdkafka's 1 s timeout scan and scheduling slack, which
-            // on the loaded CI machine reached 8.85 s; a hang is the 20 s race above.
-            #expect(elapsed < .seconds(12), "send took \(elapsed)")
+            // on the loaded CI machine reached 8.85 s and 12.6 s; a hang is the 20 s race above.
+            #expect(elapsed < .seconds(18), "send took \(elapsed)")
             await producer.close(flushTimeout: .milliseconds(100))
         }
     }

@@ -72,7 +72,7 @@ struct StoreURLTests {
         let error = try await #require(throws: StoreError.self) {
             _ = try await StoreDatabase(url: "postgres://encore:secret@127.0.0.1:9/encore", logger: storeTestLogger)
         }
-        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(error.backend == .postgres)
         #expect(error.operation == "open")
         #expect(error.message.contains("127.0.0.1:9"))
@@ -89,8 +89,9 @@ struct StoreURLTests {
             )
         }
         // The open gives up after connectTimeout + 1 s; the bound says it does not hang (the pool
-        // alone would retry for minutes), with room for a loaded CI machine's scheduling.
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // alone would retry for minutes), with room for a loaded CI machine's scheduling (15.9 s
+        // and 16.4 s measured there for these two with every suite starting at once).
+        #expect(ContinuousClock.now - started < .seconds(30))
         #expect(error.operation == "open")
         #expect(error.code == .unavailable && error.code.isRetriable)
         #expect(error.message.contains("127.0.0.1:\(listener.port)"))
