@@ -36,15 +36,8 @@ public struct TLSTestBroker: Sendable {
             ),
             logger: logger
         )
-        try await process.start()
-        let tls = TLSTestBroker(broker: TestBroker(process: process, logger: logger), proxy: proxy, certificates: certificates)
-        do {
-            let result = try await body(tls)
-            await process.stop()
-            return result
-        } catch {
-            await process.stop()
-            throw error
+        return try await process.whileRunning {
+            try await body(TLSTestBroker(broker: TestBroker(process: process, logger: logger), proxy: proxy, certificates: certificates))
         }
     }
 }

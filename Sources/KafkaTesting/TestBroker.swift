@@ -26,16 +26,7 @@ public struct TestBroker: Sendable {
             configuration: .init(executable: executable, port: port, clusterID: "encore-test-\(port)", requiresAuthentication: requiringAuthentication),
             logger: logger
         )
-        try await process.start()
-        let broker = TestBroker(process: process, logger: logger)
-        do {
-            let result = try await body(broker)
-            await process.stop()
-            return result
-        } catch {
-            await process.stop()
-            throw error
-        }
+        return try await process.whileRunning { try await body(TestBroker(process: process, logger: logger)) }
     }
 
     /// Creates a topic with a unique name and returns the name.

@@ -72,6 +72,19 @@ public final class TansuBroker: Sendable, Service {
     }
 
     /// Stops the broker (SIGTERM) and waits for it to exit. Safe to call more than once.
+    /// Starts the broker, runs `body`, and stops the broker whether `body` returns or throws.
+    public func whileRunning<T>(isolation: isolated (any Actor)? = #isolation, _ body: () async throws -> T) async throws -> T {
+        try await start()
+        do {
+            let result = try await body()
+            await stop()
+            return result
+        } catch {
+            await stop()
+            throw error
+        }
+    }
+
     public func stop() async {
         guard let broker = running.withLock({ state in defer { state = nil }; return state }) else { return }
         broker.requestStop()
