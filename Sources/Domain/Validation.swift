@@ -1,16 +1,22 @@
 import Foundation
 
-/// Input that a command may not carry; `field` names the offending JSON field.
+/// Input that a command may not carry: which field, and why.
 public struct ValidationError: Error, Sendable, Hashable, CustomStringConvertible {
-    public var field: String
+    /// An entity field a rule applies to. Each API version spells it its own way, so the API
+    /// names it in its errors as its clients sent it.
+    public enum Field: String, Sendable, Hashable, CaseIterable {
+        case fname, lname, email, artist, songTitle, playlistName, playlistSongs
+    }
+
+    public var field: Field
     public var message: String
 
-    public init(field: String, _ message: String) {
+    public init(field: Field, _ message: String) {
         self.field = field
         self.message = message
     }
 
-    public var description: String { "\(field): \(message)" }
+    public var description: String { "\(field.rawValue): \(message)" }
 }
 
 /// Field rules for command input, checked on the write side before anything is appended.
@@ -21,28 +27,28 @@ public enum Validation {
     public static func validate(_ action: Action) throws(ValidationError) {
         switch action {
         case .createUser(let user), .updateUser(let user):
-            try text(user.fname, field: "fname")
-            try text(user.lname, field: "lname")
+            try text(user.fname, field: .fname)
+            try text(user.lname, field: .lname)
             try email(user.email)
         case .createMusic(let song), .updateMusic(let song):
-            try text(song.artist, field: "Artist")
-            try text(song.songTitle, field: "SongTitle")
+            try text(song.artist, field: .artist)
+            try text(song.songTitle, field: .songTitle)
         case .createPlaylist(let playlist):
-            try text(playlist.name, field: "Name")
+            try text(playlist.name, field: .playlistName)
             guard playlist.songs.count <= maxPlaylistSongs else {
-                throw ValidationError(field: "Playlist", "at most \(maxPlaylistSongs) songs")
+                throw ValidationError(field: .playlistSongs, "at most \(maxPlaylistSongs) songs")
             }
             guard Set(playlist.songs).count == playlist.songs.count else {
-                throw ValidationError(field: "Playlist", "a song may appear only once")
+                throw ValidationError(field: .playlistSongs, "a song may appear only once")
             }
         case .renamePlaylist(let name):
-            try text(name, field: "Name")
+            try text(name, field: .playlistName)
         case .addSong, .removeSong, .deleteUser, .deleteMusic, .deletePlaylist:
             break
         }
     }
 
-    private static func text(_ value: String, field: String) throws(ValidationError) {
+    private static func text(_ value: String, field: ValidationError.Field) throws(ValidationError) {
         // Printable ASCII (what nearly every command carries): one pass over the bytes decides
         // the three rules below exactly as they do: no control characters, one character per
         // byte, and the space as the only whitespace.
@@ -63,11 +69,11 @@ public enum Validation {
     }
 
     private static func email(_ value: String) throws(ValidationError) {
-        try text(value, field: "email")
+        try text(value, field: .email)
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
               !value.contains(where: \.isWhitespace) else {
-            throw ValidationError(field: "email", "not an email address")
+            throw ValidationError(field: .email, "not an email address")
         }
     }
 }

@@ -1,12 +1,17 @@
 import Domain
 import Foundation
 import Hummingbird
+import NIOCore
 import Store
 
-/// Every error the API answers: JSON `{"error": code, "detail": sentence}` with a 4xx/5xx status.
+/// Every error the API answers, with a 4xx/5xx status: under `/api/v2` an RFC 9457 problem
+/// (`application/problem+json`: `type`, `title`, `status`, `detail`, and `error`, the code);
+/// elsewhere (v1, operations) JSON `{"error": code, "detail": sentence}`, as the original
+/// clients read it.
 public struct APIError: HTTPResponseError, Sendable {
     public var status: HTTPResponse.Status
-    /// A short machine-readable code, e.g. `not_found`.
+    /// A short machine-readable code in snake case, e.g. `not_found`; stable, so clients may
+    /// match on it.
     public var code: String
     public var detail: String
     public var headers: HTTPFields
@@ -19,13 +24,29 @@ public struct APIError: HTTPResponseError, Sendable {
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        try Body(error: code, detail: detail).answer(status, headers: headers).response(from: request, context: context)
+        guard APIVersionOfPath(request.uri.path) == .v2 else {
+            return try Body(error: code, detail: detail).answer(status, headers: headers).response(from: request, context: context)
+        }
+        let problem = Problem(type: "urn:encore:error:\(code)", title: status.reasonPhrase, status: status.code, detail: detail, error: code)
+        var headers = headers
+        headers[.contentType] = "application/problem+json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(problem))))
     }
 
-    /// What the client reads.
+    /// What a v1 client reads.
     struct Body: ResponseEncodable {
         let error: String
         let detail: String
+    }
+
+    /// What a v2 client reads (RFC 9457). `type` names the code as a URN, since the problem
+    /// types are documented in `openapi.json` rather than at URLs of their own.
+    struct Problem: Encodable {
+        let type: String
+        let title: String
+        let status: Int
+        let detail: String
+        let error: String
     }
 
     static func badRequest(_ detail: String) -> APIError { APIError(.badRequest, "bad_request", detail) }
@@ -45,18 +66,37 @@ public struct APIError: HTTPResponseError, Sendable {
         .serviceUnavailable, "store_unavailable", "the read-model store is not answering; try again shortly", headers: [.retryAfter: "1"]
     )
 
-    static func validation(_ error: ValidationError) -> APIError {
-        APIError(.unprocessableContent, "invalid_field", "\(error.field): \(error.message)")
+    /// A field the write side refused, named as the client's API version spells it.
+    static func validation(_ error: ValidationError, names: FieldNames) -> APIError {
+        APIError(.unprocessableContent, "invalid_field", "\(names.name(of: error.field)): \(error.message)")
     }
 
     /// The API answer to a command the fold rejected.
     static func rejected(_ rejection: Rejection) -> APIError {
         switch rejection {
-        case .alreadyExists, .duplicateSong: APIError(.conflict, rejection.rawValue, rejection.explanation)
-        case .deleted, .notFound, .songNotInPlaylist: APIError(.notFound, rejection.rawValue, rejection.explanation)
-        case .versionMismatch: APIError(.preconditionFailed, rejection.rawValue, rejection.explanation)
+        case .alreadyExists, .duplicateSong: APIError(.conflict, rejection.code, rejection.explanation)
+        case .deleted, .notFound, .songNotInPlaylist: APIError(.notFound, rejection.code, rejection.explanation)
+        case .versionMismatch: APIError(.preconditionFailed, rejection.code, rejection.explanation)
         }
     }
+}
+
+extension Rejection {
+    /// The API's code for this rejection, spelled like every other code (the log keeps the
+    /// hyphenated raw value).
+    var code: String { rawValue.replacingOccurrences(of: "-", with: "_") }
+}
+
+/// Which API a path belongs to, for how its errors are written and its fields named.
+enum APIVersionOfPath: Equatable {
+    case v1, v2, other
+
+    init(_ path: String) {
+        self = path.hasPrefix("/api/v2/") || path == "/api/v2" ? .v2 : path.hasPrefix("/api/v1/") || path == "/api/v1" ? .v1 : .other
+    }
+
+    /// The field names of this version's bodies (v1's outside the APIs).
+    var names: FieldNames { self == .v2 ? V2.names : V1.names }
 }
 
 /// Turns every error, including the router's own 404s and body-size errors, into ``APIError`` JSON
@@ -67,6 +107,8 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
+        } catch let error as ValidationError {
+            return try APIError.validation(error, names: APIVersionOfPath(request.uri.path).names).response(from: request, context: context)
         } catch let error as StoreError where error.code.isRetriable {
             // The read-model store did not answer (server down, restarting, or over its deadline):
             // transient, so say when to retry rather than failing as a server bug.

@@ -16,6 +16,11 @@ public struct EncoreRequestContext: RequestContext {
         clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
+    /// Who the per-client limits count against: the token's user when there is one, else the
+    /// peer's address (behind a proxy every client shares the proxy's address, so limit there or
+    /// give each client a token).
+    var client: String { identity.map { "user:\($0)" } ?? "address:\(clientAddress ?? "unknown")" }
+
     /// Bodies are read with an explicit 1 MiB limit; this caps anything else.
     public var maxUploadSize: Int { RequestBodyDecoder.maxSize }
 

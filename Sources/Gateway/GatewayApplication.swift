@@ -30,7 +30,8 @@ public enum GatewayApplication {
             namespaces: namespaces, settings: configuration.lag, logger: logger
         )
         let watch = CheckpointWatch(namespaces: namespaces, logger: logger)
-        var services: [any Service] = [NamespaceFollower(namespaces: namespaces, interval: configuration.namespaceRefresh), monitor, watch]
+        let logEnds = try LogEnds(brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties, logger: logger)
+        var services: [any Service] = [NamespaceFollower(namespaces: namespaces, interval: configuration.namespaceRefresh), monitor, watch, logEnds]
         var commands: CommandService?
         if configuration.role.writes {
             let producer = try KafkaProducer(
@@ -44,7 +45,7 @@ public enum GatewayApplication {
         }
         let gateway = GatewayServices(
             commands: commands,
-            reads: ReadService(namespaces: namespaces, watch: watch, consistencyTimeout: configuration.consistencyTimeout),
+            reads: ReadService(namespaces: namespaces, watch: watch, consistencyTimeout: configuration.consistencyTimeout, logEnds: logEnds),
             authenticator: authenticator,
             configuration: configuration
         )

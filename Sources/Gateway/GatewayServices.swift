@@ -20,17 +20,21 @@ struct GatewayServices: Sendable {
     }
 
     /// The read role, or 421 in a write-only gateway; waits for a presented consistency token.
-    func reader(for request: Request) async throws -> ReadService {
+    func reader(for request: Request, context: EncoreRequestContext) async throws -> ReadService {
         guard configuration.role.reads else {
             throw APIError(.misdirectedRequest, "wrong_role", "this gateway runs the write role; send reads to a read-role gateway")
         }
-        if let header = request.headers[.consistencyToken] {
-            guard let token = ConsistencyToken(header) else {
-                throw APIError.badRequest("\(ConsistencyToken.header) must look like users:3:1234")
-            }
-            try await reads.await(token)
-        }
+        try await awaitConsistency(request, context: context)
         return reads
+    }
+
+    /// Waits until the read model has reached the request's `X-Consistency-Token`, if it has one.
+    func awaitConsistency(_ request: Request, context: EncoreRequestContext) async throws {
+        guard let header = request.headers[.consistencyToken] else { return }
+        guard let token = ConsistencyToken(header) else {
+            throw APIError.badRequest("\(ConsistencyToken.header) must look like users:3:1234")
+        }
+        try await reads.await(token, client: context.client)
     }
 
     /// How a write ended, from the client's point of view.

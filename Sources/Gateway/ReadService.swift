@@ -10,17 +10,64 @@ struct ReadService: Sendable {
     let namespaces: ActiveNamespaces
     let watch: CheckpointWatch
     let consistencyTimeout: Duration
+    /// Refuses tokens naming positions the log does not have; nil where no broker is at hand
+    /// (router tests), and then every token waits.
+    let logEnds: LogEnds?
+    /// Readers one client may have waiting for consistency tokens at once.
+    let waiting = WaitingReads(limit: 16)
 
     /// The store serving `kind`'s read model.
     func store(for kind: EntityKind) -> any ReadModelReader { namespaces.store(for: kind) }
 
     /// Waits until the token's projection has passed its offset (503 when it does not in time).
-    func await(_ token: ConsistencyToken?) async throws {
+    ///
+    /// A token the projector has passed answers at once. One the log does not have (beyond its
+    /// partition's end, or for a partition the topic lacks) is refused with 422 as soon as a
+    /// fresh look at the log end says so, while the wait runs beside that look so a real token
+    /// is not held up by it. Each client may have ``WaitingReads/limit`` readers waiting.
+    func await(_ token: ConsistencyToken?, client: String) async throws {
         guard let token else { return }
-        guard await watch.wait(until: token, timeout: consistencyTimeout) else {
+        let checkpoints = try await store(for: token.kind).checkpoints(projection: token.kind.topicSuffix)
+        if checkpoints.contains(where: { $0.partition == token.partition && $0.offset > token.offset }) { return }
+        guard waiting.enter(client) else {
+            throw APIError(.tooManyRequests, "too_many_waiting_reads",
+                           "this client already has \(waiting.limit) reads waiting for consistency tokens; retry after 1 s", headers: [.retryAfter: "1"])
+        }
+        defer { waiting.leave(client) }
+        let reached = try await withThrowingTaskGroup(of: Bool?.self) { group in
+            group.addTask { await watch.wait(until: token, timeout: consistencyTimeout) }
+            if let logEnds {
+                group.addTask {
+                    if let refusal = Self.refusal(of: token, await logEnds.judge(token)) { throw refusal }
+                    return nil
+                }
+            }
+            defer { group.cancelAll() }
+            while let result = try await group.next() {
+                if let reached = result { return reached }
+            }
+            return false
+        }
+        guard reached else {
             throw APIError(.serviceUnavailable, "not_yet_consistent",
                            "the read model has not reached \(token) within \(consistencyTimeout)", headers: [.retryAfter: "1"])
         }
+    }
+
+    /// The 422 for a token the log cannot reach, nil when it can (or nobody can tell now).
+    static func refusal(of token: ConsistencyToken, _ verdict: LogEnds.Verdict?) -> APIError? {
+        let detail: String
+        switch verdict {
+        case nil, .inLog?:
+            return nil
+        case .beyondEnd(let end)?:
+            detail = "partition \(token.partition) of \(token.kind.topicSuffix) ends at offset \(end), before \(token.offset): this log never acknowledged that write (is the token from another cluster?)"
+        case .noPartition(let count)?:
+            detail = count == 0
+                ? "the log has no \(token.kind.topicSuffix) topic yet, so no write made \(token)"
+                : "\(token.kind.topicSuffix) has \(count) partitions, so no write made \(token)"
+        }
+        return APIError(.unprocessableContent, "unreachable_consistency_token", detail)
     }
 
     /// A live entity, or 404.
@@ -28,6 +75,24 @@ struct ReadService: Sendable {
         guard let snapshot = try await store(for: kind).snapshot(kind, id: id), !snapshot.isDeleted else {
             throw APIError.notFound("no \(kind.rawValue) with id \(id.uuidString.lowercased())")
         }
+        return snapshot
+    }
+
+    /// An entity as it was at `moment`, folded from its history; 404 saying why when it did not
+    /// exist then.
+    func past(_ kind: EntityKind, _ id: UUID, at moment: Moment) async throws -> EntitySnapshot {
+        let name = "\(kind.rawValue) \(id.lowercasedString)"
+        let outcomes = try await store(for: kind).history(kind, id: id)
+        guard !outcomes.isEmpty else { throw APIError.notFound("no \(name)") }
+        let commands = try outcomes.map { outcome in
+            do {
+                return try CommandCodec.decode(outcome.envelope)
+            } catch {
+                throw APIError(.internalServerError, "corrupt_data", "\(name)'s history holds a command this server cannot read")
+            }
+        }
+        let state = PastState(folding: commands, at: moment)
+        guard case .existing(let snapshot) = state else { throw APIError.notFound(state.absence(of: name, at: moment)) }
         return snapshot
     }
 

@@ -110,13 +110,13 @@ struct V1Routes {
 
     private func read(_ kind: EntityKind, request: Request, context: EncoreRequestContext) async throws -> V1.Items {
         let id = try context.parameters.uuid("id")
-        let snapshot = try await services.reader(for: request).live(kind, id)
+        let snapshot = try await services.reader(for: request, context: context).live(kind, id)
         return V1.Items([snapshot], kind: kind)
     }
 
     private func list(_ kind: EntityKind, request: Request, context: EncoreRequestContext) async throws -> V1.Items {
         let page = try Page(request.uri.queryParameters, cursorName: "after")
-        let (shown, next) = try await services.reader(for: request).page(kind, page)
+        let (shown, next) = try await services.reader(for: request, context: context).page(kind, page)
         return V1.Items(shown, next: next, kind: kind)
     }
 

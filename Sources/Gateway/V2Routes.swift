@@ -5,7 +5,8 @@ import Hummingbird
 /// The native REST API under `/api/v2/users|music|playlists`.
 ///
 /// Creates answer 201 with `Location` once applied, or 202 at once with `Prefer: respond-async`;
-/// `ETag` is the entity version and `If-Match` makes a write conditional (412 on mismatch).
+/// `ETag` is the entity version and `If-Match` makes a write conditional (412 on mismatch,
+/// before anything is appended).
 struct V2Routes {
     let services: GatewayServices
 
@@ -15,14 +16,20 @@ struct V2Routes {
             let action = try await createAction(kind, request, context: context)
             return try await create(kind, action, request: request, context: context)
         }
-        routes.get { request, _ in try await list(kind, request: request) }
+        routes.get { request, context in try await list(kind, request: request, context: context) }
         routes.get(":id") { request, context in
-            let snapshot = try await services.reader(for: request).live(kind, try context.parameters.uuid("id"))
+            let id = try context.parameters.uuid("id")
+            let reader = try await services.reader(for: request, context: context)
+            let snapshot = if let moment = try Self.moment(request) {
+                try await reader.past(kind, id, at: moment)
+            } else {
+                try await reader.live(kind, id)
+            }
             return V2.Resource(snapshot: snapshot).answer(headers: [.eTag: V2.etag(snapshot.version)])
         }
         routes.get(":id/history") { request, context in
             let id = try context.parameters.uuid("id")
-            let outcomes = try await services.reader(for: request).store(for: kind).history(kind, id: id)
+            let outcomes = try await services.reader(for: request, context: context).store(for: kind).history(kind, id: id)
             guard !outcomes.isEmpty else { throw APIError.notFound("no \(kind.rawValue) with id \(id.lowercasedString)") }
             return V2.History(items: outcomes.map(V2.History.Entry.init))
         }
@@ -105,8 +112,20 @@ struct V2Routes {
         _ kind: EntityKind, _ id: UUID, _ action: Action, request: Request, context: EncoreRequestContext,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
-        _ = try await services.reads.live(kind, id)
-        let command = Command(entityID: id, actor: context.identity, expectedVersion: try Self.ifMatch(request), action: action)
+        let expected = try Self.ifMatch(request)
+        // A write naming a version the read model does not show is refused here, before the
+        // log: a stale client learns it at once, even with `Prefer: respond-async`. The fold
+        // still decides between writers that both passed this check. A client that has just
+        // written presents the write's consistency token, so the read model is caught up first.
+        try await services.awaitConsistency(request, context: context)
+        let current = try await services.reads.live(kind, id)
+        if let expected, expected != current.version {
+            throw APIError(
+                .preconditionFailed, Rejection.versionMismatch.code,
+                "If-Match names version \(expected) but \(kind.rawValue) \(id.lowercasedString) is at version \(current.version); nothing was appended"
+            )
+        }
+        let command = Command(entityID: id, actor: context.identity, expectedVersion: expected, action: action)
         let result = try await services.write(command, request: request, async: Self.respondAsync(request))
         var headers = services.tokenHeader(result)
         switch result {
@@ -121,9 +140,9 @@ struct V2Routes {
         }
     }
 
-    private func list(_ kind: EntityKind, request: Request) async throws -> V2.Page {
+    private func list(_ kind: EntityKind, request: Request, context: EncoreRequestContext) async throws -> V2.Page {
         let page = try Page(request.uri.queryParameters, cursorName: "cursor")
-        let (shown, next) = try await services.reader(for: request).page(kind, page)
+        let (shown, next) = try await services.reader(for: request, context: context).page(kind, page)
         return V2.Page(shown, next: next)
     }
 
@@ -133,6 +152,25 @@ struct V2Routes {
         let digits = value.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\""))
         guard let version = Int(digits), version >= 0 else { throw APIError.badRequest("If-Match must be an ETag such as \"3\"") }
         return version
+    }
+
+    /// `?asOf=<ISO 8601 time>` or `?version=N`: which past state a read asks for; nil for now.
+    static func moment(_ request: Request) throws -> Moment? {
+        let query = request.uri.queryParameters
+        switch (query["asOf"], query["version"]) {
+        case (nil, nil):
+            return nil
+        case (let time?, nil):
+            guard let date = Moment.parseTime(String(time)) else {
+                throw APIError.badRequest("asOf must be an ISO 8601 time with a zone, such as 2026-11-29T09:30:00Z")
+            }
+            return .time(date)
+        case (nil, let version?):
+            guard let number = Int(String(version)), number >= 1 else { throw APIError.badRequest("version must be a positive integer") }
+            return .version(number)
+        case (_?, _?):
+            throw APIError.badRequest("give asOf or version, not both")
+        }
     }
 
     static func respondAsync(_ request: Request) -> Bool {

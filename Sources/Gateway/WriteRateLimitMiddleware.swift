@@ -3,8 +3,7 @@ import Hummingbird
 /// Answers 429 with `Retry-After` when one client sends writes (any non-GET request under
 /// `/api/`) faster than its ``WriteRateLimiter`` allows.
 ///
-/// A client is its token's user when it has one, else its address: behind a proxy every client
-/// shares the proxy's address, so limit there or give each client a token.
+/// A client is its token's user when it has one, else its address (``EncoreRequestContext/client``).
 struct WriteRateLimitMiddleware: RouterMiddleware {
     typealias Context = EncoreRequestContext
     let limiter: WriteRateLimiter
@@ -13,8 +12,7 @@ struct WriteRateLimitMiddleware: RouterMiddleware {
         guard ![.get, .head, .options].contains(request.method), request.uri.path.hasPrefix("/api/") else {
             return try await next(request, context)
         }
-        let client = context.identity.map { "user:\($0)" } ?? "address:\(context.clientAddress ?? "unknown")"
-        if let wait = limiter.acquire(client: client) {
+        if let wait = limiter.acquire(client: context.client) {
             let seconds = max(1, Int((wait / .seconds(1)).rounded(.up)))
             throw APIError(
                 .tooManyRequests, "rate_limited",

@@ -67,6 +67,9 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         code == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT.rawValue || code == RD_KAFKA_RESP_ERR__TIMED_OUT.rawValue
     }
 
+    /// True when the topic or partition asked for does not exist.
+    public var isUnknownTopicOrPartition: Bool { code == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART.rawValue }
+
     public var description: String { "Kafka error \(name) (\(code)): \(message)" }
 }
 

@@ -1,12 +1,14 @@
 import ArgumentParser
 import Domain
 import Foundation
+import Gateway
 import Kafka
 import Logging
 import Replay
 import Store
 
-/// `encore history TYPE ID`: one entity's commands and outcomes, from the log.
+/// `encore history TYPE ID`: one entity's commands and outcomes, from the log; with `--as-of`
+/// or `--at-version`, the entity as it was then, as `GET /api/v2/{type}/{id}?asOf=` answers it.
 struct HistoryCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
@@ -25,6 +27,26 @@ struct HistoryCommand: AsyncParsableCommand {
     @Flag(help: "Print JSON.")
     var json = false
 
+    @Option(help: "Print the entity as it was at this ISO 8601 time (e.g. 2026-11-29T09:30:00Z), in the v2 API's JSON.")
+    var asOf: String?
+
+    @Option(help: "Print the entity as it was at this version, in the v2 API's JSON.")
+    var atVersion: Int?
+
+    func validate() throws {
+        guard asOf == nil || atVersion == nil else { throw ValidationError("give --as-of or --at-version, not both") }
+        if let asOf, Moment.parseTime(asOf) == nil {
+            throw ValidationError("--as-of \(asOf) is not an ISO 8601 time such as 2026-11-29T09:30:00Z")
+        }
+        if let atVersion, atVersion < 1 { throw ValidationError("--at-version must be a positive integer") }
+    }
+
+    /// The moment asked for, if any.
+    private var moment: Moment? {
+        if let atVersion { return .version(atVersion) }
+        return asOf.flatMap(Moment.parseTime).map(Moment.time)
+    }
+
     func run() async throws {
         try Librdkafka.requireMinimumVersion()
         guard let entityID = UUID(uuidString: id) else { throw ValidationError("\(id) is not a UUID") }
@@ -33,6 +55,16 @@ struct HistoryCommand: AsyncParsableCommand {
         var logger = logging.bootstrap(label: "encore.history")
         logger.logLevel = max(logger.logLevel, .warning)
         let outcomes = try await EntityHistory.read(kind, id: entityID, brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties, logger: logger)
+        if let moment {
+            // The log's own records, folded as the projector folds them.
+            let state = PastState(folding: try outcomes.map { try CommandCodec.decode($0.envelope) }, at: moment)
+            guard case .existing(let snapshot) = state else {
+                Terminal.writeError("encore history: \(state.absence(of: "\(kind.rawValue) \(entityID.lowercasedString)", at: moment))\n")
+                throw ExitCode(1)
+            }
+            Terminal.printJSON(try snapshot.v2JSON())
+            return
+        }
         if json {
             let encoder = JSONEncoder()
             encoder.dateEncodingStrategy = .iso8601

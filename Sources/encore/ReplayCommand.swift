@@ -66,7 +66,7 @@ struct ReplayCommand: AsyncParsableCommand {
             if [noSwitch, verify, adoptLog, asOf != nil].filter({ $0 }).count > 1 {
                 throw ValidationError("choose one of --no-switch, --verify, --adopt-log and --as-of")
             }
-            if let asOf, Self.parseTime(asOf) == nil {
+            if let asOf, Moment.parseTime(asOf) == nil {
                 throw ValidationError("--as-of \(asOf) is not an ISO 8601 time such as 2026-11-29T09:30:00Z")
             }
             guard batchSize > 0 else { throw ValidationError("--batch-size must be positive") }
@@ -81,7 +81,7 @@ struct ReplayCommand: AsyncParsableCommand {
             let mode: ReplayConfiguration.Mode = verify ? .verify : adoptLog ? .adoptLog : noSwitch || asOf != nil ? .build : .activate
             let configuration = ReplayConfiguration(
                 brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties, kinds: try EntityKind.models(models),
-                namespace: namespace, asOf: asOf.flatMap(Self.parseTime), mode: mode, batchSize: batchSize
+                namespace: namespace, asOf: asOf.flatMap(Moment.parseTime), mode: mode, batchSize: batchSize
             )
             // A broker restarted empty has no topics yet; adopting its log must not depend on a
             // projector or a write creating them first.
@@ -103,11 +103,6 @@ struct ReplayCommand: AsyncParsableCommand {
                 print(Self.describe(summary))
             }
             if !summary.differences.isEmpty { throw ExitCode(1) }
-        }
-
-        static func parseTime(_ text: String) -> Date? {
-            (try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)))
-                ?? (try? Date(text, strategy: .iso8601))
         }
 
         static var encoder: JSONEncoder {

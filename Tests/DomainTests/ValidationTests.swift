@@ -13,14 +13,14 @@ private func failure(_ action: Action) -> ValidationError? {
 }
 
 /// Each text field, and an action carrying `value` in it (valid everywhere else).
-private let textFields: [(field: String, action: @Sendable (String) -> Action)] = [
-    ("fname", { .createUser(User(fname: $0, lname: "L", email: "a@b.co")) }),
-    ("lname", { .updateUser(User(fname: "F", lname: $0, email: "a@b.co")) }),
-    ("email", { .createUser(User(fname: "F", lname: "L", email: $0)) }),
-    ("Artist", { .createMusic(Song(artist: $0, songTitle: "T")) }),
-    ("SongTitle", { .updateMusic(Song(artist: "A", songTitle: $0)) }),
-    ("Name", { .createPlaylist(Playlist(name: $0, songs: [])) }),
-    ("Name", { .renamePlaylist(name: $0) }),
+private let textFields: [(field: ValidationError.Field, action: @Sendable (String) -> Action)] = [
+    (.fname, { .createUser(User(fname: $0, lname: "L", email: "a@b.co")) }),
+    (.lname, { .updateUser(User(fname: "F", lname: $0, email: "a@b.co")) }),
+    (.email, { .createUser(User(fname: "F", lname: "L", email: $0)) }),
+    (.artist, { .createMusic(Song(artist: $0, songTitle: "T")) }),
+    (.songTitle, { .updateMusic(Song(artist: "A", songTitle: $0)) }),
+    (.playlistName, { .createPlaylist(Playlist(name: $0, songs: [])) }),
+    (.playlistName, { .renamePlaylist(name: $0) }),
 ]
 
 @Suite("Validation")
@@ -32,7 +32,7 @@ struct ValidationTests {
 
     @Test("accepts the limits themselves and any Unicode text")
     func acceptsLimits() {
-        for (field, action) in textFields where field != "email" {
+        for (field, action) in textFields where field != .email {
             #expect(failure(action(String(repeating: "x", count: Validation.maxTextLength))) == nil, "\(field)")
             // Length counts characters, not bytes or scalars: 500 family emoji are 500 characters.
             #expect(failure(action(String(repeating: "👩‍👩‍👧", count: Validation.maxTextLength))) == nil, "\(field)")
@@ -70,7 +70,7 @@ struct ValidationTests {
     func overLong() throws {
         for (field, action) in textFields {
             var value = String(repeating: "x", count: Validation.maxTextLength + 1)
-            if field == "email" { value = String(repeating: "x", count: Validation.maxTextLength - 5) + "@b.com" }
+            if field == .email { value = String(repeating: "x", count: Validation.maxTextLength - 5) + "@b.com" }
             #expect(value.count == Validation.maxTextLength + 1)
             let error = try #require(failure(action(value)), "\(field)")
             #expect(error.field == field)
@@ -82,7 +82,7 @@ struct ValidationTests {
     func controlCharacters() throws {
         for (field, action) in textFields {
             for control in ["\u{0}", "\u{7}", "\n", "\r", "\t", "\u{1B}", "\u{7F}", "\u{85}"] {
-                let value = field == "email" ? "a\(control)b@c.de" : "a\(control)b"
+                let value = field == .email ? "a\(control)b@c.de" : "a\(control)b"
                 let error = try #require(failure(action(value)), "\(field) with \(control.debugDescription)")
                 #expect(error.field == field)
                 #expect(error.message == "must not contain control characters", "\(error)")
@@ -95,7 +95,7 @@ struct ValidationTests {
     ])
     func badEmail(_ email: String) throws {
         let error = try #require(failure(.createUser(User(fname: "F", lname: "L", email: email))))
-        #expect(error.field == "email")
+        #expect(error.field == .email)
         #expect(error.message == "not an email address")
     }
 
@@ -109,22 +109,21 @@ struct ValidationTests {
         let songs = (0...Validation.maxPlaylistSongs).map { id($0) }
         #expect(songs.count == 10_001)
         let error = try #require(failure(.createPlaylist(Playlist(name: "big", songs: songs))))
-        // The v1 API's field for the song list is "Playlist" (the record's is "Songs").
-        #expect(error.field == "Playlist")
+        #expect(error.field == .playlistSongs)
         #expect(error.message == "at most 10000 songs")
     }
 
     @Test("rejects a song listed twice in a new playlist")
     func duplicateSongs() throws {
         let error = try #require(failure(.createPlaylist(Playlist(name: "dup", songs: [id(1), id(2), id(1)]))))
-        #expect(error.field == "Playlist")
+        #expect(error.field == .playlistSongs)
         #expect(error.message == "a song may appear only once")
     }
 
     @Test("the first bad field is reported, and the description names it")
     func description() throws {
         let error = try #require(failure(.createUser(User(fname: "", lname: "", email: "bad"))))
-        #expect(error.field == "fname")
+        #expect(error.field == .fname)
         #expect(error.description == "fname: must not be empty")
     }
 }

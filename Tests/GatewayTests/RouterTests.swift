@@ -26,7 +26,7 @@ struct RouterTests {
             let producer = try KafkaProducer(configuration: .producer(bootstrapServers: "127.0.0.1:1", ["message.timeout.ms": "1000"]), logger: Self.logger)
             let services = GatewayServices(
                 commands: CommandService(producer: producer, durability: nil, namespaces: namespaces, watch: watch, topicPrefix: "encore", logger: Self.logger),
-                reads: ReadService(namespaces: namespaces, watch: watch, consistencyTimeout: .seconds(1)),
+                reads: ReadService(namespaces: namespaces, watch: watch, consistencyTimeout: .seconds(1), logEnds: nil),
                 authenticator: try await Authenticator(configuration: configuration),
                 configuration: configuration
             )
@@ -59,6 +59,46 @@ struct RouterTests {
                 let response = try await client.execute(uri: "/api/v1/music/", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
                 #expect((400..<500).contains(response.status.code), "\(body) → \(response.status)")
                 #expect(try json(response.body)["error"] != nil)
+            }
+        }
+    }
+
+    @Test("a refused field is named as the request's API version names it: v2 as a problem, v1 as before")
+    func fieldNamesPerVersion() async throws {
+        try await withRouter { client in
+            let cases: [(uri: String, body: String, detail: String)] = [
+                ("/api/v2/music", #"{"artist":" ","songTitle":"B"}"#, "artist: must not be empty"),
+                ("/api/v2/playlists", #"{"name":""}"#, "name: must not be empty"),
+                ("/api/v1/music/", #"{"Artist":" ","SongTitle":"B"}"#, "Artist: must not be empty"),
+                ("/api/v1/playlist/", #"{"Name":""}"#, "Name: must not be empty"),
+            ]
+            for (uri, body, detail) in cases {
+                let response = try await client.execute(uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+                #expect(response.status == .unprocessableContent, "\(uri)")
+                let answer = try json(response.body)
+                #expect(answer["detail"] as? String == detail)
+                #expect(answer["error"] as? String == "invalid_field")
+                if uri.hasPrefix("/api/v2") {
+                    #expect(response.headers[.contentType] == "application/problem+json")
+                    #expect(Set(answer.keys) == ["type", "title", "status", "detail", "error"])
+                    #expect(answer["status"] as? Int == 422 && answer["title"] as? String == "Unprocessable Content")
+                    #expect(answer["type"] as? String == "urn:encore:error:invalid_field")
+                } else {
+                    #expect(response.headers[.contentType]?.hasPrefix("application/json") == true)
+                    #expect(Set(answer.keys) == ["detail", "error"])
+                }
+            }
+        }
+    }
+
+    @Test("asOf and version are checked before any store read: 400 problems")
+    func pastReadParameters() async throws {
+        try await withRouter { client in
+            let id = UUID().uuidString
+            for query in ["asOf=never", "version=0", "version=-1", "version=1&asOf=2026-11-29T09:30:00Z"] {
+                let response = try await client.execute(uri: "/api/v2/music/\(id)?\(query)", method: .get)
+                #expect(response.status == .badRequest, "\(query)")
+                #expect(try json(response.body)["error"] as? String == "bad_request")
             }
         }
     }

@@ -13,6 +13,17 @@ struct FieldNames: Sendable {
 
     /// Users' fields are spelled the same in every version.
     static let userFields: Set<String> = ["fname", "lname", "email"]
+
+    /// What this version calls a field that a validation rule refused.
+    func name(of field: ValidationError.Field) -> String {
+        switch field {
+        case .fname, .lname, .email: field.rawValue
+        case .artist: artist
+        case .songTitle: songTitle
+        case .playlistName: playlistName
+        case .playlistSongs: playlistSongs
+        }
+    }
 }
 
 /// An API version: its field names.

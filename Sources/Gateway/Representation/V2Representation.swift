@@ -66,7 +66,7 @@ enum V2: APIVersion {
                 version = outcome.version
                 timestamp = outcome.timestamp.formatted(.iso8601)
                 position = Position(topic: outcome.position.topic, partition: outcome.position.partition, offset: outcome.position.offset)
-                reason = outcome.rejection?.rawValue
+                reason = outcome.rejection?.code
                 actor = outcome.actor
                 command = try? JSONDecoder().decode(JSONValue.self, from: outcome.envelope)
             }
@@ -98,4 +98,11 @@ enum V2: APIVersion {
 
     /// `"3"`: the entity version as a strong ETag.
     static func etag(_ version: Int) -> String { "\"\(version)\"" }
+}
+
+extension EntitySnapshot {
+    /// This entity as `GET /api/v2/{kind}/{id}` answers it, for tools that print the same.
+    public func v2JSON() throws -> Data {
+        try EncoreRequestContext.makeResponseEncoder().encode(V2.Resource(snapshot: self))
+    }
 }
