@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         // OTLP/HTTP only: the gRPC exporter's dependencies would double the build for nothing.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        // Already built for swift-otel's OTLP/HTTP exporter; the gateway fetches an OIDC provider's keys with it.
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.25.0"),
     ],
     targets: [
         // librdkafka's C API, found through pkg-config (scripts/setup installs >= 2.1).
@@ -122,6 +124,7 @@ let package = Package(
             dependencies: [
                 "Domain", "Kafka", "Locking", "Log", "Store", "Lag",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -184,9 +187,10 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Domain", "Kafka", "Store", "StoreTesting",
+                "Gateway", "Domain", "Kafka", "KafkaTesting", "Locking", "Store", "StoreTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "JWTKit", package: "jwt-kit"),
             ]
         ),
         .testTarget(

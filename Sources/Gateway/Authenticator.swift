@@ -2,12 +2,15 @@ import Domain
 import Foundation
 import Hummingbird
 import JWTKit
+import Logging
 
 /// Issues and checks credentials according to the configured ``GatewayConfiguration/AuthMode``.
 final class Authenticator: Sendable {
     let mode: GatewayConfiguration.AuthMode
     private let keys: JWTKeyCollection
     private let lifetime: Duration
+    /// Set in `oidc` mode only.
+    private let oidc: OIDCVerifier?
 
     /// Claims of an Encore session token. `nbf` is optional: Encore does not set it, but a
     /// token minted elsewhere with the same secret may.
@@ -23,8 +26,9 @@ final class Authenticator: Sendable {
         }
     }
 
-    /// Fails in `jwt` mode without a usable secret (see ``GatewayConfiguration/validate()``).
-    init(configuration: GatewayConfiguration) async throws {
+    /// Fails in `jwt` mode without a usable secret, in `oidc` mode without a usable provider
+    /// configuration or key file (see ``GatewayConfiguration/validate()``).
+    init(configuration: GatewayConfiguration, logger: Logger) async throws {
         try configuration.validate()
         mode = configuration.authMode
         lifetime = configuration.tokenLifetime
@@ -32,9 +36,15 @@ final class Authenticator: Sendable {
         if mode == .jwt, let secret = configuration.jwtSecret {
             await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         }
+        if mode == .oidc {
+            oidc = try await OIDCVerifier(configuration: configuration.oidc, logger: logger)
+        } else {
+            oidc = nil
+        }
     }
 
-    /// A signed token for `userID` (jwt mode); an opaque marker otherwise.
+    /// A signed token for `userID` (jwt mode); an opaque marker otherwise (never called in
+    /// `oidc` mode: login refuses first).
     func issue(for userID: UUID) async throws -> String {
         guard mode == .jwt else { return "legacy-\(userID.uuidString.lowercased())" }
         let now = Date()
@@ -57,17 +67,25 @@ final class Authenticator: Sendable {
             // The header may be a real credential: never let it reach the log as the actor.
             return nil
         case .jwt:
-            guard let header = request.headers[.authorization] else {
-                throw APIError.unauthorized("an Authorization: Bearer <token> header is required (PUT /api/v1/user/login issues one)")
-            }
-            // The scheme name is case-insensitive (RFC 9110); a bare token is accepted as the original clients sent one.
-            let token = header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)) : header
+            let token = try Self.bearerToken(request, issuedBy: "PUT /api/v1/user/login issues one")
             do {
                 return try await keys.verify(token, as: Claims.self).sub.value
             } catch {
                 throw APIError.unauthorized("the token is invalid or expired")
             }
+        case .oidc:
+            guard let oidc else { preconditionFailure("init makes the verifier in oidc mode") }
+            return try await oidc.identity(of: try Self.bearerToken(request, issuedBy: "the identity provider issues one"))
         }
+    }
+
+    /// The token of the `Authorization` header. The scheme name is case-insensitive (RFC 9110);
+    /// a bare token is accepted as the original clients sent one.
+    private static func bearerToken(_ request: Request, issuedBy issuer: String) throws -> String {
+        guard let header = request.headers[.authorization] else {
+            throw APIError.unauthorized("an Authorization: Bearer <token> header is required (\(issuer))")
+        }
+        return header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)) : header
     }
 }
 
@@ -103,6 +121,8 @@ struct AuthMiddleware: RouterMiddleware {
             else {
                 throw APIError.unauthorized("the token's user does not exist (deleted users' tokens are no longer valid)")
             }
+            // Actors are compared with lowercase entity ids; a provider may spell the UUID in capitals.
+            context.identity = user.lowercasedString
         }
         return try await next(request, context)
     }

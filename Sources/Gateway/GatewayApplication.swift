@@ -22,7 +22,7 @@ public enum GatewayApplication {
         registry: PrometheusCollectorRegistry,
         logger: Logger
     ) async throws -> some ApplicationProtocol {
-        let authenticator = try await Authenticator(configuration: configuration)
+        let authenticator = try await Authenticator(configuration: configuration, logger: logger)
         let namespaces = ActiveNamespaces(base: store, logger: logger)
         try await namespaces.refresh()
         let monitor = try LagMonitor(

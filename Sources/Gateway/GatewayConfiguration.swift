@@ -20,6 +20,38 @@ public struct GatewayConfiguration: Sendable {
         case legacy
         /// No authentication (local experiments only).
         case none
+        /// RS256/ES256 tokens from an OpenID Connect provider, checked against its JWKS; Encore
+        /// issues none.
+        case oidc
+    }
+
+    /// Where an `oidc` gateway finds the provider's keys and what its tokens must say.
+    public struct OIDC: Sendable {
+        /// The provider's JWKS document, over HTTP(S) (`jwks_uri` of its discovery document).
+        public var jwksURL: String?
+        /// The JWKS from a file instead (re-read like the URL when an unknown `kid` appears).
+        public var jwksFile: String?
+        /// The `iss` every token must carry, compared exactly.
+        public var issuer: String?
+        /// A value the token's `aud` must contain.
+        public var audience: String?
+        /// The claim naming the Encore user id.
+        public var userClaim: String
+        /// At most one JWKS refresh for unknown `kid`s per this interval, so a flood of made-up
+        /// `kid`s cannot hammer the provider.
+        public var refreshInterval: Duration
+
+        public init(
+            jwksURL: String? = nil, jwksFile: String? = nil, issuer: String? = nil, audience: String? = nil,
+            userClaim: String = "sub", refreshInterval: Duration = .seconds(30)
+        ) {
+            self.jwksURL = jwksURL
+            self.jwksFile = jwksFile
+            self.issuer = issuer
+            self.audience = audience
+            self.userClaim = userClaim
+            self.refreshInterval = refreshInterval
+        }
     }
 
     public var role: Role
@@ -30,6 +62,8 @@ public struct GatewayConfiguration: Sendable {
     public var authMode: AuthMode
     /// HS256 secret; required in `jwt` mode.
     public var jwtSecret: String?
+    /// The identity provider; used in `oidc` mode.
+    public var oidc: OIDC
     public var tokenLifetime: Duration
     /// How long a v1 write waits for its command to be applied before answering 202.
     public var syncWriteTimeout: Duration
@@ -56,14 +90,29 @@ public struct GatewayConfiguration: Sendable {
 
     /// Throws when the configuration cannot work safely: `jwt` mode needs a secret from the
     /// configuration (there is no default) of at least 32 bytes (shorter HS256 keys are weak,
-    /// and jwt-kit traps on them).
+    /// and jwt-kit traps on them); `oidc` mode needs one JWKS source, an issuer and an audience.
     public func validate() throws {
-        guard authMode == .jwt else { return }
-        guard let jwtSecret, !jwtSecret.isEmpty else {
-            throw ConfigurationError("auth mode jwt needs a secret: set --jwt-secret or ENCORE_JWT_SECRET")
-        }
-        guard jwtSecret.utf8.count >= 32 else {
-            throw ConfigurationError("the JWT secret must be at least 32 bytes long")
+        switch authMode {
+        case .jwt:
+            guard let jwtSecret, !jwtSecret.isEmpty else {
+                throw ConfigurationError("auth mode jwt needs a secret: set --jwt-secret or ENCORE_JWT_SECRET")
+            }
+            guard jwtSecret.utf8.count >= 32 else {
+                throw ConfigurationError("the JWT secret must be at least 32 bytes long")
+            }
+        case .oidc:
+            _ = try oidc.keySource()
+            guard let issuer = oidc.issuer, !issuer.isEmpty else {
+                throw ConfigurationError("auth mode oidc needs the provider's issuer: set --issuer or ENCORE_ISSUER")
+            }
+            guard let audience = oidc.audience, !audience.isEmpty else {
+                throw ConfigurationError("auth mode oidc needs the audience tokens are issued for: set --audience or ENCORE_AUDIENCE")
+            }
+            guard !oidc.userClaim.isEmpty else {
+                throw ConfigurationError("--user-claim (ENCORE_USER_CLAIM) must name a claim, e.g. sub")
+            }
+        case .legacy, .none:
+            return
         }
     }
 
@@ -75,6 +124,7 @@ public struct GatewayConfiguration: Sendable {
         topicPrefix: String = "encore",
         authMode: AuthMode = .jwt,
         jwtSecret: String? = nil,
+        oidc: OIDC = OIDC(),
         tokenLifetime: Duration = .seconds(3600),
         syncWriteTimeout: Duration = .seconds(5),
         consistencyTimeout: Duration = .seconds(5),
@@ -92,6 +142,7 @@ public struct GatewayConfiguration: Sendable {
         self.topicPrefix = topicPrefix
         self.authMode = authMode
         self.jwtSecret = jwtSecret
+        self.oidc = oidc
         self.tokenLifetime = tokenLifetime
         self.syncWriteTimeout = syncWriteTimeout
         self.consistencyTimeout = consistencyTimeout

@@ -121,6 +121,10 @@ struct V1Routes {
     }
 
     private func login(_ request: Request, context: EncoreRequestContext) async throws -> Response {
+        // The same answer as with login by id turned off, so clients handle one refusal.
+        guard services.configuration.authMode != .oidc else {
+            throw APIError(.forbidden, "login_disabled", "this gateway does not issue tokens (--auth oidc); get one from the identity provider")
+        }
         guard services.configuration.loginByID else {
             throw APIError(.forbidden, "login_disabled", "this gateway does not issue tokens by user id; get one from the identity provider")
         }

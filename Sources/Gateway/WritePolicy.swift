@@ -2,7 +2,7 @@ import Domain
 import Foundation
 import Store
 
-/// Who may change what, in `jwt` mode (the `legacy` and `none` modes have no identities, so
+/// Who may change what, in `jwt` and `oidc` modes (`legacy` and `none` have no identities, so
 /// they check nothing, as the original system did):
 /// - users: anyone may register; only a user may change or delete their own record;
 /// - music and playlists: any signed-in user may create them; only their creator may change or

@@ -34,8 +34,10 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Directory for the log, the SQLite store, the JWT secret and the broker's output (ENCORE_DATA_DIR).")
     var dataDir = environment("DATA_DIR", ".encore")
 
-    @Option(help: "jwt, legacy or none (ENCORE_AUTH). In dev, jwt signs with ENCORE_JWT_SECRET or a secret kept in the data directory.")
+    @Option(help: "jwt, legacy, none or oidc (ENCORE_AUTH). In dev, jwt signs with ENCORE_JWT_SECRET or a secret kept in the data directory.")
     var auth = GatewayConfiguration.AuthMode(rawValue: environment("AUTH", "jwt")) ?? .jwt
+
+    @OptionGroup var oidc: OIDCOptions
 
     @Option(help: "true: a write is acknowledged, and folded, only once the log journal has it on disk. false: on the broker's word alone, which is memory only here, so an acknowledged write can be lost on a crash; for measuring what the journal costs (ENCORE_DURABLE_ACKS).")
     var durableAcks = Bool(environment("DURABLE_ACKS", "true")) ?? true
@@ -47,8 +49,10 @@ struct DevCommand: AsyncParsableCommand {
             throw ValidationError("port \(value) (\(name)) is not between 1 and 65535")
         }
         if let raw = ProcessInfo.processInfo.environment["ENCORE_AUTH"], !raw.isEmpty, GatewayConfiguration.AuthMode(rawValue: raw) == nil {
-            throw ValidationError("ENCORE_AUTH=\(raw) is not one of jwt, legacy, none")
+            throw ValidationError("ENCORE_AUTH=\(raw) is not one of \(GatewayConfiguration.AuthMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        // The gateway starts after the broker and the log restore: refuse an unusable provider before them.
+        if auth == .oidc { try GatewayConfiguration(brokers: "", authMode: .oidc, oidc: oidc.configuration).validate() }
     }
 
     func run() async throws {
@@ -120,7 +124,7 @@ private struct DevStack: Service {
                 let keeper = LogKeeper(journal: journal, brokers: broker.bootstrapServers, kafkaProperties: kafka.kafkaProperties, topics: EncoreTopics.names(prefix: kafka.topicPrefix), logger: logger)
                 var gateway = GatewayConfiguration(
                     port: command.port, brokers: broker.bootstrapServers, authMode: command.auth, jwtSecret: try command.jwtSecret(),
-                    kafkaProperties: kafka.kafkaProperties
+                    oidc: command.oidc.configuration, kafkaProperties: kafka.kafkaProperties
                 )
                 if command.durableAcks { gateway.durability = keeper }
                 let app = try await GatewayApplication.make(configuration: gateway, store: store, registry: registry, logger: logger)

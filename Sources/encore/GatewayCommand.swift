@@ -46,8 +46,10 @@ struct HTTPOptions: ParsableArguments {
     @Option(help: "HTTP port (ENCORE_PORT).")
     var port = Int(environment("PORT", "8080")) ?? 8080
 
-    @Option(help: "jwt, legacy (any Authorization header) or none (ENCORE_AUTH).")
+    @Option(help: "jwt, legacy (any Authorization header), none, or oidc (an identity provider's RS256/ES256 tokens; see --jwks-url) (ENCORE_AUTH).")
     var auth = GatewayConfiguration.AuthMode(rawValue: environment("AUTH", "jwt")) ?? .jwt
+
+    @OptionGroup var oidc: OIDCOptions
 
     @Option(help: "HS256 secret for session tokens; required with --auth jwt (ENCORE_JWT_SECRET).")
     var jwtSecret: String?  // ENCORE_JWT_SECRET is read in configuration(): --help would print a default
@@ -65,9 +67,35 @@ struct HTTPOptions: ParsableArguments {
     func configuration(kafka: KafkaOptions, jwtSecret fallback: String? = nil) -> GatewayConfiguration {
         GatewayConfiguration(
             role: role, host: host, port: port, brokers: kafka.brokers, topicPrefix: kafka.topicPrefix,
-            authMode: auth, jwtSecret: jwtSecret ?? ProcessInfo.processInfo.environment["ENCORE_JWT_SECRET"] ?? fallback,
+            authMode: auth, jwtSecret: jwtSecret ?? ProcessInfo.processInfo.environment["ENCORE_JWT_SECRET"] ?? fallback, oidc: oidc.configuration,
             kafkaProperties: kafka.kafkaProperties, writeRateLimit: writeRateLimit > 0 ? writeRateLimit : nil,
             loginByID: loginByID
+        )
+    }
+}
+
+/// The identity provider of `--auth oidc` (the gateway's and `encore dev`'s).
+struct OIDCOptions: ParsableArguments {
+    @Option(help: "With --auth oidc: the provider's JWKS (its jwks_uri), re-fetched when a token names an unknown kid, at most every 30 s (ENCORE_JWKS_URL).")
+    var jwksURL = environment("JWKS_URL", "")
+
+    @Option(help: "With --auth oidc: the provider's JWKS from a file instead of --jwks-url (ENCORE_JWKS_FILE).")
+    var jwksFile = environment("JWKS_FILE", "")
+
+    @Option(help: "With --auth oidc: the iss every token must carry (ENCORE_ISSUER).")
+    var issuer = environment("ISSUER", "")
+
+    @Option(help: "With --auth oidc: a value the token's aud must contain (ENCORE_AUDIENCE).")
+    var audience = environment("AUDIENCE", "")
+
+    @Option(help: "With --auth oidc: the claim holding the Encore user id (ENCORE_USER_CLAIM).")
+    var userClaim = environment("USER_CLAIM", "sub")
+
+    /// Empty options are absent: GatewayConfiguration.validate() names what is missing.
+    var configuration: GatewayConfiguration.OIDC {
+        GatewayConfiguration.OIDC(
+            jwksURL: jwksURL.isEmpty ? nil : jwksURL, jwksFile: jwksFile.isEmpty ? nil : jwksFile,
+            issuer: issuer.isEmpty ? nil : issuer, audience: audience.isEmpty ? nil : audience, userClaim: userClaim
         )
     }
 }

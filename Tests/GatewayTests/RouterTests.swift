@@ -17,26 +17,8 @@ struct RouterTests {
 
     /// Runs `body` against the gateway's router over a fresh SQLite store.
     func withRouter(auth: GatewayConfiguration.AuthMode = .none, store closeFirst: Bool = false, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        try await withStoreURL(.sqlite) { url in
-            let store = try await StoreDatabase(url: url, logger: Self.logger).open()
-            let configuration = GatewayConfiguration(brokers: "127.0.0.1:1", authMode: auth, jwtSecret: String(repeating: "s", count: 32))
-            let namespaces = ActiveNamespaces(base: store, logger: Self.logger)
-            try await namespaces.refresh()
-            let watch = CheckpointWatch(namespaces: namespaces, logger: Self.logger)
-            let producer = try KafkaProducer(configuration: .producer(bootstrapServers: "127.0.0.1:1", ["message.timeout.ms": "1000"]), logger: Self.logger)
-            let services = GatewayServices(
-                commands: CommandService(producer: producer, durability: nil, namespaces: namespaces, watch: watch, topicPrefix: "encore", logger: Self.logger),
-                reads: ReadService(namespaces: namespaces, watch: watch, consistencyTimeout: .seconds(1), logEnds: nil),
-                authenticator: try await Authenticator(configuration: configuration),
-                configuration: configuration
-            )
-            if closeFirst { await store.close() }
-            let application = Application(router: GatewayApplication.makeRouter(services: services), logger: Self.logger)
-            try await application.test(.router) { client in try await body(client) }
-            await producer.close()
-            await namespaces.close()
-            await store.close()
-        }
+        let configuration = GatewayConfiguration(brokers: "127.0.0.1:1", authMode: auth, jwtSecret: String(repeating: "s", count: 32))
+        try await withInProcessGateway(configuration, logger: Self.logger, prepare: { store in if closeFirst { await store.close() } }, body)
     }
 
     func json(_ buffer: ByteBuffer) throws -> [String: Any] {

@@ -1,0 +1,38 @@
+import Foundation
+@testable import Gateway
+import HummingbirdTesting
+import Hummingbird
+import Kafka
+import Logging
+import Store
+import StoreTesting
+
+/// Runs `body` against the gateway's router in process (HummingbirdTesting's router mode) over a
+/// fresh SQLite store that `prepare` may fill (or close) first. The producer points at a closed
+/// port: nothing run here may reach it.
+func withInProcessGateway(
+    _ configuration: GatewayConfiguration,
+    logger: Logger,
+    prepare: @Sendable (any ReadModelStore) async throws -> Void = { _ in },
+    _ body: @Sendable (any TestClientProtocol) async throws -> Void
+) async throws {
+    try await withStoreURL(.sqlite) { url in
+        let store = try await StoreDatabase(url: url, logger: logger).open()
+        let namespaces = ActiveNamespaces(base: store, logger: logger)
+        try await namespaces.refresh()
+        let watch = CheckpointWatch(namespaces: namespaces, logger: logger)
+        let producer = try KafkaProducer(configuration: .producer(bootstrapServers: "127.0.0.1:1", ["message.timeout.ms": "1000"]), logger: logger)
+        let services = GatewayServices(
+            commands: CommandService(producer: producer, durability: nil, namespaces: namespaces, watch: watch, topicPrefix: "encore", logger: logger),
+            reads: ReadService(namespaces: namespaces, watch: watch, consistencyTimeout: .seconds(1), logEnds: nil),
+            authenticator: try await Authenticator(configuration: configuration, logger: logger),
+            configuration: configuration
+        )
+        try await prepare(store)
+        let application = Application(router: GatewayApplication.makeRouter(services: services), logger: logger)
+        try await application.test(.router) { client in try await body(client) }
+        await producer.close()
+        await namespaces.close()
+        await store.close()
+    }
+}
