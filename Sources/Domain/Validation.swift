@@ -3,9 +3,11 @@ import Foundation
 /// Input that a command may not carry: which field, and why.
 public struct ValidationError: Error, Sendable, Hashable, CustomStringConvertible {
     /// An entity field a rule applies to. Each API version spells it its own way, so the API
-    /// names it in its errors as its clients sent it.
+    /// names it in its errors as its clients sent it; the raw value is the name dead-letter
+    /// reasons have always used.
     public enum Field: String, Sendable, Hashable, CaseIterable {
-        case fname, lname, email, artist, songTitle, playlistName, playlistSongs
+        case fname, lname, email
+        case artist = "Artist", songTitle = "SongTitle", playlistName = "Name", playlistSongs = "Playlist"
     }
 
     public var field: Field
