@@ -8,10 +8,10 @@ import ServiceLifecycle
 /// its request for the whole consistency timeout.
 ///
 /// Log ends only grow: an end already known to be past a token settles it without the broker.
-/// Otherwise one fresh read of the topic (its partitions, then their high watermarks from a Fetch,
-/// which Tansu answers truly where ListOffsets does not) decides. Requests that arrive while a
-/// read is under way share the next one, so a flood of bogus tokens costs the broker one read at
-/// a time, never one per request.
+/// Otherwise one fresh read decides: the topics' partitions from metadata, then every command
+/// partition's high watermark from a ``LogEndProbe`` that stays at the log's end (a few Fetch
+/// round trips). Requests that arrive while a read is under way share the next one, so a flood
+/// of bogus tokens costs the broker one read at a time, never one per request.
 actor LogEnds: Service {
     /// What the log says about a token's position.
     enum Verdict: Equatable {
@@ -29,15 +29,19 @@ actor LogEnds: Service {
     }
 
     private let admin: KafkaAdmin
+    private let probe: LogEndProbe
     private let topicPrefix: String
+    private let topics: [String]
     private let logger: Logger
     private var ends: [TopicPartition: Int64] = [:]
     private var partitionCounts: [String: Int] = [:]
-    private var reads: [String: Read] = [:]
+    private var latest: Read?
 
     init(brokers: String, topicPrefix: String, kafkaProperties: [String: String], logger: Logger) throws {
         admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger)
+        probe = try LogEndProbe(admin: admin)
         self.topicPrefix = topicPrefix
+        topics = EntityKind.allCases.map { $0.topic(prefix: topicPrefix) }
         self.logger = logger
     }
 
@@ -48,44 +52,44 @@ actor LogEnds: Service {
         let partition = TopicPartition(topic, token.partition)
         if let end = ends[partition], token.offset < end { return .inLog }
         do {
-            try await readAfter(ContinuousClock.now, topic: topic)
+            try await readAfter(ContinuousClock.now)
         } catch {
-            logger.debug("log ends of \(topic) unreadable, the consistency token waits: \(error)")
+            logger.debug("log ends unreadable, the consistency token waits: \(error)")
             return nil
         }
         let count = partitionCounts[topic] ?? 0
-        guard Int(token.partition) < count, let end = ends[partition] else { return .noPartition(count: count) }
+        guard Int(token.partition) < count else { return .noPartition(count: count) }
+        guard let end = ends[partition] else { return nil }
         return token.offset < end ? .inLog : .beyondEnd(end: end)
     }
 
-    /// Returns once a read of `topic` that started at or after `arrival` has finished.
-    private func readAfter(_ arrival: ContinuousClock.Instant, topic: String) async throws {
-        if let read = reads[topic], read.started >= arrival { return try await read.task.value }
+    /// Returns once a read that started at or after `arrival` has finished.
+    private func readAfter(_ arrival: ContinuousClock.Instant) async throws {
+        if let latest, latest.started >= arrival { return try await latest.task.value }
         // An earlier read may have fetched before the token's record was written: let it end,
         // then share or start a newer one.
-        if let earlier = reads[topic] { _ = await earlier.task.result }
-        if let read = reads[topic], read.started >= arrival { return try await read.task.value }
-        let task = Task { try await self.read(topic) }
-        reads[topic] = Read(started: ContinuousClock.now, task: task)
+        if let earlier = latest { _ = await earlier.task.result }
+        if let latest, latest.started >= arrival { return try await latest.task.value }
+        let task = Task { try await self.read() }
+        latest = Read(started: ContinuousClock.now, task: task)
         try await task.value
     }
 
-    private func read(_ topic: String) async throws {
-        let description: TopicDescription
-        do {
-            description = try await admin.describeTopic(topic, timeout: .seconds(5))
-        } catch let error as KafkaError where error.isUnknownTopicOrPartition {
-            partitionCounts[topic] = 0
-            return
+    private func read() async throws {
+        let described = try await admin.listTopics(timeout: .seconds(5))
+        var partitions: [TopicPartition] = []
+        for topic in topics {
+            let found = described.first { $0.name == topic }?.topicPartitions ?? []
+            partitionCounts[topic] = found.count
+            partitions += found
         }
-        let marks = try await admin.watermarks(partitions: description.topicPartitions, timeout: .seconds(5))
-        partitionCounts[topic] = description.partitions.count
-        for (partition, mark) in marks { ends[partition] = max(ends[partition] ?? 0, mark.high) }
+        for (partition, end) in try await probe.ends(of: partitions) { ends[partition] = max(ends[partition] ?? 0, end) }
     }
 
-    /// Closes the Kafka client when the gateway shuts down.
+    /// Closes the Kafka clients when the gateway shuts down.
     func run() async throws {
         try? await gracefulShutdown()
+        await probe.close()
         await admin.close()
     }
 }

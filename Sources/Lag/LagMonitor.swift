@@ -44,7 +44,7 @@ public final class LagMonitor: Service, Closable {
     private let kinds: [EntityKind]
     private let namespaces: ActiveNamespaces
     private let admin: KafkaAdmin
-    private let ends: KafkaConsumer
+    private let ends: LogEndProbe
     private let timestamps: KafkaConsumer
     private let settings: Settings
     private let logger: Logger
@@ -63,7 +63,7 @@ public final class LagMonitor: Service, Closable {
         self.settings = settings
         self.logger = logger
         admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger)
-        ends = try admin.probeConsumer(["fetch.wait.max.ms": "\(Self.fetchWaitMilliseconds)", "fetch.max.bytes": "1048576", "max.partition.fetch.bytes": "65536"])
+        ends = try LogEndProbe(admin: admin)
         timestamps = try admin.probeConsumer(["fetch.max.bytes": "1048576", "max.partition.fetch.bytes": "65536"])
         metrics = LagMetrics()
         logLoss = LogLossWatch(
@@ -115,7 +115,7 @@ public final class LagMonitor: Service, Closable {
         for kind in kinds {
             checkpointsByKind[kind] = try await namespaces.store(for: kind).checkpoints(projection: kind.topicSuffix)
         }
-        let logEnds = try await readLogEnds(partitions)
+        let logEnds = try await ends.ends(of: partitions)
         let now = Date()
         let oldest = try await oldestUnprocessed(Dictionary(uniqueKeysWithValues: checkpointsByKind.values.joined().compactMap { position in
             let partition = TopicPartition(position.topic, position.partition)
@@ -181,38 +181,6 @@ public final class LagMonitor: Service, Closable {
             state.observations[partition] = window
             return window
         }
-    }
-
-    /// The longest a broker holds the end probe's Fetch when there is nothing new.
-    private static let fetchWaitMilliseconds = 50
-    private static let fetchWait = Duration.milliseconds(fetchWaitMilliseconds)
-
-    /// High watermarks from the probe consumer that sits at the end of every partition.
-    ///
-    /// A watermark is as old as the last Fetch response: the probe keeps fetching for at least
-    /// two Fetch round trips first, so every record acknowledged before the sample began counts.
-    private func readLogEnds(_ partitions: [TopicPartition]) async throws -> [TopicPartition: Int64] {
-        let assigned = Set(try ends.assignment())
-        if assigned != Set(partitions) {
-            try ends.assign(partitions.map { TopicPartitionOffset($0, .end) })
-        }
-        let fresh = ContinuousClock.now + Self.fetchWait * 3
-        let deadline = ContinuousClock.now + .seconds(5)
-        var found: [TopicPartition: Int64] = [:]
-        repeat {
-            // Draining keeps its fetches (and so the watermarks) current.
-            while try await !ends.poll(maxRecords: 10_000, timeout: .zero).isEmpty {}
-            guard ContinuousClock.now >= fresh else {
-                try await Task.sleep(for: .milliseconds(20))
-                continue
-            }
-            for partition in partitions {
-                if let marks = ends.fetchedWatermarks(partition) { found[partition] = marks.high }
-            }
-            if found.count == partitions.count { break }
-            try await Task.sleep(for: .milliseconds(20))
-        } while ContinuousClock.now < deadline
-        return found
     }
 
     /// When the record at each partition's checkpoint (the oldest not folded yet) was written:

@@ -9,7 +9,7 @@ struct ConsistencyTokenTests {
 
     @Test("beyond a partition's end, or for a partition the topic lacks: 422 well inside the wait; a real token reads its write")
     func unreachable() async throws {
-        let timeout = Duration.seconds(10)
+        let timeout = Duration.seconds(20)
         try await EncoreHarness.with(.sqlite, gateway: { $0.consistencyTimeout = timeout }) { encore in
             let accepted = try await encore.request(.post, "/api/v2/users", json: ["fname": "Sun", "lname": "Ra", "email": "sun@saturn.example"],
                                                     headers: [.init("Prefer")!: "respond-async"])
