@@ -30,7 +30,8 @@ public enum GatewayApplication {
             namespaces: namespaces, settings: configuration.lag, logger: logger
         )
         let watch = CheckpointWatch(namespaces: namespaces, logger: logger)
-        var services: [any Service] = [NamespaceFollower(namespaces: namespaces, interval: configuration.namespaceRefresh), monitor, watch]
+        let feed = ChangeFeed(namespaces: namespaces, settings: configuration.feeds, logger: logger)
+        var services: [any Service] = [NamespaceFollower(namespaces: namespaces, interval: configuration.namespaceRefresh), monitor, watch, feed]
         var commands: CommandService?
         if configuration.role.writes {
             let producer = try KafkaProducer(
@@ -48,7 +49,7 @@ public enum GatewayApplication {
             authenticator: authenticator,
             configuration: configuration
         )
-        let router = makeRouter(services: gateway)
+        let router = makeRouter(services: gateway, feed: feed)
         OperationsRoutes(namespaces: namespaces, monitor: monitor, registry: registry, lagThreshold: configuration.readyLagThreshold, lagInterval: configuration.lag.interval,
                          lagLimitsReadiness: configuration.role.reads)
             .add(to: router)
@@ -68,7 +69,7 @@ public enum GatewayApplication {
     }
 
     /// The API routes with error, metrics and auth middleware; no clients of its own.
-    static func makeRouter(services: GatewayServices) -> Router<EncoreRequestContext> {
+    static func makeRouter(services: GatewayServices, feed: ChangeFeed? = nil) -> Router<EncoreRequestContext> {
         let router = Router(context: EncoreRequestContext.self)
         router.addMiddleware { TracingMiddleware(recordingHeaders: [.requestID]); RequestIDMiddleware() }
         router.add(middleware: ErrorMiddleware())
@@ -85,6 +86,7 @@ public enum GatewayApplication {
         for kind in EntityKind.allCases {
             router.addRoutes(v2.collection(kind), atPath: "/api/v2/\(kind.topicSuffix)")
         }
+        if let feed { FeedRoutes(services: services, feed: feed).add(to: router) }
         return router
     }
 }
