@@ -31,7 +31,8 @@ struct RouterTests {
                 configuration: configuration
             )
             if closeFirst { await store.close() }
-            let application = Application(router: GatewayApplication.makeRouter(services: services), logger: Self.logger)
+            let feed = ChangeFeed(namespaces: namespaces, settings: FeedSettings(), logger: Self.logger)
+            let application = Application(router: GatewayApplication.makeRouter(services: services, feed: feed), logger: Self.logger)
             try await application.test(.router) { client in try await body(client) }
             await producer.close()
             await namespaces.close()
@@ -70,6 +71,18 @@ struct RouterTests {
             #expect(response.status == .unauthorized)
             let badToken = try await client.execute(uri: "/api/v2/music", method: .post, headers: [.contentType: "application/json", .authorization: "Bearer nonsense"], body: ByteBuffer(string: #"{"artist":"A","songTitle":"B"}"#))
             #expect(badToken.status == .unauthorized)
+        }
+    }
+
+    @Test("with JWT auth, change feeds follow the read rules: 401 without a token or with a bad one")
+    func feedAuth() async throws {
+        try await withRouter(auth: .jwt) { client in
+            for uri in ["/api/v2/music/events", "/api/v2/users/\(UUID().uuidString)/events"] {
+                let anonymous = try await client.execute(uri: uri, method: .get)
+                #expect(anonymous.status == .unauthorized, "\(uri)")
+                let badToken = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer nonsense"])
+                #expect(badToken.status == .unauthorized, "\(uri)")
+            }
         }
     }
 
