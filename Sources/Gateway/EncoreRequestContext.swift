@@ -9,11 +9,14 @@ public struct EncoreRequestContext: RequestContext {
     public var identity: String?
     /// The peer's IP address, which the write rate limit keys on when there is no identity.
     public let clientAddress: String?
+    /// Closes the connection: how a change feed drops a client that stopped reading.
+    let closeConnection: @Sendable () -> Void
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         identity = nil
         clientAddress = source.channel.remoteAddress?.ipAddress
+        closeConnection = { [channel = source.channel] in channel.close(promise: nil) }
     }
 
     /// Who the per-client limits count against: the token's user when there is one, else the

@@ -31,7 +31,8 @@ public enum GatewayApplication {
         )
         let watch = CheckpointWatch(namespaces: namespaces, logger: logger)
         let logEnds = try LogEnds(brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties, logger: logger)
-        var services: [any Service] = [NamespaceFollower(namespaces: namespaces, interval: configuration.namespaceRefresh), monitor, watch, logEnds]
+        let feed = ChangeFeed(namespaces: namespaces, settings: configuration.feeds, logger: logger)
+        var services: [any Service] = [NamespaceFollower(namespaces: namespaces, interval: configuration.namespaceRefresh), monitor, watch, logEnds, feed]
         var commands: CommandService?
         if configuration.role.writes {
             let producer = try KafkaProducer(
@@ -49,7 +50,7 @@ public enum GatewayApplication {
             authenticator: authenticator,
             configuration: configuration
         )
-        let router = makeRouter(services: gateway)
+        let router = makeRouter(services: gateway, feed: feed)
         OperationsRoutes(namespaces: namespaces, monitor: monitor, registry: registry, lagThreshold: configuration.readyLagThreshold, lagInterval: configuration.lag.interval,
                          lagLimitsReadiness: configuration.role.reads)
             .add(to: router)
@@ -69,7 +70,7 @@ public enum GatewayApplication {
     }
 
     /// The API routes with error, metrics and auth middleware; no clients of its own.
-    static func makeRouter(services: GatewayServices) -> Router<EncoreRequestContext> {
+    static func makeRouter(services: GatewayServices, feed: ChangeFeed? = nil) -> Router<EncoreRequestContext> {
         let router = Router(context: EncoreRequestContext.self)
         router.addMiddleware { TracingMiddleware(recordingHeaders: [.requestID]); RequestIDMiddleware() }
         router.add(middleware: ErrorMiddleware())
@@ -86,6 +87,7 @@ public enum GatewayApplication {
         for kind in EntityKind.allCases {
             router.addRoutes(v2.collection(kind), atPath: "/api/v2/\(kind.topicSuffix)")
         }
+        if let feed { FeedRoutes(services: services, feed: feed).add(to: router) }
         return router
     }
 }

@@ -84,6 +84,8 @@ public struct GatewayConfiguration: Sendable {
     /// Writes per second one client may send on average, in bursts of twice as many; nil
     /// turns the limit off.
     public var writeRateLimit: Double?
+    /// Live change feeds: streams per client, buffers, heartbeats.
+    public var feeds = FeedSettings()
     /// When the broker's acknowledgement is not yet durability (`encore dev`'s memory broker),
     /// what a write waits for before it is acknowledged; nil on a real cluster.
     public var durability: (any LogDurability)?

@@ -27,6 +27,11 @@ public protocol ReadModelReader: Sendable {
     /// A projection's checkpoints: per topic partition, the next offset to read.
     func checkpoints(projection: String) async throws -> [LogPosition]
 
+    /// The outcomes of `kind`'s commands on one partition with `after < offset < before`, in
+    /// offset order, at most `limit`: what a projector folded between two checkpoints (live
+    /// change feeds read each such range once and page through a resume's backlog).
+    func outcomes(_ kind: EntityKind, partition: Int32, after: Int64, before: Int64, limit: Int) async throws -> [CommandOutcome]
+
     /// Succeeds when the store answers a trivial query (readiness).
     func ping() async throws
 }

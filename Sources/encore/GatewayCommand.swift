@@ -60,17 +60,23 @@ struct HTTPOptions: ParsableArguments {
     @Option(help: "Whether PUT /api/v1/user/login issues a token for any existing user id, as the original did: true or false (ENCORE_LOGIN_BY_ID).")
     var loginByID = Bool(environment("LOGIN_BY_ID", "true")) ?? true
 
+    @Option(help: "Open event streams (GET …/events) one client (token user, else IP address) may hold; 429 beyond (ENCORE_FEED_STREAMS_PER_CLIENT).")
+    var feedStreamsPerClient = Int(environment("FEED_STREAMS_PER_CLIENT", "16")) ?? 16
+
     func validate() throws {
+        guard feedStreamsPerClient > 0 else { throw ValidationError("--feed-streams-per-client must be positive") }
         guard writeRateLimit >= 0, writeRateLimit.isFinite else { throw ValidationError("--write-rate-limit must be 0 or a positive number") }
     }
 
     func configuration(kafka: KafkaOptions, jwtSecret fallback: String? = nil) -> GatewayConfiguration {
-        GatewayConfiguration(
+        var configuration = GatewayConfiguration(
             role: role, host: host, port: port, brokers: kafka.brokers, topicPrefix: kafka.topicPrefix,
             authMode: auth, jwtSecret: jwtSecret ?? ProcessInfo.processInfo.environment["ENCORE_JWT_SECRET"] ?? fallback, oidc: oidc.configuration,
             kafkaProperties: kafka.kafkaProperties, writeRateLimit: writeRateLimit > 0 ? writeRateLimit : nil,
             loginByID: loginByID
         )
+        configuration.feeds.streamsPerClient = feedStreamsPerClient
+        return configuration
     }
 }
 

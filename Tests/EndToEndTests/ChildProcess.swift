@@ -8,6 +8,9 @@ final class ChildProcess {
 
     private init(process: Process) { self.process = process }
 
+    /// Takes over a running process (any executable), to be killed like an `encore` child.
+    convenience init(adopting process: Process) { self.init(process: process) }
+
     /// Runs the `encore` binary built next to this test bundle, with `environment` added to this
     /// process's, its standard error going to `standardError`.
     static func encore(_ arguments: [String], environment: [String: String] = [:], standardError: FileHandle = .standardError) throws -> ChildProcess {

@@ -29,7 +29,8 @@ func withInProcessGateway(
             configuration: configuration
         )
         try await prepare(store)
-        let application = Application(router: GatewayApplication.makeRouter(services: services), logger: logger)
+        let feed = ChangeFeed(namespaces: namespaces, settings: FeedSettings(), logger: logger)
+        let application = Application(router: GatewayApplication.makeRouter(services: services, feed: feed), logger: logger)
         try await application.test(.router) { client in try await body(client) }
         await producer.close()
         await namespaces.close()

@@ -95,6 +95,18 @@ struct RouterTests {
         }
     }
 
+    @Test("with JWT auth, change feeds follow the read rules: 401 without a token or with a bad one")
+    func feedAuth() async throws {
+        try await withRouter(auth: .jwt) { client in
+            for uri in ["/api/v2/music/events", "/api/v2/users/\(UUID().uuidString)/events"] {
+                let anonymous = try await client.execute(uri: uri, method: .get)
+                #expect(anonymous.status == .unauthorized, "\(uri)")
+                let badToken = try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer nonsense"])
+                #expect(badToken.status == .unauthorized, "\(uri)")
+            }
+        }
+    }
+
     @Test("a store used after close is a misuse, not an outage: 500 without Retry-After, never 503")
     func storeErrorCodes() async throws {
         try await withRouter(store: true) { client in

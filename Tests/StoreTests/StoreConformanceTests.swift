@@ -122,6 +122,36 @@ struct StoreConformanceTests {
         }
     }
 
+    @Test("outcomes of one partition between two offsets, in offset order, paged", arguments: StoreBackend.allCases)
+    func partitionOutcomes(backend: StoreBackend) async throws {
+        try await withStore(backend) { store in
+            // Written out of offset order; another partition and another kind beside them.
+            let onZero = [9, 3, 4, 12, 5].map { Fixtures.outcome(entity: UUID(), offset: $0) }
+            let onOne = Fixtures.outcome(entity: UUID(), offset: 6, partition: 1)
+            let music = Fixtures.outcome(kind: .music, entity: UUID(), offset: 7, topic: "encore.music")
+            try await store.commit(Fixtures.batch(outcomes: Array(onZero.prefix(2)) + [music]))
+            try await store.commit(Fixtures.batch(outcomes: Array(onZero.dropFirst(2)) + [onOne]))
+            let offsets = { (outcomes: [CommandOutcome]) in outcomes.map(\.position.offset) }
+
+            // Both bounds are exclusive: after the last one seen, before a checkpoint.
+            #expect(offsets(try await store.outcomes(.user, partition: 0, after: 3, before: 12, limit: 10)) == [4, 5, 9])
+            #expect(try await store.outcomes(.user, partition: 0, after: -1, before: 100, limit: 10) == onZero.sorted { $0.position.offset < $1.position.offset })
+            #expect(offsets(try await store.outcomes(.user, partition: 0, after: -1, before: 100, limit: 2)) == [3, 4])
+            #expect(offsets(try await store.outcomes(.user, partition: 1, after: -1, before: 100, limit: 10)) == [6])
+            #expect(offsets(try await store.outcomes(.music, partition: 0, after: 0, before: 8, limit: 10)) == [7])
+            #expect(try await store.outcomes(.user, partition: 0, after: 5, before: 9, limit: 10).isEmpty)
+            #expect(try await store.outcomes(.user, partition: 0, after: 9, before: 9, limit: 10).isEmpty)
+            #expect(try await store.outcomes(.user, partition: 0, after: -1, before: 100, limit: 0).isEmpty)
+            #expect(try await store.outcomes(.user, partition: 2, after: -1, before: 100, limit: 10).isEmpty)
+
+            // The same answer while a bulk load has the indexes suspended.
+            _ = try await store.suspendIndexes()
+            #expect(offsets(try await store.outcomes(.user, partition: 0, after: 3, before: 12, limit: 10)) == [4, 5, 9])
+            try await store.restoreIndexes()
+            #expect(offsets(try await store.outcomes(.user, partition: 0, after: 3, before: 12, limit: 10)) == [4, 5, 9])
+        }
+    }
+
     @Test("a duplicate command id keeps the first outcome", arguments: StoreBackend.allCases)
     func duplicateCommandKeepsFirst(backend: StoreBackend) async throws {
         try await withStore(backend) { store in

@@ -54,6 +54,8 @@ extension PostgresStore {
             )
             """,
             "CREATE INDEX IF NOT EXISTS outcomes_history ON \(s).outcomes (kind, entity_id, log_topic, log_partition, log_offset)",
+            // Each partition's outcomes in offset order, for change feeds.
+            "CREATE INDEX IF NOT EXISTS outcomes_feed ON \(s).outcomes (kind, log_partition, log_offset)",
             """
             CREATE TABLE IF NOT EXISTS \(s).checkpoints (
                 projection text COLLATE "C" NOT NULL,

@@ -155,6 +155,20 @@ public final class PostgresStore: ReadModelStore {
         }
     }
 
+    public func outcomes(_ kind: EntityKind, partition: Int32, after: Int64, before: Int64, limit: Int) async throws -> [CommandOutcome] {
+        guard limit > 0, before > after + 1 else { return [] }
+        return try await perform("outcomes", timeout: database.readTimeout) { [quotedSchema] client, logger in
+            try await Self.outcomes(client.query(
+                """
+                SELECT \(unescaped: Self.outcomeSelection) FROM \(unescaped: quotedSchema).outcomes
+                WHERE kind = \(kind.rawValue) AND log_partition = \(partition) AND log_offset > \(after) AND log_offset < \(before)
+                ORDER BY log_offset LIMIT \(limit)
+                """,
+                logger: logger
+            ))
+        }
+    }
+
     public func checkpoints(projection: String) async throws -> [LogPosition] {
         try await perform("checkpoints") { [quotedSchema] client, logger in
             let rows = try await client.query(

@@ -10,15 +10,18 @@ struct SQLiteStatements: Sendable {
     let outcome: String
     let existingOutcomes: String
     let history: String
+    let partitionOutcomes: String
     let checkpoints: String
     let upsertEntity: String
     let insertOutcome: String
     let upsertCheckpoint: String
     /// A plain insert, for a bulk load whose caller deduplicates (no command-id index to check).
     let appendOutcome: String
-    /// The outcome indexes: command ids unique, and each entity's history in log order.
+    /// The outcome indexes: command ids unique, each entity's history in log order, and each
+    /// partition's outcomes in offset order (change feeds).
     let commandIndex: String
     let historyIndex: String
+    let feedIndex: String
     let dropIndexes: String
     /// Tables made before the command-id index was its own have it as their primary key.
     let legacyKey: String
@@ -133,6 +136,10 @@ struct SQLiteStatements: Sendable {
             SELECT \(columns) FROM \(outcomes)
             WHERE kind = ?1 AND entity_id = ?2 ORDER BY log_topic, log_partition, log_offset
             """
+        partitionOutcomes = """
+            SELECT \(columns) FROM \(outcomes)
+            WHERE kind = ?1 AND log_partition = ?2 AND log_offset > ?3 AND log_offset < ?4 ORDER BY log_offset LIMIT ?5
+            """
         checkpoints = """
             SELECT topic, log_partition, next_offset FROM \(checkpointTable)
             WHERE projection = ?1 ORDER BY topic, log_partition
@@ -148,7 +155,13 @@ struct SQLiteStatements: Sendable {
             CREATE INDEX IF NOT EXISTS "\(namespace.name)_outcomes_history"
                 ON \(outcomes) (kind, entity_id, log_topic, log_partition, log_offset)
             """
-        dropIndexes = "DROP INDEX IF EXISTS \"\(namespace.name)_outcomes_command\"; DROP INDEX IF EXISTS \"\(namespace.name)_outcomes_history\""
+        feedIndex = """
+            CREATE INDEX IF NOT EXISTS "\(namespace.name)_outcomes_feed" ON \(outcomes) (kind, log_partition, log_offset)
+            """
+        dropIndexes = """
+            DROP INDEX IF EXISTS "\(namespace.name)_outcomes_command"; DROP INDEX IF EXISTS "\(namespace.name)_outcomes_history";
+            DROP INDEX IF EXISTS "\(namespace.name)_outcomes_feed"
+            """
         legacyKey = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'sqlite_autoindex_\(namespace.name)_outcomes_1'"
         commandIDs = "SELECT command_id FROM \(outcomes) WHERE kind = ?1"
         upsertCheckpoint = """

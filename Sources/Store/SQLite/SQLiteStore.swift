@@ -132,6 +132,15 @@ public final class SQLiteStore: ReadModelStore {
         }
     }
 
+    public func outcomes(_ kind: EntityKind, partition: Int32, after: Int64, before: Int64, limit: Int) async throws -> [CommandOutcome] {
+        guard limit > 0, before > after + 1 else { return [] }
+        return try await reader.run("outcomes") { [sql] database in
+            try database.statement(sql.partitionOutcomes).query(
+                [.text(kind.rawValue), .integer(Int64(partition)), .integer(after), .integer(before), .integer(Int64(limit))], Self.outcome
+            )
+        }
+    }
+
     public func checkpoints(projection: String) async throws -> [LogPosition] {
         try await reader.run("checkpoints") { [sql] database in
             try database.statement(sql.checkpoints).query([.text(projection)], Self.position)
@@ -214,6 +223,7 @@ public final class SQLiteStore: ReadModelStore {
     private static func createIndexes(_ sql: SQLiteStatements, in database: SQLiteDatabase) throws {
         if try !hasLegacyKey(sql, in: database) { try database.execute(sql.commandIndex) }
         try database.execute(sql.historyIndex)
+        try database.execute(sql.feedIndex)
     }
 
     private static func hasLegacyKey(_ sql: SQLiteStatements, in database: SQLiteDatabase) throws -> Bool {
