@@ -244,7 +244,8 @@ private let rebalanceCallback: @convention(c) (
 ) -> Void = { handle, err, list, _ in
     guard let handle, let list, let context = ClientContext.from(handle) else { return }
     let partitions = ((try? NativePartitionList.read(list)) ?? []).map(\.topicPartition)
-    let cooperative = String(cString: rd_kafka_rebalance_protocol(handle)) == "COOPERATIVE"
+    // NULL when the group is not joined or is terminating (a probe's revoke during close).
+    let cooperative = rd_kafka_rebalance_protocol(handle).map { String(cString: $0) } == "COOPERATIVE"
     if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
         context.logger.info("partitions assigned: \(partitions.sorted())")
         let failure = cooperative ? rd_kafka_incremental_assign(handle, list).map(KafkaError.init(consuming:))
