@@ -23,7 +23,7 @@ struct FeedRoutes {
     }
 
     private func stream(_ kind: EntityKind, entity: UUID?, request: Request, context: EncoreRequestContext) async throws -> Response {
-        let reads = try await services.reader(for: request)
+        let reads = try await services.reader(for: request, context: context)
         let query = request.uri.queryParameters
         let include = query["include"].map(String.init)
         guard include == nil || include == "rejected" else { throw APIError.badRequest("include may only be rejected") }
@@ -39,8 +39,7 @@ struct FeedRoutes {
         if let entity, try await reads.store(for: kind).snapshot(kind, id: entity) == nil {
             throw APIError.notFound("no \(kind.rawValue) with id \(entity.lowercasedString)")
         }
-        let client = context.identity.map { "user:\($0)" } ?? "address:\(context.clientAddress ?? "unknown")"
-        guard let lease = feed.lease(client: client) else {
+        guard let lease = feed.lease(client: context.client) else {
             throw APIError(
                 .tooManyRequests, "too_many_streams",
                 "this client already has \(feed.settings.streamsPerClient) event streams open; close one first", headers: [.retryAfter: "5"]
