@@ -30,7 +30,10 @@ struct FeedTests {
             #expect(try await EventStreamClient.open(port: port, path: "/api/v2/music/events?after=nonsense").status == 400)
 
             #expect(try await encore.request(.put, location, json: ["artist": "Can", "songTitle": "Mother Sky"], headers: [.ifMatch: "\"1\""]).status == .ok)
-            #expect(try await encore.request(.put, location, json: ["artist": "Can", "songTitle": "Stale"], headers: [.ifMatch: "\"1\""]).status == .preconditionFailed)
+            // A stale write the gateway would refuse before the log (412) reaches the fold only
+            // around the gateway, e.g. from a writer that passed the check at the same time.
+            try await encore.append([Command(entityID: try #require(UUID(uuidString: song)), expectedVersion: 1,
+                                             action: .updateMusic(Song(artist: "Can", songTitle: "Stale")))])
             #expect(try await encore.request(.delete, location, headers: [.ifMatch: "\"2\""]).status == .noContent)
             var others: [String] = []
             for title in ["Halleluhwah", "Oh Yeah"] {
@@ -55,7 +58,7 @@ struct FeedTests {
             let rejected = try #require(all.first { $0.name == "rejected" }).json
             #expect(rejected["id"] as? String == song)
             #expect(rejected["type"] as? String == "music.update")
-            #expect(rejected["reason"] as? String == "version-mismatch")
+            #expect(rejected["reason"] as? String == "version_mismatch")
 
             // The entity: what came after it was opened; its ids are its partition's offsets.
             let own = try await entity.events(2)

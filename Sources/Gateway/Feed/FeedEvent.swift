@@ -26,7 +26,7 @@ struct FeedEvent: Sendable {
             name = "rejected"
             body = try encoder.encode(Rejected(
                 commandId: outcome.commandID.lowercasedString, id: outcome.entityID.lowercasedString, type: outcome.recordType.rawValue,
-                reason: outcome.rejection?.rawValue, version: outcome.version
+                reason: outcome.rejection?.code, version: outcome.version
             ))
         } else if let state {
             name = outcome.recordType.rawValue
