@@ -3,6 +3,7 @@ import Foundation
 import Gateway
 import HTTPTypes
 import KafkaTesting
+import Replay
 import StoreTesting
 import Testing
 
@@ -124,6 +125,40 @@ struct FeedTests {
             if let overflow = got.last, overflow.name == "overflow", let last = events.last {
                 #expect(overflow.json["lastEventId"] as? String == last.id)
             }
+        }
+    }
+
+    @Test("a collection feed goes on across a replay's namespace switch without a repeat or a gap, and resumes across it")
+    func acrossReplay() async throws {
+        try await EncoreHarness.with(.sqlite) { encore in
+            let port = try #require(encore.client.port)
+            let feed = try await EventStreamClient.open(port: port, path: "/api/v2/music/events")
+            func create(_ title: String) async throws -> String {
+                try #require(try await encore.request(.post, "/api/v2/music", json: ["artist": "Neu!", "songTitle": title]).json["id"] as? String)
+            }
+            var before: [String] = []
+            for title in ["Hallogallo", "Negativland", "Isi"] { before.append(try await create(title)) }
+            let first = try await feed.events(3)
+            #expect(Set(first.compactMap { $0.json["id"] as? String }) == Set(before))
+
+            let summary = try await Replayer(
+                configuration: ReplayConfiguration(brokers: encore.broker.bootstrapServers, topicPrefix: encore.prefix),
+                store: encore.store, logger: encore.broker.logger
+            ).run()
+            #expect(summary.models.allSatisfy { $0.active })
+            try await eventually("the gateway serves the rebuilt namespace", timeout: .seconds(30)) {
+                let groups = try await encore.request(.get, "/lag").json["groups"] as? [[String: Any]] ?? []
+                return groups.count == 3 && groups.allSatisfy { $0["namespace"] as? String == summary.namespace }
+            }
+            var after: [String] = []
+            for title in ["Seeland", "Leb' wohl", "After Eight"] { after.append(try await create(title)) }
+            // The next three events are the new songs: nothing from before the switch again.
+            let second = try await feed.events(3)
+            #expect(Set(second.compactMap { $0.json["id"] as? String }) == Set(after))
+
+            // Resuming from the last event before the switch gets exactly the songs after it.
+            let resumed = try await EventStreamClient.open(port: port, path: "/api/v2/music/events", headers: ["Last-Event-ID": try #require(first.last?.id)])
+            #expect(Set(try await resumed.events(3).compactMap { $0.json["id"] as? String }) == Set(after))
         }
     }
 
