@@ -55,13 +55,13 @@ final class Authenticator: Sendable {
         ))
     }
 
-    /// The caller's identity from the `Authorization` header; throws 401 when it is not acceptable.
+    /// The caller's identity from its credential (see `credential(_:)`); throws 401 when it is not acceptable.
     func identify(_ request: Request) async throws -> String? {
         switch mode {
         case .none:
             return nil
         case .legacy:
-            guard let header = request.headers[.authorization], !header.isEmpty else {
+            guard Self.credential(request) != nil else {
                 throw APIError.unauthorized("an Authorization header is required")
             }
             // The header may be a real credential: never let it reach the log as the actor.
@@ -79,13 +79,24 @@ final class Authenticator: Sendable {
         }
     }
 
-    /// The token of the `Authorization` header. The scheme name is case-insensitive (RFC 9110);
-    /// a bare token is accepted as the original clients sent one.
+    /// The token of the credential. The scheme name is case-insensitive (RFC 9110); a bare token
+    /// is accepted as the original clients sent one.
     private static func bearerToken(_ request: Request, issuedBy issuer: String) throws -> String {
-        guard let header = request.headers[.authorization] else {
+        guard let credential = credential(request) else {
             throw APIError.unauthorized("an Authorization: Bearer <token> header is required (\(issuer))")
         }
-        return header.lowercased().hasPrefix("bearer ") ? String(header.dropFirst(7)) : header
+        return credential.lowercased().hasPrefix("bearer ") ? String(credential.dropFirst(7)) : credential
+    }
+
+    /// The `Authorization` header; on an event stream (`GET …/events`) without one, the
+    /// `access_token` query parameter instead (RFC 6750 §2.3), because a browser's `EventSource`
+    /// cannot send headers. Nowhere else: URLs end up in logs and histories.
+    private static func credential(_ request: Request) -> String? {
+        if let header = request.headers[.authorization], !header.isEmpty { return header }
+        guard request.method == .get, request.uri.path.hasSuffix("/events"),
+              let token = request.uri.queryParameters["access_token"], !token.isEmpty
+        else { return nil }
+        return String(token)
     }
 }
 

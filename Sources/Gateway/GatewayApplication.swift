@@ -72,7 +72,10 @@ public enum GatewayApplication {
     /// The API routes with error, metrics and auth middleware; no clients of its own.
     static func makeRouter(services: GatewayServices, feed: ChangeFeed? = nil) -> Router<EncoreRequestContext> {
         let router = Router(context: EncoreRequestContext.self)
-        router.addMiddleware { TracingMiddleware(recordingHeaders: [.requestID]); RequestIDMiddleware() }
+        // A feed's access_token must not reach the traces (see Authenticator.credential).
+        router.addMiddleware { TracingMiddleware(recordingHeaders: [.requestID], redactingQueryParameters: ["access_token"]); RequestIDMiddleware() }
+        // Outside the error middleware, so that errors reach a page as readable answers too.
+        router.add(middleware: CrossOriginMiddleware(policy: services.configuration.crossOrigin))
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: AuthMiddleware(authenticator: services.authenticator, reads: services.reads))

@@ -84,6 +84,8 @@ public struct GatewayConfiguration: Sendable {
     /// Writes per second one client may send on average, in bursts of twice as many; nil
     /// turns the limit off.
     public var writeRateLimit: Double?
+    /// Browser origins whose pages may call the API (CORS); none by default.
+    public var crossOrigin = CrossOriginPolicy.none
     /// Live change feeds: streams per client, buffers, heartbeats.
     public var feeds = FeedSettings()
     /// When the broker's acknowledgement is not yet durability (`encore dev`'s memory broker),

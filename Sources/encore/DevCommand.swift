@@ -39,6 +39,8 @@ struct DevCommand: AsyncParsableCommand {
 
     @OptionGroup var oidc: OIDCOptions
 
+    @OptionGroup var crossOrigin: CrossOriginOptions
+
     @Option(help: "true: a write is acknowledged, and folded, only once the log journal has it on disk. false: on the broker's word alone, which is memory only here, so an acknowledged write can be lost on a crash; for measuring what the journal costs (ENCORE_DURABLE_ACKS).")
     var durableAcks = Bool(environment("DURABLE_ACKS", "true")) ?? true
 
@@ -126,6 +128,7 @@ private struct DevStack: Service {
                     port: command.port, brokers: broker.bootstrapServers, authMode: command.auth, jwtSecret: try command.jwtSecret(),
                     oidc: command.oidc.configuration, kafkaProperties: kafka.kafkaProperties
                 )
+                gateway.crossOrigin = command.crossOrigin.policy
                 if command.durableAcks { gateway.durability = keeper }
                 let app = try await GatewayApplication.make(configuration: gateway, store: store, registry: registry, logger: logger)
                 var projectorConfiguration = kafka.projectorConfiguration()

@@ -63,6 +63,8 @@ struct HTTPOptions: ParsableArguments {
     @Option(help: "Open event streams (GET …/events) one client (token user, else IP address) may hold; 429 beyond (ENCORE_FEED_STREAMS_PER_CLIENT).")
     var feedStreamsPerClient = Int(environment("FEED_STREAMS_PER_CLIENT", "16")) ?? 16
 
+    @OptionGroup var crossOrigin: CrossOriginOptions
+
     func validate() throws {
         guard feedStreamsPerClient > 0 else { throw ValidationError("--feed-streams-per-client must be positive") }
         guard writeRateLimit >= 0, writeRateLimit.isFinite else { throw ValidationError("--write-rate-limit must be 0 or a positive number") }
@@ -76,6 +78,7 @@ struct HTTPOptions: ParsableArguments {
             loginByID: loginByID
         )
         configuration.feeds.streamsPerClient = feedStreamsPerClient
+        configuration.crossOrigin = crossOrigin.policy
         return configuration
     }
 }
@@ -104,6 +107,25 @@ struct OIDCOptions: ParsableArguments {
             issuer: issuer.isEmpty ? nil : issuer, audience: audience.isEmpty ? nil : audience, userClaim: userClaim
         )
     }
+}
+
+/// `--cors-origins` (the gateway's and `encore dev`'s).
+struct CrossOriginOptions: ParsableArguments {
+    @Option(help: "Browser origins (scheme://host[:port], comma-separated, or *) whose pages may call the API; none by default (ENCORE_CORS_ORIGINS).")
+    var corsOrigins = environment("CORS_ORIGINS", "")
+
+    func validate() throws {
+        do {
+            _ = try CrossOriginPolicy(entries)
+        } catch let error as ConfigurationError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    /// The policy; validate() has refused a bad list before any use.
+    var policy: CrossOriginPolicy { (try? CrossOriginPolicy(entries)) ?? .none }
+
+    private var entries: [String] { corsOrigins.split(separator: ",").map(String.init) }
 }
 
 extension GatewayConfiguration.Role: ExpressibleByArgument {}

@@ -9,30 +9,34 @@ import ServiceLifecycle
 import StoreTesting
 import Testing
 
-/// A change feed read by headless Chromium's own `EventSource`, from a page of the test's, across
-/// a restart of the gateway process that serves it.
+/// A change feed read by headless Chromium's own `EventSource`, from a page of the test's on
+/// another origin (the gateway grants it with `--cors-origins`), authenticated with the feed's
+/// `access_token` parameter, across a restart of the gateway process that serves it.
 @Suite("Change feeds in a browser")
 struct FeedBrowserTests {
-    @Test("EventSource gets every change once across a restart of its gateway mid-stream (it resumes with Last-Event-ID)")
+    @Test("EventSource on another origin, with a token, gets every change once across a restart of its gateway mid-stream (it resumes with Last-Event-ID)")
     func eventSourceAcrossRestart() async throws {
-        try await EncoreHarness.with(.sqlite) { encore in
+        try await EncoreHarness.with(.sqlite, auth: .jwt) { encore in
             let storeURL = try #require(encore.storeURL)
+            let user = try await encore.request(.post, "/api/v1/user/", json: ["fname": "Page", "lname": "Test", "email": "page@example.org"])
+            let login = try await encore.request(.put, "/api/v1/user/login", json: ["uid": try #require(user.json["user_id"] as? String, "\(user.text)")])
+            let token = login.text
+            let page = try PageServer()
             let port = try TCPProbe.freePort()
             // The feed comes from a real `encore gateway` process; writes go through the harness's gateway.
             let arguments = [
-                "gateway", "--port", "\(port)", "--auth", "none", "--brokers", encore.broker.bootstrapServers,
-                "--topic-prefix", encore.prefix, "--store", storeURL, "--log-level", "error",
+                "gateway", "--port", "\(port)", "--auth", "jwt", "--jwt-secret", EncoreHarness.jwtSecret, "--cors-origins", page.origin,
+                "--brokers", encore.broker.bootstrapServers, "--topic-prefix", encore.prefix, "--store", storeURL, "--log-level", "error",
             ]
             var gateway = try ChildProcess.encore(arguments)
             try await Self.awaitHealthy(port: port)
-            let page = try PageServer(feedURL: "http://127.0.0.1:\(port)/api/v2/music/events")
-            let browser = try Self.chromium(page.url)
+            let browser = try Self.chromium(page.url(feed: "http://127.0.0.1:\(port)/api/v2/music/events?access_token=\(token)"))
             defer { browser.kill() }
 
             var songs: [String] = []
             func create(_ title: String) async throws {
-                let created = try await encore.request(.post, "/api/v2/music", json: ["artist": "Neu!", "songTitle": title])
-                songs.append(try #require(created.json["id"] as? String))
+                let created = try await encore.request(.post, "/api/v2/music", json: ["artist": "Neu!", "songTitle": title], headers: [.authorization: "Bearer \(token)"])
+                songs.append(try #require(created.json["id"] as? String, "\(created.text)"))
             }
             try await eventually("the page's EventSource is open", timeout: .seconds(60)) { page.reports.contains { $0.kind == "open" } }
             for title in ["Hallogallo", "Weissensee", "Negativland"] { try await create(title) }
@@ -76,14 +80,14 @@ struct FeedBrowserTests {
         return exited
     }
 
-    /// Headless Chromium showing `url` until killed. The page's origin is the test's server, the
-    /// feed is the gateway's: web security is off instead of the gateway sending CORS headers.
+    /// Headless Chromium showing `url` until killed, with the browser's usual web security: the
+    /// page's origin is the test's server, the feed's is the gateway's.
     static func chromium(_ url: String) throws -> ChildProcess {
         let profile = FileManager.default.temporaryDirectory.appendingPathComponent("encore-chromium-\(UUID().uuidString)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
-            "chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-web-security",
+            "chromium", "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
             "--user-data-dir=\(profile.path)", url,
         ]
         process.standardOutput = FileHandle.nullDevice
@@ -93,10 +97,11 @@ struct FeedBrowserTests {
     }
 }
 
-/// Serves the test's page, whose script opens an `EventSource` on the feed and posts back each
-/// event (type, id, entity) and each open.
+/// Serves the test's page, whose script opens an `EventSource` on the feed its URL names and
+/// posts back each event (type, id, entity) and each open.
 final class PageServer: Sendable {
-    let url: String
+    /// Where the page is served from, as the browser sends it in `Origin`.
+    let origin: String
     /// What the page posts.
     struct Report: Decodable, Sendable {
         var kind: String
@@ -109,14 +114,14 @@ final class PageServer: Sendable {
     private let group: ServiceGroup
     private let server: Task<Void, any Error>
 
-    init(feedURL: String) throws {
+    init() throws {
         let port = try TCPProbe.freePort()
-        url = "http://127.0.0.1:\(port)/page"
+        origin = "http://127.0.0.1:\(port)"
         let html = """
             <!doctype html><meta charset="utf-8"><title>feed</title>
             <script>
             const report = (body) => fetch("/report", { method: "POST", body: JSON.stringify(body) });
-            const source = new EventSource("\(feedURL)");
+            const source = new EventSource(new URLSearchParams(location.search).get("feed"));
             source.onopen = () => report({ kind: "open" });
             source.addEventListener("music.create", (event) => report({ kind: "event", type: event.type, id: event.lastEventId, entity: JSON.parse(event.data).id }));
             </script>
@@ -135,6 +140,11 @@ final class PageServer: Sendable {
         let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)), logger: logger)
         group = ServiceGroup(configuration: .init(services: [application], logger: logger))
         server = Task { [group] in try await group.run() }
+    }
+
+    /// The page, opening an `EventSource` on `feed`.
+    func url(feed: String) -> String {
+        "\(origin)/page?feed=\(feed.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? feed)"
     }
 
     /// What the page reported, in arrival order.

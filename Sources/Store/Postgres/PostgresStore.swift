@@ -294,6 +294,8 @@ public final class PostgresStore: ReadModelStore {
     // MARK: - Helpers
 
     /// Runs one store operation under the deadline, turning every failure into a ``StoreError``.
+    /// Statements run for their effect return their row sequence, which callers may ignore.
+    @discardableResult
     func perform<T: Sendable>(
         _ operation: String, timeout: Duration? = nil,
         _ body: @escaping @Sendable (PostgresClient, Logger) async throws -> T
