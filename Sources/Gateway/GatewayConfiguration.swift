@@ -40,10 +40,13 @@ public struct GatewayConfiguration: Sendable {
         /// At most one JWKS refresh for unknown `kid`s per this interval, so a flood of made-up
         /// `kid`s cannot hammer the provider.
         public var refreshInterval: Duration
+        /// Keys older than this are read again in the background (the old ones serve meanwhile),
+        /// so a key the provider withdrew stops being trusted.
+        public var keysMaxAge: Duration
 
         public init(
             jwksURL: String? = nil, jwksFile: String? = nil, issuer: String? = nil, audience: String? = nil,
-            userClaim: String = "sub", refreshInterval: Duration = .seconds(30)
+            userClaim: String = "sub", refreshInterval: Duration = .seconds(30), keysMaxAge: Duration = .seconds(900)
         ) {
             self.jwksURL = jwksURL
             self.jwksFile = jwksFile
@@ -51,6 +54,7 @@ public struct GatewayConfiguration: Sendable {
             self.audience = audience
             self.userClaim = userClaim
             self.refreshInterval = refreshInterval
+            self.keysMaxAge = keysMaxAge
         }
     }
 

@@ -18,14 +18,14 @@ struct OIDCTests {
     static let alice = UUID()
     static let deleted = UUID()
 
-    static func configuration(jwksURL: String? = nil, jwksFile: String? = nil, refreshInterval: Duration = .seconds(30), userClaim: String = "sub")
-        -> GatewayConfiguration
-    {
+    static func configuration(
+        jwksURL: String? = nil, jwksFile: String? = nil, refreshInterval: Duration = .seconds(30), keysMaxAge: Duration = .seconds(900), userClaim: String = "sub"
+    ) -> GatewayConfiguration {
         GatewayConfiguration(
             brokers: "127.0.0.1:1", authMode: .oidc,
             oidc: .init(
                 jwksURL: jwksURL, jwksFile: jwksFile, issuer: TestIdentityProvider.issuer, audience: TestIdentityProvider.audience,
-                userClaim: userClaim, refreshInterval: refreshInterval
+                userClaim: userClaim, refreshInterval: refreshInterval, keysMaxAge: keysMaxAge
             )
         )
     }
@@ -58,7 +58,7 @@ struct OIDCTests {
         if let token { #expect(!body.contains(token), "\(what): the answer echoes the token") }
     }
 
-    @Test("good RS256 and ES256 tokens are accepted; wrong issuer, audience, expiry, nbf, user, alg none and HS256 with the public key are 401")
+    @Test("good RS256 and ES256 tokens are accepted, with 60 s of clock skew; wrong issuer, audience, expiry, nbf, user, alg none and HS256 with the public key are 401")
     func tokens() async throws {
         let provider = TestIdentityProvider()
         let rsaPEM = try await provider.addRSAKey("rsa-1")
@@ -73,6 +73,8 @@ struct OIDCTests {
                     ("ES256, its JWK without alg", try await provider.token(kid: "ec-1", TestIdentityProvider.claims(sub: alice))),
                     ("several audiences", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, audience: ["other", TestIdentityProvider.audience]))),
                     ("user id in capitals", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: Self.alice.uuidString.uppercased()))),
+                    ("expired 20 s ago, within the clock skew", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, expiresIn: -20))),
+                    ("valid 20 s from now, within the clock skew", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, notBefore: 20))),
                 ]
                 for (what, token) in accepted {
                     let response = try await Self.read(client, token: token)
@@ -89,7 +91,7 @@ struct OIDCTests {
                     ("not a JWT", "nonsense", "not a JWT"),
                     ("wrong issuer", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, issuer: "https://evil.example")), "another issuer"),
                     ("wrong audience", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, audience: ["another-api"])), "another audience"),
-                    ("expired", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, expiresIn: -60)), "expired"),
+                    ("expired", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, expiresIn: -120)), "expired"),
                     ("not yet valid", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, notBefore: 3600)), "not yet valid"),
                     ("alg none", try TestIdentityProvider.forged(header: ["alg": "none", "kid": "rsa-1"], good), "algorithm is not accepted"),
                     ("HS256 signed with the RSA public key", try await hmacWithPublicKey.sign(good, kid: "rsa-1"), "algorithm is not accepted"),
@@ -147,6 +149,44 @@ struct OIDCTests {
                 #expect(provider.fetches == 3)
                 try Self.expectRefused(try await Self.read(client, token: oldToken), "not among", token: oldToken, "the retired key")
             }
+        }
+    }
+
+    @Test("keys older than their maximum age are read again in the background: a key the provider withdrew stops being trusted")
+    func withdrawnKey() async throws {
+        let provider = TestIdentityProvider()
+        try await provider.addRSAKey("kept")
+        try await provider.addRSAKey("withdrawn")
+        provider.publish(["kept", "withdrawn"])
+        let alice = Self.alice.uuidString.lowercased()
+        let kept = try await provider.token(kid: "kept", TestIdentityProvider.claims(sub: alice))
+        let withdrawn = try await provider.token(kid: "withdrawn", TestIdentityProvider.claims(sub: alice))
+        try await provider.serve { url in
+            try await Self.withGateway(Self.configuration(jwksURL: url, refreshInterval: .seconds(1), keysMaxAge: .seconds(1))) { client in
+                #expect(try await Self.read(client, token: withdrawn).status == .ok)
+                provider.publish(["kept"])
+                try await eventually("the withdrawn key is refused", timeout: .seconds(15)) {
+                    try await Self.read(client, token: withdrawn).status == .unauthorized
+                }
+                #expect(provider.fetches >= 2)
+                #expect(try await Self.read(client, token: kept).status == .ok, "the key still published is still trusted")
+            }
+        }
+    }
+
+    @Test("a provider that cannot be read answers 503 identity_provider_unavailable with Retry-After, not 401: the token may be good")
+    func providerUnavailable() async throws {
+        let provider = TestIdentityProvider()
+        try await provider.addRSAKey("rsa-1")
+        let token = try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: Self.alice.uuidString))
+        try await Self.withGateway(Self.configuration(jwksURL: "http://127.0.0.1:1/jwks.json", refreshInterval: .seconds(7))) { client in
+            let response = try await Self.read(client, token: token)
+            #expect(response.status == .serviceUnavailable)
+            #expect(response.headers[.retryAfter] == "7")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+            #expect(json["error"] as? String == "identity_provider_unavailable")
+            #expect(!String(buffer: response.body).contains(token))
+            try Self.expectRefused(try await Self.read(client, token: nil), "Authorization: Bearer", token: nil, "no token is still 401")
         }
     }
 

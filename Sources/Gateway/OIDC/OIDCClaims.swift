@@ -1,3 +1,4 @@
+import Foundation
 import JWTKit
 
 /// The claims of a provider's token Encore reads. `iss`, `aud` and `exp` are required (a token
@@ -47,8 +48,13 @@ struct OIDCClaims: JWTPayload {
         try container.encodeIfPresent(nbf, forKey: Name("nbf"))
     }
 
+    /// How far the provider's clock and ours may disagree: `exp` and `nbf` are checked with this
+    /// much slack, as identity libraries commonly do.
+    static let clockSkew: TimeInterval = 60
+
     func verify(using algorithm: some JWTAlgorithm) async throws {
-        try exp.verifyNotExpired()
-        try nbf?.verifyNotBefore()
+        let now = Date()
+        try exp.verifyNotExpired(currentDate: now.addingTimeInterval(-Self.clockSkew))
+        try nbf?.verifyNotBefore(currentDate: now.addingTimeInterval(Self.clockSkew))
     }
 }

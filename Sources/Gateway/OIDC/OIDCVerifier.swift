@@ -13,6 +13,8 @@ struct OIDCVerifier: Sendable {
     let audience: String
     let userClaim: String
     let keys: JWKSCache
+    /// When a client may retry while the provider cannot be read: the refresh bound.
+    let refreshSeconds: Int64
 
     /// Reads the keys once. A file that is not a JWKS refuses the start; an unreachable URL
     /// only warns (the provider may come up later: tokens are refused until a refresh succeeds).
@@ -21,7 +23,8 @@ struct OIDCVerifier: Sendable {
         issuer = configuration.issuer ?? ""
         audience = configuration.audience ?? ""
         userClaim = configuration.userClaim
-        keys = JWKSCache(source: source, refreshInterval: configuration.refreshInterval, logger: logger)
+        refreshSeconds = max(1, configuration.refreshInterval.components.seconds)
+        keys = JWKSCache(source: source, refreshInterval: configuration.refreshInterval, maxAge: configuration.keysMaxAge, logger: logger)
         do {
             try await keys.load()
         } catch {
@@ -37,8 +40,19 @@ struct OIDCVerifier: Sendable {
             throw APIError.unauthorized("the token's algorithm is not accepted (RS256 or ES256 only)")
         }
         guard let kid = header.kid else { throw APIError.unauthorized("the token names no key (kid)") }
-        guard let keys = await keys.keys(for: kid) else {
+        let keys: VerificationKeys
+        switch await self.keys.lookup(kid) {
+        case .found(let found):
+            keys = found
+        case .unknown:
             throw APIError.unauthorized("the token's key (kid) is not among the identity provider's keys")
+        case .unavailable:
+            // Not a 401: the token may well be good, and a client told so would drop it.
+            throw APIError(
+                .serviceUnavailable, "identity_provider_unavailable",
+                "the identity provider's keys cannot be read now, and the token's key (kid) is not among those read before",
+                headers: [.retryAfter: "\(refreshSeconds)"]
+            )
         }
         guard keys.algorithms[kid]?.rawValue == alg else {
             throw APIError.unauthorized("the token's algorithm does not match its key's")
