@@ -11,9 +11,9 @@ import Testing
 /// client on its own socket, against the whole system.
 @Suite("Change feeds over Server-Sent Events")
 struct FeedTests {
-    @Test("entity and collection feeds: changes in order with their own version's state, rejections when asked, resume without gap or duplicate, 429 beyond the stream limit")
-    func feeds() async throws {
-        try await EncoreHarness.with(.sqlite, gateway: { configuration in
+    @Test("entity and collection feeds: changes in order with their own version's state, rejections when asked, resume without gap or duplicate, 429 beyond the stream limit", arguments: StoreBackend.allCases)
+    func feeds(backend: StoreBackend) async throws {
+        try await EncoreHarness.with(backend, gateway: { configuration in
             configuration.feeds.streamsPerClient = 5
             configuration.feeds.heartbeat = .milliseconds(200)
         }) { encore in
@@ -128,9 +128,9 @@ struct FeedTests {
         }
     }
 
-    @Test("a collection feed goes on across a replay's namespace switch without a repeat or a gap, and resumes across it")
-    func acrossReplay() async throws {
-        try await EncoreHarness.with(.sqlite) { encore in
+    @Test("a collection feed goes on across a replay's namespace switch without a repeat or a gap, and resumes across it", arguments: StoreBackend.allCases)
+    func acrossReplay(backend: StoreBackend) async throws {
+        try await EncoreHarness.with(backend) { encore in
             let port = try #require(encore.client.port)
             let feed = try await EventStreamClient.open(port: port, path: "/api/v2/music/events")
             func create(_ title: String) async throws -> String {
