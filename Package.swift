@@ -203,3 +203,18 @@ let package = Package(
         ),
     ]
 )
+
+// `scripts/sanitize address` sets ENCORE_SANITIZE_OWN_TARGETS=address: AddressSanitizer on this
+// package's targets only, built in the normal build directory, so the dependencies already
+// compiled there are reused (a fully sanitized build took about 10 minutes of CI). Our unsafe
+// code (the librdkafka and SQLite bindings, the journal) is instrumented, and the sanitizer's
+// allocator sees every allocation, uninstrumented code's included. ThreadSanitizer needs every
+// module instrumented, so it keeps its own fully sanitized build.
+if Context.environment["ENCORE_SANITIZE_OWN_TARGETS"] == "address" {
+    for target in package.targets where target.type != .system {
+        target.swiftSettings = (target.swiftSettings ?? []) + [.unsafeFlags(["-sanitize=address"])]
+        if target.type == .executable || target.type == .test {
+            target.linkerSettings = (target.linkerSettings ?? []) + [.unsafeFlags(["-sanitize=address"])]
+        }
+    }
+}
