@@ -24,7 +24,7 @@ public enum GatewayApplication {
     ) async throws -> some ApplicationProtocol {
         let authenticator = try await Authenticator(configuration: configuration, logger: logger)
         let namespaces = ActiveNamespaces(base: store, logger: logger)
-        try await namespaces.refresh()
+        try await namespaces.refreshAtStart()
         let monitor = try LagMonitor(
             brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties,
             namespaces: namespaces, settings: configuration.lag, logger: logger

@@ -29,7 +29,7 @@ public final class Projector: Service {
     /// Runs every read model's worker until graceful shutdown or the first failure.
     public func run() async throws {
         try await namespaces.closing { namespaces in
-            try await namespaces.refresh()
+            try await namespaces.refreshAtStart()
             try await LogIntegrity(brokers: configuration.brokers, topicPrefix: configuration.topicPrefix,
                                    kafkaProperties: configuration.kafkaProperties, logger: logger)
                 .verify(folded: namespaces, kinds: configuration.kinds)
