@@ -168,7 +168,7 @@ let package = Package(
         ),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "KafkaTesting"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTesting", "Locking"]),
-        .testTarget(name: "JournalTests", dependencies: ["Journal", "Kafka", "KafkaTesting"]),
+        .testTarget(name: "JournalTests", dependencies: ["Journal", "Kafka", "KafkaTesting", "Locking"]),
         // KafkaTesting for its openssl test certificates (PostgreSQL over TLS).
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTesting", "Domain", "KafkaTesting"]),
         .testTarget(

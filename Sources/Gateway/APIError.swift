@@ -61,6 +61,28 @@ public struct APIError: HTTPResponseError, Sendable {
         APIError(.serviceUnavailable, "broker_unavailable", detail, headers: [.retryAfter: "5"])
     }
 
+    /// A v1 write whose read model no projector consumes: v1 answers only applied writes, so it
+    /// is refused before the append.
+    static func noProjector(_ kind: EntityKind, group: String) -> APIError {
+        APIError(
+            .serviceUnavailable, "no_projector",
+            "the command was not appended: no projector consumes the \(kind.topicSuffix) read model (consumer group \(group) has no member), "
+                + "so it could not be applied; try again once a projector runs",
+            headers: [.retryAfter: "5"]
+        )
+    }
+
+    /// A v1 write that was appended but not applied within the wait: v1 clients read an id back at
+    /// once, so this is no success; the token lets a client check instead of sending it again.
+    static func notApplied(_ token: ConsistencyToken, wait: Duration) -> APIError {
+        APIError(
+            .gatewayTimeout, "not_applied",
+            "the command was appended at \(token) but not applied within \(wait.components.seconds) s; it will be applied when a projector "
+                + "reaches it: do not send it again, read with X-Consistency-Token: \(token) to wait for it",
+            headers: [.consistencyToken: token.description]
+        )
+    }
+
     /// The read-model store did not answer in time; nothing is wrong with the request.
     static let storeUnavailable = APIError(
         .serviceUnavailable, "store_unavailable", "the read-model store is not answering; try again shortly", headers: [.retryAfter: "1"]

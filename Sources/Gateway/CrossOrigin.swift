@@ -12,13 +12,13 @@ public struct CrossOriginPolicy: Sendable, Equatable {
     public init(_ entries: [String]) throws {
         let trimmed = entries.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if trimmed.contains("*") {
-            guard trimmed.count == 1 else { throw ConfigurationError("--cors-origins: * allows every origin and stands alone") }
+            guard trimmed.count == 1 else { throw ConfigurationError("--cors-origins (ENCORE_CORS_ORIGINS): * allows every origin and stands alone") }
             self.init(validated: ["*"])
             return
         }
         self.init(validated: try trimmed.map { entry in
             guard let origin = Self.serialized(entry) else {
-                throw ConfigurationError("--cors-origins: \(entry) is not an origin (scheme://host[:port], no path), nor *")
+                throw ConfigurationError("--cors-origins (ENCORE_CORS_ORIGINS): \(entry) is not an origin (scheme://host[:port], no path), nor *")
             }
             return origin
         })

@@ -27,7 +27,7 @@ public enum GatewayApplication {
         try await namespaces.refreshAtStart()
         let monitor = try LagMonitor(
             brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties,
-            namespaces: namespaces, settings: configuration.lag, logger: logger
+            namespaces: namespaces, settings: configuration.lag, localProjector: configuration.localProjector, logger: logger
         )
         let watch = CheckpointWatch(namespaces: namespaces, logger: logger)
         let logEnds = try LogEnds(brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties, logger: logger)
@@ -48,7 +48,8 @@ public enum GatewayApplication {
             commands: commands,
             reads: ReadService(namespaces: namespaces, watch: watch, consistencyTimeout: configuration.consistencyTimeout, logEnds: logEnds),
             authenticator: authenticator,
-            configuration: configuration
+            configuration: configuration,
+            monitor: monitor
         )
         let router = makeRouter(services: gateway, feed: feed)
         OperationsRoutes(namespaces: namespaces, monitor: monitor, registry: registry, lagThreshold: configuration.readyLagThreshold, lagInterval: configuration.lag.interval,

@@ -95,6 +95,9 @@ public struct GatewayConfiguration: Sendable {
     /// When the broker's acknowledgement is not yet durability (`encore dev`'s memory broker),
     /// what a write waits for before it is acknowledged; nil on a real cluster.
     public var durability: (any LogDurability)?
+    /// The projectors running in this process (`encore dev`), which own their partitions
+    /// directly and so are members of no consumer group; nil where projectors run apart.
+    public var localProjector: (any PartitionOwnership)?
 
     /// Throws when the configuration cannot work safely: `jwt` mode needs a secret from the
     /// configuration (there is no default) of at least 32 bytes (shorter HS256 keys are weak,

@@ -1,6 +1,8 @@
 import Domain
 import Foundation
 import Hummingbird
+import Lag
+import Log
 import Store
 
 /// What the route collections share: the write and read roles, auth, and timeouts.
@@ -10,6 +12,8 @@ struct GatewayServices: Sendable {
     let reads: ReadService
     let authenticator: Authenticator
     let configuration: GatewayConfiguration
+    /// Tells whether a projector consumes a read model; nil where that cannot be asked (tests in process).
+    var monitor: LagMonitor? = nil
 
     /// The write role, or 421 when this gateway runs only the read role.
     func writer() throws -> CommandService {
@@ -52,10 +56,14 @@ struct GatewayServices: Sendable {
     }
 
     /// Appends `command`; unless `async`, waits (bounded) for its outcome and turns a rejection
-    /// into its 4xx.
-    func write(_ command: Command, request: Request, async: Bool = false) async throws -> WriteResult {
+    /// into its 4xx. `needsProjector` refuses it before the append when no projector consumes
+    /// its read model, for APIs that answer only applied writes (v1).
+    func write(_ command: Command, request: Request, async: Bool = false, needsProjector: Bool = false) async throws -> WriteResult {
         let writer = try writer()
         try await authorize(command)
+        if needsProjector, let monitor, await monitor.isConsumed(command.kind) == false {
+            throw APIError.noProjector(command.kind, group: EncoreTopics.projectorGroup(prefix: configuration.topicPrefix, kind: command.kind))
+        }
         let appended = try await writer.append(command, traceparent: request.headers[.traceparent])
         guard !async else { return .accepted(token: appended.token) }
         guard let outcome = try await writer.outcome(of: appended, timeout: configuration.syncWriteTimeout) else {

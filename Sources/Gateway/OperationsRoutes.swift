@@ -8,7 +8,7 @@ import Prometheus
 import Store
 
 /// `/health` (the process answers), `/ready` (store reachable, lag measured recently and within
-/// bounds), `/lag` (every projector group's lag as JSON), `/dashboard` (the same as live charts),
+/// bounds, and, where reads are served, a projector owning each read model's partitions), `/lag` (every projector group's lag as JSON), `/dashboard` (the same as live charts),
 /// `/metrics` (Prometheus text format) and `/openapi.json` (this API's document).
 struct OperationsRoutes {
     let namespaces: ActiveNamespaces
@@ -55,7 +55,8 @@ struct OperationsRoutes {
     }
 
     /// Ready when the store answers and the last lag sample is recent (so the broker answers),
-    /// shows no lost data, and (when serving reads) every read model is within the lag threshold.
+    /// shows no lost data, and (when serving reads) every read model has a projector and is
+    /// within the lag threshold.
     private func readiness() async throws -> EditedResponse<Readiness> {
         var checks: [String: String] = [:]
         var ready = true
@@ -73,6 +74,20 @@ struct OperationsRoutes {
             for group in report.groups {
                 checks["lag.\(group.projection)"] = String(group.lag)
                 if group.lag > lagThreshold, lagLimitsReadiness { ready = false }
+                if lagLimitsReadiness {
+                    // A read model nobody folds serves reads that never move: not ready until a
+                    // projector owns its partitions.
+                    switch group.members {
+                    case let members? where members > 0:
+                        checks["projector.\(group.projection)"] = "assigned"
+                    case 0?:
+                        checks["projector.\(group.projection)"] = "no projector: consumer group \(group.group) has no member"
+                        ready = false
+                    default:
+                        checks["projector.\(group.projection)"] = "unknown: the group coordinator did not answer"
+                        ready = false
+                    }
+                }
                 if group.status == .dataLoss {
                     checks["lag.\(group.projection)"] = "data loss: the log ends before the checkpoint"
                     ready = false

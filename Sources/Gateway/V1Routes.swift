@@ -4,8 +4,10 @@ import Hummingbird
 
 /// The original system's v1 API, unchanged for its clients: users, music, playlists.
 ///
-/// Writes answer once the command was applied to the read model (bounded wait; 202 with the
-/// consistency token on timeout), so a read straight after a write sees it.
+/// Writes answer `200` only once the command was applied to the read model, so a read straight
+/// after a write sees it, as the original's did. A write no projector could apply is refused
+/// before the append (`503`); one appended but not applied within the wait answers `504` with
+/// its consistency token: never a success the client cannot read back.
 struct V1Routes {
     let services: GatewayServices
 
@@ -83,29 +85,21 @@ struct V1Routes {
 
     private func create(_ kind: EntityKind, _ action: Action, request: Request, context: EncoreRequestContext) async throws -> Response {
         let id = UUID()
-        let result = try await services.write(Command(entityID: id, actor: context.identity, action: action), request: request)
+        let result = try await services.write(Command(entityID: id, actor: context.identity, action: action), request: request, needsProjector: true)
         return try respond(result, V1.WriteAnswer(kind: kind, id: id), request: request, context: context)
     }
 
     private func modify(_ kind: EntityKind, _ id: UUID, _ action: Action, request: Request, context: EncoreRequestContext) async throws -> Response {
         _ = try await services.reads.live(kind, id)
-        let result = try await services.write(Command(entityID: id, actor: context.identity, action: action), request: request)
+        let result = try await services.write(Command(entityID: id, actor: context.identity, action: action), request: request, needsProjector: true)
         return try respond(result, V1.WriteAnswer(kind: kind, id: id), request: request, context: context)
     }
 
     private func respond(
         _ result: GatewayServices.WriteResult, _ answer: V1.WriteAnswer, request: Request, context: EncoreRequestContext
     ) throws -> Response {
-        var answer = answer
-        let status: HTTPResponse.Status
-        switch result {
-        case .applied:
-            status = .ok
-        case .accepted(let token):
-            answer.consistencyToken = token.description
-            status = .accepted
-        }
-        return try answer.answer(status, headers: services.tokenHeader(result)).response(from: request, context: context)
+        guard case .applied = result else { throw APIError.notApplied(result.token, wait: services.configuration.syncWriteTimeout) }
+        return try answer.answer(.ok, headers: services.tokenHeader(result)).response(from: request, context: context)
     }
 
     private func read(_ kind: EntityKind, request: Request, context: EncoreRequestContext) async throws -> V1.Items {

@@ -13,7 +13,8 @@ public struct TransferProgress: Sendable {
     public var etaSeconds: Double? { rate > 0 ? Double(left) / rate : nil }
 }
 
-/// Counts records copied and reports progress at most every 100 ms (and at the end).
+/// Counts records copied and reports progress at most every 100 ms (and at the end), in order:
+/// partitions are copied concurrently, and a report of fewer records must never follow the final one.
 final class TransferMeter: Sendable {
     private let total: Int64
     private let started = ContinuousClock.now
@@ -27,13 +28,13 @@ final class TransferMeter: Sendable {
 
     func add(_ count: Int64) {
         let now = ContinuousClock.now
-        let snapshot: TransferProgress? = state.withLock { state in
+        // Reported under the lock, so reports reach the display in the order they were counted.
+        state.withLock { state in
             state.done += count
-            guard now - state.shown >= .milliseconds(100) || state.done >= total else { return nil }
+            guard now - state.shown >= .milliseconds(100) || state.done >= total else { return }
             state.shown = now
             let elapsed = (now - started) / .seconds(1)
-            return TransferProgress(done: state.done, total: total, rate: elapsed > 0 ? Double(state.done) / elapsed : 0)
+            progress(TransferProgress(done: state.done, total: total, rate: elapsed > 0 ? Double(state.done) / elapsed : 0))
         }
-        if let snapshot { progress(snapshot) }
     }
 }

@@ -51,12 +51,16 @@ public final class LagMonitor: Service, Closable {
     private let state = Locked(State())
     private let metrics: LagMetrics
     private let logLoss: LogLossWatch
+    private let localProjector: (any PartitionOwnership)?
 
     /// - Parameter namespaces: where checkpoints are read (refreshed before every sample).
+    /// - Parameter localProjector: projectors in this process that own partitions outside any
+    ///   group (`encore dev`): each counts as a live member of the groups whose topics it owns.
     public init(
         brokers: String, topicPrefix: String, kafkaProperties: [String: String] = [:], kinds: [EntityKind] = EntityKind.allCases,
-        namespaces: ActiveNamespaces, settings: Settings = Settings(), logger: Logger
+        namespaces: ActiveNamespaces, settings: Settings = Settings(), localProjector: (any PartitionOwnership)? = nil, logger: Logger
     ) throws {
+        self.localProjector = localProjector
         self.topicPrefix = topicPrefix
         self.kinds = kinds
         self.namespaces = namespaces
@@ -128,7 +132,7 @@ public final class LagMonitor: Service, Closable {
             let store = namespaces.store(for: kind)
             let checkpoints = checkpointsByKind[kind] ?? []
             let committed = (try? await admin.committedOffsets(group: group, topics: [topic])) ?? [:]
-            let members = try? await admin.describeGroup(group).members
+            let members = await members(of: kind)
             var rows: [PartitionLag] = []
             for partition in topics[topic]?.topicPartitions ?? [] {
                 let checkpoint = checkpoints.first { $0.topic == topic && $0.partition == partition.partition }?.offset ?? 0
@@ -170,6 +174,31 @@ public final class LagMonitor: Service, Closable {
         }
         metrics.record(report)
         return report
+    }
+
+    /// How many processes consume `kind`'s topic right now: the live members of its projector
+    /// group, counting a local projector that owns its partitions directly; nil if the group
+    /// coordinator did not answer and no local projector owns them.
+    public func members(of kind: EntityKind) async -> Int? {
+        let topic = kind.topic(prefix: topicPrefix)
+        let local = localProjector?.assignedPartitions.contains { $0.topic == topic } == true ? 1 : 0
+        guard let described = try? await admin.describeGroup(EncoreTopics.projectorGroup(prefix: topicPrefix, kind: kind)).members else {
+            return local == 0 ? nil : local
+        }
+        return described + local
+    }
+
+    /// Whether any process consumes `kind`'s topic: answered at once for a local projector, else
+    /// from the last sample if it is recent, else asked of the group coordinator now. nil when
+    /// that cannot be told.
+    public func isConsumed(_ kind: EntityKind) async -> Bool? {
+        let topic = kind.topic(prefix: topicPrefix)
+        if localProjector?.assignedPartitions.contains(where: { $0.topic == topic }) == true { return true }
+        if let report = latest, Date().timeIntervalSince(report.generatedAt) <= 2 * (settings.interval / .seconds(1)) + 1,
+           let group = report.groups.first(where: { $0.topic == topic }), let members = group.members {
+            return members > 0
+        }
+        return await members(of: kind).map { $0 > 0 }
     }
 
     /// Adds an observation and returns the partition's observations within the window.

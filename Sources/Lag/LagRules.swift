@@ -17,12 +17,15 @@ enum LagRules {
     }
 
     /// The status of a partition given its observations in the window (oldest first, newest
-    /// last) and the group's live members.
+    /// last) and the group's live members. A group with no member is not STOPPED while it has
+    /// nothing to fold: a caught-up read model with no projector is for readiness to judge.
     static func status(_ window: [Observation], members: Int?, stallAfter: TimeInterval) -> LagStatus {
         guard let now = window.last else { return .ok }
         if now.logEnd < now.checkpoint { return .dataLoss }
-        if members == 0 { return .stopped }
         guard now.lag > 0 else { return .ok }
+        // No live member while records wait: stopped, unless the checkpoint moves, which means a
+        // consumer outside any group folds them (`encore dev`'s projectors own their partitions directly).
+        if members == 0, window.first?.checkpoint == now.checkpoint { return .stopped }
         // Stalled: the checkpoint has been the same for at least `stallAfter`.
         let unchangedSince = window.reversed().prefix { $0.checkpoint == now.checkpoint }.last?.at ?? now.at
         if now.at.timeIntervalSince(unchangedSince) >= stallAfter { return .stalled }

@@ -55,9 +55,20 @@ final class ProjectionWorker: Sendable {
                 ["fetch.wait.max.ms": "10", "max.poll.interval.ms": "30000"].merging(configuration.kafkaProperties) { _, new in new }
             ),
             logger: logger,
-            rebalanceListener: CheckpointStarts(assignments: assignments)
+            rebalanceListener: configuration.membership == .group ? CheckpointStarts(assignments: assignments) : nil
         )
-        try consumer.subscribe(topics: [topic])
+        switch configuration.membership {
+        case .group:
+            try consumer.subscribe(topics: [topic])
+        case .sole:
+            do {
+                try await takeEveryPartition(consumer)
+            } catch {
+                await consumer.close()
+                throw error
+            }
+        }
+        assignments.workerStarted()
         logger.info("projector started", metadata: ["topic": "\(topic)", "group": "\(configuration.groupID(for: kind))"])
         var throttle = configuration.maxRecordsPerSecond.map(RecordThrottle.init(perSecond:))
         let batchLimit = throttle?.batchLimit(configuration.maxBatch) ?? configuration.maxBatch
@@ -131,6 +142,18 @@ final class ProjectionWorker: Sendable {
         }
     }
 
+    /// Assigns this consumer every partition of the topic, each at the store's checkpoint: the
+    /// sole projector of this read model needs no group to share them.
+    private func takeEveryPartition(_ consumer: KafkaConsumer) async throws {
+        let partitions = try await KafkaAdmin.with(
+            configuration: KafkaConfiguration(bootstrapServers: configuration.brokers, configuration.kafkaProperties), logger: logger
+        ) { try await $0.describeTopic(topic).topicPartitions }
+        let positions = try await checkpoints(of: Set(partitions))
+        try consumer.assign(positions)
+        assignments.take(partitions)
+        logger.info("assigned every partition at the store's checkpoints", metadata: ["starts": "\(positions.map(\.description))"])
+    }
+
     /// Retries every second until the store's checkpoints can be read, then rewinds to them.
     private func resumeWhenStoreAnswers(_ consumer: KafkaConsumer, partitions: Set<TopicPartition>) async throws {
         while true {
@@ -149,17 +172,24 @@ final class ProjectionWorker: Sendable {
     /// the positions sought.
     @discardableResult
     private func rewind(_ consumer: KafkaConsumer, to partitions: Set<TopicPartition>) async throws -> [TopicPartitionOffset] {
-        let stored = try await namespaces.store(for: kind).checkpoints(projection: processor.projection)
-        let positions = partitions.sorted().map { partition in
-            let checkpoint = stored.first { $0.topic == partition.topic && $0.partition == partition.partition }
-            return TopicPartitionOffset(partition, checkpoint.map { KafkaOffset($0.offset) } ?? .beginning)
-        }
+        let positions = try await checkpoints(of: partitions)
         do {
             try await consumer.seek(positions)
         } catch {
             logger.warning("rewind failed (partition no longer assigned?): \(error)")
         }
         return positions
+    }
+}
+
+extension ProjectionWorker {
+    /// The store's checkpoints of these partitions (the beginning where none).
+    fileprivate func checkpoints(of partitions: Set<TopicPartition>) async throws -> [TopicPartitionOffset] {
+        let stored = try await namespaces.store(for: kind).checkpoints(projection: processor.projection)
+        return partitions.sorted().map { partition in
+            let checkpoint = stored.first { $0.topic == partition.topic && $0.partition == partition.partition }
+            return TopicPartitionOffset(partition, checkpoint.map { KafkaOffset($0.offset) } ?? .beginning)
+        }
     }
 }
 

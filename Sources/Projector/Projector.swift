@@ -11,7 +11,7 @@ import Store
 ///
 /// Several projector processes may run with the same configuration: each group splits its
 /// topic's partitions between them.
-public final class Projector: Service {
+public final class Projector: Service, PartitionOwnership {
     private let configuration: ProjectorConfiguration
     private let namespaces: ActiveNamespaces
     private let logger: Logger
@@ -25,6 +25,13 @@ public final class Projector: Service {
 
     /// The partitions this process currently owns, over all its read models.
     public var assignedPartitions: Set<TopicPartition> { assignments.current }
+
+    /// Returns once every read model's worker is polling: with ``ProjectorConfiguration/Membership/sole``
+    /// membership, once this process owns every partition of its topics at the store's checkpoints.
+    /// Throws `CancellationError` if the task is cancelled first.
+    public func waitUntilStarted() async throws {
+        try await assignments.waitUntilStarted(configuration.kinds.count)
+    }
 
     /// Runs every read model's worker until graceful shutdown or the first failure.
     public func run() async throws {

@@ -25,6 +25,20 @@ public struct ProjectorConfiguration: Sendable {
     /// only once its records (and its dead letters) are durable, so a read model never gets
     /// ahead of the log it could be rebuilt from. nil on a real cluster.
     public var durability: (any LogDurability)?
+    /// How partitions reach this process's consumers.
+    public var membership: Membership
+
+    /// How a projector process comes to own partitions.
+    public enum Membership: Sendable {
+        /// Joins each read model's consumer group, which shares the partitions between the
+        /// processes running: the production mode.
+        case group
+        /// Assigns itself every partition of its topics at start, with no rebalance to wait for
+        /// (Tansu holds a JoinGroup for half the session timeout), still committing positions
+        /// under the group ids so standard Kafka tools see them. Only for a process that is the
+        /// sole projector of its read models: `encore dev`.
+        case sole
+    }
 
     public init(
         brokers: String,
@@ -35,8 +49,10 @@ public struct ProjectorConfiguration: Sendable {
         kafkaProperties: [String: String] = [:],
         maxRecordsPerSecond: Int? = nil,
         logCheckInterval: Duration = .seconds(3),
-        durability: (any LogDurability)? = nil
+        durability: (any LogDurability)? = nil,
+        membership: Membership = .group
     ) {
+        self.membership = membership
         self.durability = durability
         self.brokers = brokers
         self.topicPrefix = topicPrefix

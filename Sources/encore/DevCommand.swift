@@ -26,32 +26,29 @@ struct DevCommand: AsyncParsableCommand {
     )
 
     @Option(help: "Port of the gateway's HTTP API (ENCORE_PORT).")
-    var port = Int(environment("PORT", "8080")) ?? 8080
+    var port = EnvironmentOptions.default("PORT", 8080)
 
     @Option(help: "Port of the local Kafka-API broker (ENCORE_BROKER_PORT).")
-    var brokerPort = Int(environment("BROKER_PORT", "9092")) ?? 9092
+    var brokerPort = EnvironmentOptions.default("BROKER_PORT", 9092)
 
     @Option(help: "Directory for the log, the SQLite store, the JWT secret and the broker's output (ENCORE_DATA_DIR).")
-    var dataDir = environment("DATA_DIR", ".encore")
+    var dataDir = EnvironmentOptions.default("DATA_DIR", ".encore")
 
     @Option(help: "jwt, legacy, none or oidc (ENCORE_AUTH). In dev, jwt signs with ENCORE_JWT_SECRET or a secret kept in the data directory.")
-    var auth = GatewayConfiguration.AuthMode(rawValue: environment("AUTH", "jwt")) ?? .jwt
+    var auth = EnvironmentOptions.default("AUTH", GatewayConfiguration.AuthMode.jwt)
 
     @OptionGroup var oidc: OIDCOptions
 
     @OptionGroup var crossOrigin: CrossOriginOptions
 
     @Option(help: "true: a write is acknowledged, and folded, only once the log journal has it on disk. false: on the broker's word alone, which is memory only here, so an acknowledged write can be lost on a crash; for measuring what the journal costs (ENCORE_DURABLE_ACKS).")
-    var durableAcks = Bool(environment("DURABLE_ACKS", "true")) ?? true
+    var durableAcks = EnvironmentOptions.default("DURABLE_ACKS", true)
 
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         for (name, value) in [("PORT", port), ("BROKER_PORT", brokerPort)] where !(1...65535).contains(value) {
             throw ValidationError("port \(value) (\(name)) is not between 1 and 65535")
-        }
-        if let raw = ProcessInfo.processInfo.environment["ENCORE_AUTH"], !raw.isEmpty, GatewayConfiguration.AuthMode(rawValue: raw) == nil {
-            throw ValidationError("ENCORE_AUTH=\(raw) is not one of \(GatewayConfiguration.AuthMode.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         // The gateway starts after the broker and the log restore: refuse an unusable provider before them.
         if auth == .oidc { try GatewayConfiguration(brokers: "", authMode: .oidc, oidc: oidc.configuration).validate() }
@@ -128,12 +125,18 @@ private struct DevStack: Service {
                     port: command.port, brokers: broker.bootstrapServers, authMode: command.auth, jwtSecret: try command.jwtSecret(),
                     oidc: command.oidc.configuration, kafkaProperties: kafka.kafkaProperties
                 )
-                gateway.crossOrigin = command.crossOrigin.policy
-                if command.durableAcks { gateway.durability = keeper }
-                let app = try await GatewayApplication.make(configuration: gateway, store: store, registry: registry, logger: logger)
+                // One process owns every partition: the projectors assign them to themselves
+                // rather than wait for a group rebalance.
                 var projectorConfiguration = kafka.projectorConfiguration()
+                projectorConfiguration.membership = .sole
                 if command.durableAcks { projectorConfiguration.durability = keeper }
                 let projector = Projector(configuration: projectorConfiguration, store: store, logger: logger)
+                gateway.crossOrigin = command.crossOrigin.policy
+                gateway.localProjector = projector
+                if command.durableAcks { gateway.durability = keeper }
+                let app = ServedAfterProjectorsStart(
+                    projector: projector, gateway: try await GatewayApplication.make(configuration: gateway, store: store, registry: registry, logger: logger)
+                )
                 logger.notice("Encore dev is up; Ctrl-C stops it", metadata: [
                     "api": "http://127.0.0.1:\(command.port)",
                     "dashboard": "http://127.0.0.1:\(command.port)/dashboard",
@@ -154,6 +157,22 @@ private struct DevStack: Service {
         } catch {
             await broker.stop()
             throw error
+        }
+    }
+
+    /// Serves the API only once the projectors own their partitions, so that a write sent the
+    /// moment `/health` answers is applied at its usual latency.
+    private struct ServedAfterProjectorsStart: Service {
+        let projector: Projector
+        let gateway: any Service
+
+        func run() async throws {
+            do {
+                try await cancelWhenGracefulShutdown { try await projector.waitUntilStarted() }
+            } catch is CancellationError {
+                return  // stopped before the projectors started
+            }
+            try await gateway.run()
         }
     }
 

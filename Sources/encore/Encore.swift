@@ -18,4 +18,20 @@ struct Encore: AsyncParsableCommand {
             LogCommand.self,
         ]
     )
+
+    /// ArgumentParser's own main, with the parsed command's `ENCORE_*` variables checked by
+    /// their options' parsers before it runs (see ``EnvironmentOptions``).
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            try EnvironmentOptions.check(command)
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

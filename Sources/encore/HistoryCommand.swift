@@ -50,7 +50,7 @@ struct HistoryCommand: AsyncParsableCommand {
     func run() async throws {
         try Librdkafka.requireMinimumVersion()
         guard let entityID = UUID(uuidString: id) else { throw ValidationError("\(id) is not a UUID") }
-        let kinds = try EntityKind.models(type)
+        let kinds = try EntityKind.models(type, option: "the type")
         guard kinds.count == 1, let kind = kinds.first else { throw ValidationError("give one type: users, music or playlists") }
         var logger = logging.bootstrap(label: "encore.history")
         logger.logLevel = max(logger.logLevel, .warning)

@@ -6,10 +6,10 @@ import OTel
 /// `--log-level` and `--log-format`, shared by every long-running subcommand.
 struct LoggingOptions: ParsableArguments {
     @Option(help: "Minimum log level: trace, debug, info, notice, warning, error, critical (ENCORE_LOG_LEVEL).")
-    var logLevel = Logger.Level(rawValue: environment("LOG_LEVEL", "info")) ?? .info
+    var logLevel = EnvironmentOptions.default("LOG_LEVEL", Logger.Level.info)
 
     @Option(help: "Log lines on standard error: text, or json (one object per line: timestamp, level, label, message, metadata) (ENCORE_LOG_FORMAT).")
-    var logFormat = LogFormat(rawValue: environment("LOG_FORMAT", "text")) ?? .text
+    var logFormat = EnvironmentOptions.default("LOG_FORMAT", LogFormat.text)
 
     /// How log lines are written.
     enum LogFormat: String, ExpressibleByArgument, CaseIterable {

@@ -19,13 +19,17 @@ struct ProjectorCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     @Option(help: "Read models to maintain, comma-separated: users,music,playlists (ENCORE_MODELS).")
-    var models = environment("MODELS", "users,music,playlists")
+    var models = EnvironmentOptions.default("MODELS", "users,music,playlists")
 
     @Option(help: "Port serving /metrics and /health for this projector; 0 turns it off (ENCORE_METRICS_PORT).")
-    var metricsPort = Int(environment("METRICS_PORT", "9464")) ?? 9464
+    var metricsPort = EnvironmentOptions.default("METRICS_PORT", 9464)
 
     @Option(help: "Testing and operations knob: fold at most N records per second per read model, keeping this projector deliberately behind; 0 is unthrottled (ENCORE_MAX_RECORDS_PER_SECOND).")
-    var maxRecordsPerSecond = Int(environment("MAX_RECORDS_PER_SECOND", "0")) ?? 0
+    var maxRecordsPerSecond = EnvironmentOptions.default("MAX_RECORDS_PER_SECOND", 0)
+
+    func validate() throws {
+        _ = try EntityKind.models(models)
+    }
 
     func run() async throws {
         try Librdkafka.requireMinimumVersion()

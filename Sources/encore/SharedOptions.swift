@@ -9,11 +9,6 @@ import Projector
 import ServiceLifecycle
 import Store
 
-/// Reads `ENCORE_<NAME>` so every option can come from the environment; flags win.
-func environment(_ name: String, _ fallback: String) -> String {
-    ProcessInfo.processInfo.environment["ENCORE_\(name)"].flatMap { $0.isEmpty ? nil : $0 } ?? fallback
-}
-
 /// `--brokers`, `--kafka-config`, `--topic-prefix`, `--partitions`: where the log is and how to
 /// reach it.
 struct KafkaOptions: ParsableArguments {
@@ -39,13 +34,13 @@ struct KafkaOptions: ParsableArguments {
     var kafkaConfig: String?
 
     @Option(help: "Topic prefix: topics are <prefix>.users, <prefix>.music, <prefix>.playlists (ENCORE_TOPIC_PREFIX).")
-    var topicPrefix = environment("TOPIC_PREFIX", "encore")
+    var topicPrefix = EnvironmentOptions.default("TOPIC_PREFIX", "encore")
 
     @Option(help: "Partitions per topic when Encore creates its topics (ENCORE_PARTITIONS).")
-    var partitions = Int32(environment("PARTITIONS", "6")) ?? 6
+    var partitions = EnvironmentOptions.default("PARTITIONS", Int32(6))
 
     @Option(help: "Consumer group session timeout in ms; Tansu holds JoinGroup for half of it (ENCORE_SESSION_TIMEOUT_MS).")
-    var sessionTimeoutMs = Int(environment("SESSION_TIMEOUT_MS", "10000")) ?? 10000
+    var sessionTimeoutMs = EnvironmentOptions.default("SESSION_TIMEOUT_MS", 10000)
 
     /// Refuses unreadable, owned, unknown or invalid client settings before the command starts.
     func validate() throws {
@@ -60,7 +55,7 @@ struct KafkaOptions: ParsableArguments {
     /// the environment (``validate()`` made sure this succeeds).
     func clientSettings() throws(KafkaError) -> KafkaClientSettings {
         let environment = ProcessInfo.processInfo.environment
-        let brokers = brokerList ?? environment["ENCORE_BROKERS"].flatMap { $0.isEmpty ? nil : $0 }
+        let brokers = brokerList ?? EnvironmentOptions.value(of: "BROKERS")
         return try KafkaClientSettings.load(file: kafkaConfig, environment: environment, brokers: brokers)
     }
 
@@ -94,7 +89,7 @@ struct StoreOptions: ParsableArguments {
     var storeURL: String?
 
     /// `--store`, else `ENCORE_STORE`, else the dev default.
-    var store: String { storeURL ?? environment("STORE", "sqlite:.encore/encore.db") }
+    var store: String { storeURL ?? EnvironmentOptions.value(of: "STORE") ?? "sqlite:.encore/encore.db" }
 
     /// The configured store's database (for SQLite, its folder created), for a `ServiceGroup`.
     func database(logger: Logger) async throws -> StoreDatabase {
@@ -125,12 +120,13 @@ struct StoreServices: Service {
 }
 
 extension EntityKind {
-    /// Read models named by their topic suffix, comma-separated: `users,music,playlists`.
-    static func models(_ list: String) throws -> [EntityKind] {
+    /// Read models named by their topic suffix, comma-separated: `users,music,playlists`; a
+    /// refusal names `option`.
+    static func models(_ list: String, option: String = "--models (ENCORE_MODELS)") throws -> [EntityKind] {
         try list.split(separator: ",").map { name in
             let name = name.trimmingCharacters(in: .whitespaces)
             guard let kind = EntityKind.allCases.first(where: { $0.topicSuffix == name || $0.rawValue == name }) else {
-                throw ValidationError("unknown read model \(name): use users, music or playlists")
+                throw ValidationError("\(option): unknown read model \(name): use users, music or playlists")
             }
             return kind
         }

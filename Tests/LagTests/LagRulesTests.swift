@@ -42,10 +42,17 @@ struct LagRulesTests {
         #expect(LagRules.status(Self.window([(0, 1, 10), (2, 5, 10), (12, 5, 12)]), members: 1, stallAfter: 10) == .stalled)
     }
 
-    @Test("no live member is STOPPED whatever the lag; unknown membership is not")
+    @Test("no live member while records wait and the checkpoint stands still is STOPPED; unknown membership is not")
     func stopped() {
-        #expect(LagRules.status(Self.window([(0, 10, 10)]), members: 0, stallAfter: 10) == .stopped)
+        #expect(LagRules.status(Self.window([(0, 5, 10)]), members: 0, stallAfter: 10) == .stopped)
+        #expect(LagRules.status(Self.window([(0, 5, 10), (1, 5, 12)]), members: 0, stallAfter: 10) == .stopped)
         #expect(LagRules.status(Self.window([(0, 5, 10)]), members: nil, stallAfter: 10) == .ok)
+    }
+
+    @Test("no live member is not STOPPED while caught up, nor while a consumer outside any group moves the checkpoint")
+    func noMemberButFolded() {
+        #expect(LagRules.status(Self.window([(0, 10, 10)]), members: 0, stallAfter: 10) == .ok)
+        #expect(LagRules.status(Self.window([(0, 2, 10), (1, 6, 12)]), members: 0, stallAfter: 10) == .ok)
     }
 
     @Test("a log end behind the checkpoint is DATA_LOSS, before anything else")

@@ -60,7 +60,7 @@ extension GatewayConfiguration.OIDC {
             throw ConfigurationError("set only one of --jwks-url (ENCORE_JWKS_URL) and --jwks-file (ENCORE_JWKS_FILE)")
         case (let text?, nil):
             guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased()), url.host?.isEmpty == false else {
-                throw ConfigurationError("--jwks-url must be an http:// or https:// URL, not \(text)")
+                throw ConfigurationError("--jwks-url (ENCORE_JWKS_URL) must be an http:// or https:// URL, not \(text)")
             }
             return .url(url)
         case (nil, let path?):

@@ -43,16 +43,14 @@ enum V1: APIVersion {
         }
     }
 
-    /// `{"music_id": "…"}`, with the consistency token when the write was not yet applied.
+    /// `{"music_id": "…"}`.
     struct WriteAnswer: ResponseEncodable {
         let kind: EntityKind
         let id: UUID
-        var consistencyToken: String?
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: JSONKey.self)
             try container.encode(id.lowercasedString, forKey: JSONKey(idField(kind)))
-            try container.encodeIfPresent(consistencyToken, forKey: JSONKey("consistency_token"))
         }
     }
 
