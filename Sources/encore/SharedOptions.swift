@@ -126,7 +126,7 @@ extension EntityKind {
         try list.split(separator: ",").map { name in
             let name = name.trimmingCharacters(in: .whitespaces)
             guard let kind = EntityKind.allCases.first(where: { $0.topicSuffix == name || $0.rawValue == name }) else {
-                throw ValidationError("\(option): unknown read model \(name): use users, music or playlists")
+                throw ValidationError("\(option) \(list): unknown read model \(name): use users, music or playlists")
             }
             return kind
         }
