@@ -112,7 +112,7 @@ let package = Package(
         .target(
             name: "Lag",
             dependencies: [
-                "Domain", "Kafka", "Locking", "Log", "Replay", "Store",
+                "Domain", "Kafka", "Locking", "Log", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -156,7 +156,7 @@ let package = Package(
         .executableTarget(
             name: "encore",
             dependencies: [
-                "Kafka", "LocalBroker", "Locking", "Journal", "Domain", "Log", "Store", "Projector", "Gateway", "Replay", "Lag",
+                "Kafka", "LocalBroker", "Locking", "Journal", "Domain", "Log", "Store", "Projection", "Projector", "Gateway", "Replay", "Lag",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -182,7 +182,7 @@ let package = Package(
         .testTarget(name: "LocalBrokerTests", dependencies: ["LocalBroker", "KafkaTesting"]),
         .testTarget(
             name: "LagTests",
-            dependencies: ["Domain", "Kafka", "Log", "Store", "Projector", "Lag", "KafkaTesting", "StoreTesting"]
+            dependencies: ["Domain", "Kafka", "Log", "Store", "Projection", "Projector", "Lag", "KafkaTesting", "StoreTesting"]
         ),
         .testTarget(
             name: "GatewayTests",
@@ -196,7 +196,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Domain", "Kafka", "LocalBroker", "Locking", "Log", "Projection", "Store", "Projector", "Gateway", "Replay", "Lag", "KafkaTesting", "StoreTesting",
+                "Domain", "Kafka", "LocalBroker", "Locking", "Log", "Projection", "Store", "Projector", "Gateway", "Replay", "KafkaTesting", "StoreTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]

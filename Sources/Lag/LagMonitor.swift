@@ -4,7 +4,6 @@ import Kafka
 import Locking
 import Log
 import Logging
-import Replay
 import ServiceLifecycle
 import Store
 

@@ -1,7 +1,7 @@
 import Foundation
 import Journal
 import Locking
-import Replay
+import Store
 
 /// Shows a long job's progress (a replay, a log restore or backup): a redrawn bar on a
 /// terminal, a plain line every few seconds otherwise (so logs and CI output stay readable).
