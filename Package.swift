@@ -41,6 +41,8 @@ let package = Package(
         // Async/await Kafka client: producer, consumer, admin.
         // A lock ThreadSanitizer can see (Synchronization.Mutex on Linux it cannot).
         .target(name: "Locking"),
+        // Child processes this one starts: free ports, and a watchdog so none outlives it.
+        .target(name: "ProcessSupport"),
         .target(
             name: "Kafka",
             dependencies: [
@@ -138,7 +140,7 @@ let package = Package(
         .target(
             name: "LocalBroker",
             dependencies: [
-                "Locking",
+                "Locking", "ProcessSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -146,12 +148,12 @@ let package = Package(
         // Test support: a real broker per test on a free port, condition waits.
         .target(
             name: "KafkaTesting",
-            dependencies: ["Kafka", "LocalBroker", "Locking", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Kafka", "LocalBroker", "Locking", "ProcessSupport", .product(name: "Logging", package: "swift-log")]
         ),
         // Test support: real SQLite files and a private PostgreSQL server on a free port.
         .target(
             name: "StoreTesting",
-            dependencies: ["Domain", "LocalBroker", "Locking", "Store", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Domain", "Locking", "ProcessSupport", "Store", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "encore",
@@ -179,7 +181,7 @@ let package = Package(
             name: "ProjectorTests",
             dependencies: ["Domain", "Kafka", "Locking", "Projection", "Projector", "Store", "StoreTesting", .product(name: "Logging", package: "swift-log")]
         ),
-        .testTarget(name: "LocalBrokerTests", dependencies: ["LocalBroker", "KafkaTesting"]),
+        .testTarget(name: "LocalBrokerTests", dependencies: ["LocalBroker", "KafkaTesting", "ProcessSupport"]),
         .testTarget(
             name: "LagTests",
             dependencies: ["Domain", "Kafka", "Log", "Store", "Projection", "Projector", "Lag", "KafkaTesting", "StoreTesting"]
@@ -196,7 +198,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Domain", "Kafka", "LocalBroker", "Locking", "Log", "Projection", "Store", "Projector", "Gateway", "Replay", "KafkaTesting", "StoreTesting",
+                "Domain", "Kafka", "LocalBroker", "Locking", "Log", "ProcessSupport", "Projection", "Store", "Projector", "Gateway", "Replay", "KafkaTesting", "StoreTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]

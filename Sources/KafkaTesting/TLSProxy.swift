@@ -1,5 +1,6 @@
 import Foundation
 import LocalBroker
+import ProcessSupport
 
 /// Debian's `stunnel` terminating TLS on a free port and forwarding plaintext to a local port,
 /// as a TLS proxy in front of a broker does (Tansu's own TLS listener does not serve TLS).

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessSupport
 import Locking
 import Logging
 import ServiceLifecycle
@@ -159,25 +160,25 @@ public enum TansuBrokerError: Error, CustomStringConvertible {
 private final class RunningBroker: Sendable {
     let exit: Task<Int32, Never>
     private let status: ExitStatus
-    private let stopPipe: Pipe
+    private let watchdog: ParentDeathWatchdog
     private let stopFlag = Atomic<Bool>(false)
 
     var exitStatus: Int32? { status.value.withLock { $0 } }
 
-    private init(exit: Task<Int32, Never>, status: ExitStatus, stopPipe: Pipe) {
+    private init(exit: Task<Int32, Never>, status: ExitStatus, watchdog: ParentDeathWatchdog) {
         self.exit = exit
         self.status = status
-        self.stopPipe = stopPipe
+        self.watchdog = watchdog
     }
 
     private final class ExitStatus: Sendable {
         let value = Locked<Int32?>(nil)
     }
 
-    /// A watchdog process reads the pipe: on EOF (we closed our end, or this process died)
-    /// it SIGKILLs the broker. SIGKILL because a parent with SIGTERM blocked (test runners)
-    /// passes that mask on; the broker keeps only memory storage, so nothing is lost by it.
-    private static let watchdog = #"read _; kill -KILL "$0" 2>/dev/null"#
+    /// What the watchdog runs once this process stops the broker or dies: SIGKILL, because a
+    /// parent with SIGTERM blocked (test runners) passes that mask on; the broker keeps only
+    /// memory storage, so nothing is lost by it.
+    private static let killBroker = #"kill -KILL "$0" 2>/dev/null"#
 
     static func spawn(_ configuration: TansuBroker.Configuration) throws -> RunningBroker {
         let url = "tcp://\(configuration.host):\(configuration.port)"
@@ -208,21 +209,15 @@ private final class RunningBroker: Sendable {
         }
         try broker.run()
 
-        let stopPipe = Pipe()
-        let guardian = Process()
-        guardian.executableURL = URL(fileURLWithPath: "/bin/sh")
-        guardian.arguments = ["-c", watchdog, String(broker.processIdentifier)]
-        guardian.standardInput = stopPipe
-        guardian.standardOutput = FileHandle.nullDevice
-        guardian.standardError = FileHandle.nullDevice
+        let watchdog: ParentDeathWatchdog
         do {
-            try guardian.run()
+            watchdog = try ParentDeathWatchdog(script: killBroker, arguments: [String(broker.processIdentifier)])
         } catch {
             broker.terminate()
             throw error
         }
         let exit = Task { await exits.first { _ in true } ?? -1 }
-        return RunningBroker(exit: exit, status: status, stopPipe: stopPipe)
+        return RunningBroker(exit: exit, status: status, watchdog: watchdog)
     }
 
     /// True once this process asked the broker to stop (so its exit is no failure).
@@ -230,6 +225,6 @@ private final class RunningBroker: Sendable {
 
     func requestStop() {
         guard !stopFlag.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        try? stopPipe.fileHandleForWriting.close()
+        watchdog.fire()
     }
 }

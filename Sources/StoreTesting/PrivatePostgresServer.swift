@@ -1,5 +1,5 @@
 import Foundation
-import LocalBroker
+import ProcessSupport
 
 /// A PostgreSQL 15 server private to this test process: its own data folder in /tmp, a free
 /// port on 127.0.0.1, password login for user `encore`.
@@ -17,13 +17,13 @@ final class PrivatePostgresServer: Sendable {
     let password: String
     let root: String
     /// Kept open for the life of the process: closing it (at exit) stops the server.
-    private let watchdogPipe: Pipe
+    private let watchdog: ParentDeathWatchdog
 
-    private init(port: Int, password: String, root: String, watchdogPipe: Pipe) {
+    private init(port: Int, password: String, root: String, watchdog: ParentDeathWatchdog) {
         self.port = port
         self.password = password
         self.root = root
-        self.watchdogPipe = watchdogPipe
+        self.watchdog = watchdog
     }
 
     /// `postgres://encore:…@127.0.0.1:port/database` (or another name for the same address).
@@ -33,7 +33,7 @@ final class PrivatePostgresServer: Sendable {
 
     /// Stops the server and removes its folder (the watchdog does, on seeing its pipe close).
     func stop() {
-        try? watchdogPipe.fileHandleForWriting.close()
+        watchdog.fire()
     }
 
     /// Where the server binaries are: `$ENCORE_POSTGRES_BIN`, else Debian's PostgreSQL 15.
@@ -54,7 +54,7 @@ final class PrivatePostgresServer: Sendable {
         let password = "pw\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased())"
         try FileManager.default.createDirectory(atPath: "\(root)/socket", withIntermediateDirectories: true)
         // The watchdog first, so even a failed start cleans up after itself.
-        let watchdogPipe = try startWatchdog(root: root, bin: bin, data: data)
+        let watchdog = try ParentDeathWatchdog(script: stopServer, arguments: [root, bin, data])
         try Data(password.utf8).write(to: URL(fileURLWithPath: "\(root)/pwfile"))
         var settings: [String] = []
         if let tls {
@@ -76,7 +76,7 @@ final class PrivatePostgresServer: Sendable {
             let port = try TCPProbe.freePort()
             do {
                 try await run(bin: bin, data: data, root: root, port: port, settings: settings)
-                return PrivatePostgresServer(port: port, password: password, root: root, watchdogPipe: watchdogPipe)
+                return PrivatePostgresServer(port: port, password: password, root: root, watchdog: watchdog)
             } catch {
                 lastError = error
             }
@@ -118,27 +118,14 @@ final class PrivatePostgresServer: Sendable {
         }
     }
 
-    /// The watchdog: `read` returns at EOF, i.e. when this process has closed or lost its end.
-    private static func startWatchdog(root: String, bin: String, data: String) throws -> Pipe {
-        let script = #"""
-            read _
-            runuser -u postgres -- "$1/pg_ctl" stop -D "$2" -m immediate -w -t 5 >/dev/null 2>&1
-            pid=$(head -n 1 "$2/postmaster.pid" 2>/dev/null)
-            [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
-            rm -rf "$0"
-            """#
-        let pipe = Pipe()
-        let watchdog = Process()
-        watchdog.executableURL = URL(fileURLWithPath: "/bin/sh")
-        watchdog.arguments = ["-c", script, root, bin, data]
-        watchdog.standardInput = pipe
-        watchdog.standardOutput = FileHandle.nullDevice
-        watchdog.standardError = FileHandle.nullDevice
-        try watchdog.run()
-        // Our copy of the read end would keep the pipe alive; only the watchdog needs it.
-        try pipe.fileHandleForReading.close()
-        return pipe
-    }
+    /// What the watchdog runs once this process stops the server or dies: `$0` the server's
+    /// folder, `$1` the binaries, `$2` the data directory.
+    private static let stopServer = #"""
+        runuser -u postgres -- "$1/pg_ctl" stop -D "$2" -m immediate -w -t 5 >/dev/null 2>&1
+        pid=$(head -n 1 "$2/postmaster.pid" 2>/dev/null)
+        [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+        rm -rf "$0"
+        """#
 
     private static func asPostgres(_ executable: String, _ arguments: [String], in directory: String) async throws {
         try await ProcessRunner.check("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments, in: directory)

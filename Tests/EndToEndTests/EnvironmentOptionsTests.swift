@@ -1,6 +1,7 @@
 import Foundation
 import KafkaTesting
 import LocalBroker
+import ProcessSupport
 import Testing
 
 /// Every option's `ENCORE_*` variable is read by the option's own parser: a value it cannot read

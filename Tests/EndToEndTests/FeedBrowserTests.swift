@@ -5,6 +5,7 @@ import KafkaTesting
 import LocalBroker
 import Locking
 import Logging
+import ProcessSupport
 import ServiceLifecycle
 import StoreTesting
 import Testing

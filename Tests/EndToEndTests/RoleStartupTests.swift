@@ -2,6 +2,7 @@ import Foundation
 import KafkaTesting
 import LocalBroker
 import Log
+import ProcessSupport
 import StoreTesting
 import Testing
 

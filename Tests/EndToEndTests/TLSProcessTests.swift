@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import KafkaTesting
 import LocalBroker
+import ProcessSupport
 import StoreTesting
 import Testing
 

@@ -7,6 +7,7 @@ import FoundationNetworking
 import KafkaTesting
 import LocalBroker
 import Log
+import ProcessSupport
 import Projection
 import Projector
 import StoreTesting

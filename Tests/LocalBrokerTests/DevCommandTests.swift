@@ -1,6 +1,7 @@
 import Foundation
 import KafkaTesting
 import LocalBroker
+import ProcessSupport
 import Testing
 
 @Suite("encore dev and the local broker process")

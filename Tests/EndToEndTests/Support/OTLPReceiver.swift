@@ -3,6 +3,7 @@ import Hummingbird
 import LocalBroker
 import Locking
 import Logging
+import ProcessSupport
 import ServiceLifecycle
 import StoreTesting
 
