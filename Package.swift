@@ -158,7 +158,8 @@ let package = Package(
         .executableTarget(
             name: "encore",
             dependencies: [
-                "Kafka", "LocalBroker", "Locking", "Journal", "Domain", "Log", "Store", "Projection", "Projector", "Gateway", "Replay", "Lag",
+                "Kafka", "LocalBroker", "Locking", "Journal", "Domain", "Log", "Store", "Projection", "Projector", "Gateway", "Replay",
+                "Lag",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -179,7 +180,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ProjectorTests",
-            dependencies: ["Domain", "Kafka", "Locking", "Projection", "Projector", "Store", "StoreTesting", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "Domain", "Kafka", "Locking", "Projection", "Projector", "Store", "StoreTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "LocalBrokerTests", dependencies: ["LocalBroker", "KafkaTesting", "ProcessSupport"]),
         .testTarget(
@@ -198,7 +202,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Domain", "Kafka", "LocalBroker", "Locking", "Log", "ProcessSupport", "Projection", "Store", "Projector", "Gateway", "Replay", "KafkaTesting", "StoreTesting",
+                "Domain", "Kafka", "LocalBroker", "Locking", "Log", "ProcessSupport", "Projection", "Store", "Projector", "Gateway",
+                "Replay", "KafkaTesting", "StoreTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
             ]

@@ -64,11 +64,12 @@ enum CanonicalEnvelope {
                 return true
             }
             guard complete, schemaVersion == CommandCodec.schemaVersion,
-                  let type, let commandID, let entityID, let timestamp, let payload
+                let type, let commandID, let entityID, let timestamp, let payload
             else { return nil }
             var inner = Reader(bytes: UnsafeRawBufferPointer(rebasing: bytes[payload]))
             guard let action = inner.action(type), inner.atEnd(), (try? Validation.validate(action)) != nil else { return nil }
-            return Command(id: commandID, entityID: entityID, timestamp: timestamp, actor: actor, expectedVersion: expectedVersion, action: action)
+            return Command(
+                id: commandID, entityID: entityID, timestamp: timestamp, actor: actor, expectedVersion: expectedVersion, action: action)
         }
 
         private static let userFields = ["email", "fname", "lname"], songFields = ["Artist", "SongTitle"]
@@ -97,8 +98,12 @@ enum CanonicalEnvelope {
                 var name: String?, songs: [UUID]?
                 let complete = object { reader, key in
                     switch key {
-                    case "Name" where name == nil: name = reader.string(); return name != nil
-                    case "Songs" where songs == nil: songs = reader.uuids(); return songs != nil
+                    case "Name" where name == nil:
+                        name = reader.string()
+                        return name != nil
+                    case "Songs" where songs == nil:
+                        songs = reader.uuids()
+                        return songs != nil
                     default: return false
                     }
                 }
@@ -259,10 +264,10 @@ enum CanonicalEnvelope {
             }
             for (position, separator) in Self.timestampSeparators where utf8[position] != separator { return nil }
             guard let year = digits(0..<4), let month = digits(5..<7), let day = digits(8..<10),
-                  let hour = digits(11..<13), let minute = digits(14..<16), let second = digits(17..<19),
-                  let millisecond = digits(20..<23),
-                  year >= 1970, (1...12).contains(month), hour < 24, minute < 60, second < 60,
-                  (1...daysIn(month: month, year: year)).contains(day)
+                let hour = digits(11..<13), let minute = digits(14..<16), let second = digits(17..<19),
+                let millisecond = digits(20..<23),
+                year >= 1970, (1...12).contains(month), hour < 24, minute < 60, second < 60,
+                (1...daysIn(month: month, year: year)).contains(day)
             else { return nil }
             let days = daysSinceEpoch(year: year, month: month, day: day)
             let milliseconds = ((days * 24 + hour) * 60 + minute) * 60_000 + second * 1000 + millisecond

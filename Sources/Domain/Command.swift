@@ -11,7 +11,9 @@ public struct Command: Sendable, Hashable {
     public var expectedVersion: Int?
     public var action: Action
 
-    public init(id: UUID = UUID(), entityID: UUID, timestamp: Date = Date(), actor: String? = nil, expectedVersion: Int? = nil, action: Action) {
+    public init(
+        id: UUID = UUID(), entityID: UUID, timestamp: Date = Date(), actor: String? = nil, expectedVersion: Int? = nil, action: Action
+    ) {
         self.id = id
         self.entityID = entityID
         self.timestamp = timestamp

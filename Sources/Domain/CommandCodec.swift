@@ -100,7 +100,8 @@ public enum CommandCodec {
                 throw EnvelopeRefusal(reason: "invalid \(typeName): \(error)")
             }
             command = Command(
-                id: commandID, entityID: entityID, timestamp: Date(timeIntervalSince1970: (parsed.timeIntervalSince1970 * 1000).rounded() / 1000),
+                id: commandID, entityID: entityID,
+                timestamp: Date(timeIntervalSince1970: (parsed.timeIntervalSince1970 * 1000).rounded() / 1000),
                 actor: actor, expectedVersion: expectedVersion, action: action
             )
         }
@@ -120,7 +121,7 @@ public enum CommandCodec {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
         let (seconds, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
         let (wholeSeconds, millis) = fraction < 0 ? (seconds - 1, fraction + 1000) : (seconds, fraction)
-        let whole = Date(timeIntervalSince1970: Double(wholeSeconds)).formatted(Date.ISO8601FormatStyle()) // …:00Z
+        let whole = Date(timeIntervalSince1970: Double(wholeSeconds)).formatted(Date.ISO8601FormatStyle())  // …:00Z
         let digits = String(millis)
         return String(whole.dropLast()) + "." + String(repeating: "0", count: 3 - digits.count) + digits + "Z"
     }
@@ -230,15 +231,21 @@ public enum CommandCodec {
             switch type {
             case .userCreate: return .createUser(try payload(User.self))
             case .userUpdate: return .updateUser(try payload(User.self))
-            case .userDelete: _ = try payload(Empty.self); return .deleteUser
+            case .userDelete:
+                _ = try payload(Empty.self)
+                return .deleteUser
             case .musicCreate: return .createMusic(try payload(Song.self))
             case .musicUpdate: return .updateMusic(try payload(Song.self))
-            case .musicDelete: _ = try payload(Empty.self); return .deleteMusic
+            case .musicDelete:
+                _ = try payload(Empty.self)
+                return .deleteMusic
             case .playlistCreate: return .createPlaylist(try payload(Playlist.self))
             case .playlistRename: return .renamePlaylist(name: try payload(Name.self).Name)
             case .playlistAddSong: return .addSong(try payload(MusicReference.self).music_id)
             case .playlistRemoveSong: return .removeSong(try payload(MusicReference.self).music_id)
-            case .playlistDelete: _ = try payload(Empty.self); return .deletePlaylist
+            case .playlistDelete:
+                _ = try payload(Empty.self)
+                return .deletePlaylist
             }
         }
     }

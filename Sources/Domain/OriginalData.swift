@@ -15,17 +15,22 @@ public enum OriginalData {
     }
 
     /// The files in load order: songs before the playlists that name them.
-    public static let files: [(name: String, kind: EntityKind)] = [("users.csv", .user), ("music.csv", .music), ("playlist.csv", .playlist)]
+    public static let files: [(name: String, kind: EntityKind)] = [
+        ("users.csv", .user), ("music.csv", .music), ("playlist.csv", .playlist),
+    ]
 
     /// Parses one file into create commands stamped with `actor` and `timestamp`.
-    public static func commands(file: String, contents: String, kind: EntityKind, actor: String, timestamp: Date) throws(FormatError) -> [Command] {
+    public static func commands(file: String, contents: String, kind: EntityKind, actor: String, timestamp: Date) throws(FormatError)
+        -> [Command]
+    {
         let rows = CSV.parse(contents)
         guard let header = rows.first else { return [] }
-        let expected: [String] = switch kind {
-        case .user: ["fname", "lname", "email", "UUID"]
-        case .music: ["Artist", "SongTitle", "UUID"]
-        case .playlist: ["Name", "Playlist", "UUID"]
-        }
+        let expected: [String] =
+            switch kind {
+            case .user: ["fname", "lname", "email", "UUID"]
+            case .music: ["Artist", "SongTitle", "UUID"]
+            case .playlist: ["Name", "Playlist", "UUID"]
+            }
         guard header.map({ $0.trimmingCharacters(in: .whitespaces) }) == expected else {
             throw FormatError(file: file, line: 1, message: "expected columns \(expected.joined(separator: ","))")
         }

@@ -70,7 +70,8 @@ extension KeyedDecodingContainer {
     func decodeUUID(forKey key: Key) throws -> UUID {
         let text = try decode(String.self, forKey: key)
         guard let id = UUID(text: text) else {
-            throw DecodingError.dataCorruptedError(forKey: key, in: self, debugDescription: "Attempted to decode UUID from invalid UUID string.")
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: self, debugDescription: "Attempted to decode UUID from invalid UUID string.")
         }
         return id
     }

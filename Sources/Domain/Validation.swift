@@ -74,7 +74,8 @@ public enum Validation {
         try text(value, field: .email)
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-              !value.contains(where: \.isWhitespace) else {
+            !value.contains(where: \.isWhitespace)
+        else {
             throw ValidationError(field: .email, "not an email address")
         }
     }

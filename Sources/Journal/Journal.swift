@@ -4,7 +4,7 @@ import Locking
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A copy of Kafka topics on local disk: `journal.json` (``JournalManifest``) and, per topic
@@ -35,7 +35,8 @@ public final class Journal: @unchecked Sendable {
         guard lock >= 0 else { throw .io("cannot open \(lockPath)", POSIXError.current) }
         guard Self.takeLock(lock) else {
             close(lock)
-            throw .locked("the log journal in \(directory.path) is in use by another process (is another encore dev running on this data directory?)")
+            throw .locked(
+                "the log journal in \(directory.path) is in use by another process (is another encore dev running on this data directory?)")
         }
         manifestValue = try Self.readManifest(directory)
         for (topic, count) in manifestValue?.topics ?? [:] {

@@ -92,7 +92,7 @@ enum RecordFrame {
         guard checksum(bytes.baseAddress! + body, length) == crc else { return .damaged("checksum mismatch") }
         var cursor = Cursor(bytes: UnsafeRawBufferPointer(rebasing: bytes[body..<(body + length)]))
         guard let offset = cursor.int64(), let timestamp = cursor.int64(),
-              let key = cursor.lengthPrefixed(), let value = cursor.lengthPrefixed(), let count = cursor.uint16()
+            let key = cursor.lengthPrefixed(), let value = cursor.lengthPrefixed(), let count = cursor.uint16()
         else { return .damaged("frame too short for its fields") }
         var headers: [KafkaHeader] = []
         for _ in 0..<count {
@@ -166,7 +166,9 @@ public struct PartitionChecksum: Sendable, Hashable, CustomStringConvertible {
 
     public mutating func add(_ record: JournalRecord) {
         let frame = RecordFrame.encode(record)
-        value = frame.withUnsafeBytes { RecordFrame.checksum($0.baseAddress! + RecordFrame.headerSize, frame.count - RecordFrame.headerSize, continuing: value) }
+        value = frame.withUnsafeBytes {
+            RecordFrame.checksum($0.baseAddress! + RecordFrame.headerSize, frame.count - RecordFrame.headerSize, continuing: value)
+        }
         records += 1
     }
 

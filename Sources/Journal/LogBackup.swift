@@ -36,11 +36,15 @@ public struct LogBackup: Sendable {
             let found = try await admin.listTopics().filter { topics.contains($0.name) && !$0.partitions.isEmpty }
             var manifest = journal.manifest ?? JournalManifest(clusterID: cluster)
             guard manifest.clusterID == cluster else {
-                throw JournalError.mismatch("\(journal.directory.path) holds a backup of cluster \(manifest.clusterID), but this cluster is \(cluster): back it up into an empty directory")
+                throw JournalError.mismatch(
+                    "\(journal.directory.path) holds a backup of cluster \(manifest.clusterID), but this cluster is \(cluster): back it up into an empty directory"
+                )
             }
             for topic in found {
                 if let kept = manifest.topics[topic.name], kept != Int32(topic.partitions.count) {
-                    throw JournalError.mismatch("topic \(topic.name) has \(topic.partitions.count) partitions, the backup \(kept): back it up into an empty directory")
+                    throw JournalError.mismatch(
+                        "topic \(topic.name) has \(topic.partitions.count) partitions, the backup \(kept): back it up into an empty directory"
+                    )
                 }
                 manifest.topics[topic.name] = Int32(topic.partitions.count)
             }
@@ -56,7 +60,8 @@ public struct LogBackup: Sendable {
             let total = ranges.values.reduce(0) { $0 + max(0, $1.to - $1.from) }
             let meter = TransferMeter(total: total, progress: progress)
             try await PartitionScan(admin: admin).read(ranges) { records in
-                try journal.append(Dictionary(grouping: records.map { ($0.topicPartition, JournalRecord($0)) }, by: \.0).mapValues { $0.map(\.1) })
+                try journal.append(
+                    Dictionary(grouping: records.map { ($0.topicPartition, JournalRecord($0)) }, by: \.0).mapValues { $0.map(\.1) })
                 meter.add(Int64(records.count))
             }
             if total == 0 { meter.add(0) }

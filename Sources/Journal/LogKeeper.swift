@@ -74,12 +74,15 @@ public final class LogKeeper: Service, LogDurability {
                 bootstrapServers: brokers,
                 groupID: "encore-log-keeper",  // assign only: never joins or commits
                 // Tansu holds a Fetch for the whole wait: it bounds every write's acknowledgement.
-                ["fetch.wait.max.ms": "2", "fetch.max.bytes": "52428800", "fetch.queue.backoff.ms": "0"].merging(kafkaProperties) { _, new in new }
+                ["fetch.wait.max.ms": "2", "fetch.max.bytes": "52428800", "fetch.queue.backoff.ms": "0"].merging(kafkaProperties) {
+                    _, new in new
+                }
             ),
             logger: logger
         )
         try await consumer.closing { consumer in
-            try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger) { admin in
+            try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger) {
+                admin in
                 do {
                     try await tail(consumer, admin: admin)
                 } catch {
@@ -118,7 +121,9 @@ public final class LogKeeper: Service, LogDurability {
     }
 
     /// Assigns every partition of the kept topics, new ones included, at the journal's ends.
-    private func refreshAssignment(_ consumer: KafkaConsumer, admin: KafkaAdmin, assigned: Set<TopicPartition>) async throws -> Set<TopicPartition> {
+    private func refreshAssignment(_ consumer: KafkaConsumer, admin: KafkaAdmin, assigned: Set<TopicPartition>) async throws -> Set<
+        TopicPartition
+    > {
         let found: [TopicDescription]
         do {
             found = try await admin.listTopics(timeout: .seconds(2)).filter { topics.contains($0.name) && !$0.partitions.isEmpty }
@@ -168,8 +173,9 @@ public final class LogKeeper: Service, LogDurability {
             return Array(late.values)
         }
         for waiter in late {
-            waiter.continuation.resume(throwing: JournalError.io(
-                "\(waiter.partition) offset \(waiter.offset) was not journaled in time", KafkaError(code: -185)))
+            waiter.continuation.resume(
+                throwing: JournalError.io(
+                    "\(waiter.partition) offset \(waiter.offset) was not journaled in time", KafkaError(code: -185)))
         }
     }
 

@@ -43,18 +43,21 @@ public struct LogRestorer: Sendable {
         let starts = journal.starts
         let ends = journal.ends
         if let gap = partitions.first(where: { (starts[$0] ?? 0) != 0 }) {
-            throw JournalError.mismatch("\(gap) starts at offset \(starts[gap]!) in the journal, not 0: a partition can only be reproduced at identical offsets from its beginning")
+            throw JournalError.mismatch(
+                "\(gap) starts at offset \(starts[gap]!) in the journal, not 0: a partition can only be reproduced at identical offsets from its beginning"
+            )
         }
         return try await KafkaAdmin.with(configuration: kafka, logger: logger) { admin in
             let target = try await admin.clusterID()
             try await prepareTopics(manifest, admin: admin, force: force)
             let total = journal.recordCount
             let meter = TransferMeter(total: total, progress: progress)
-            let producer = try KafkaProducer(configuration: .producer(
-                bootstrapServers: kafka["bootstrap.servers"] ?? "",
-                ["linger.ms": "20", "batch.size": "1000000", "queue.buffering.max.messages": "500000", "compression.type": "none"]
-                    .merging(kafka.properties) { _, new in new }
-            ), logger: logger)
+            let producer = try KafkaProducer(
+                configuration: .producer(
+                    bootstrapServers: kafka["bootstrap.servers"] ?? "",
+                    ["linger.ms": "20", "batch.size": "1000000", "queue.buffering.max.messages": "500000", "compression.type": "none"]
+                        .merging(kafka.properties) { _, new in new }
+                ), logger: logger)
             let expected = try await producer.closing { producer in
                 // Partitions side by side, each one a stream of ordered chunks: a partition's
                 // records must be enqueued in order, and the producer batches across partitions.
@@ -79,7 +82,9 @@ public struct LogRestorer: Sendable {
         try await journal.read(partition, chunk: 10_000) { records in
             let reports = try await producer.sendInOrder(records.map { $0.message(topic: partition.topic, partition: partition.partition) })
             for (record, report) in zip(records, reports) where report.offset != record.offset {
-                throw JournalError.mismatch("\(partition): the record of offset \(record.offset) landed at offset \(report.offset); the target partition was not empty, or the journal skips offsets there")
+                throw JournalError.mismatch(
+                    "\(partition): the record of offset \(record.offset) landed at offset \(report.offset); the target partition was not empty, or the journal skips offsets there"
+                )
             }
             records.forEach { sum.add($0) }
             meter.add(Int64(records.count))
@@ -96,13 +101,17 @@ public struct LogRestorer: Sendable {
             let held = marks.values.reduce(0) { $0 + $1.high }
             if held > 0 {
                 guard force else {
-                    throw JournalError.mismatch("topic \(topic) already holds \(held) records: restore into an empty cluster, or give --force to delete and re-create it")
+                    throw JournalError.mismatch(
+                        "topic \(topic) already holds \(held) records: restore into an empty cluster, or give --force to delete and re-create it"
+                    )
                 }
                 overwrite.append(topic)
                 logger.warning("overwriting topic \(topic): deleting its \(held) records and re-creating it from the journal")
             } else if found.partitions.count != Int(count) {
                 guard force else {
-                    throw JournalError.mismatch("topic \(topic) has \(found.partitions.count) partitions, the journal \(count): give --force to delete and re-create it")
+                    throw JournalError.mismatch(
+                        "topic \(topic) has \(found.partitions.count) partitions, the journal \(count): give --force to delete and re-create it"
+                    )
                 }
                 overwrite.append(topic)
             }
@@ -116,7 +125,8 @@ public struct LogRestorer: Sendable {
             let topics = Dictionary(uniqueKeysWithValues: try await admin.listTopics().map { ($0.name, $0) })
             if manifest.topics.allSatisfy({ topics[$0.key]?.partitions.count == Int($0.value) }) { return }
             guard ContinuousClock.now < deadline else {
-                throw JournalError.mismatch("the target cluster did not create topics \(manifest.topics.keys.sorted()) with their partitions within 30 s")
+                throw JournalError.mismatch(
+                    "the target cluster did not create topics \(manifest.topics.keys.sorted()) with their partitions within 30 s")
             }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -132,23 +142,30 @@ public struct LogRestorer: Sendable {
             problems.append("\(partition) ends at \(marks[partition].map { String($0.high) } ?? "?") instead of \(ends[partition] ?? 0)")
         }
         var actual: [TopicPartition: PartitionChecksum] = [:]
-        try await PartitionScan(admin: admin).read(Dictionary(uniqueKeysWithValues: partitions.map { ($0, (from: Int64(0), to: ends[$0] ?? 0)) })) { records in
+        try await PartitionScan(admin: admin).read(
+            Dictionary(uniqueKeysWithValues: partitions.map { ($0, (from: Int64(0), to: ends[$0] ?? 0)) })
+        ) { records in
             for record in records { actual[record.topicPartition, default: PartitionChecksum()].add(JournalRecord(record)) }
         }
         for partition in partitions where (actual[partition] ?? PartitionChecksum()) != (expected[partition] ?? PartitionChecksum()) {
-            problems.append("\(partition) reads back as \(actual[partition] ?? PartitionChecksum()), the journal has \(expected[partition] ?? PartitionChecksum())")
+            problems.append(
+                "\(partition) reads back as \(actual[partition] ?? PartitionChecksum()), the journal has \(expected[partition] ?? PartitionChecksum())"
+            )
         }
         guard problems.isEmpty else {
             throw JournalError.mismatch("the restored log differs from the journal: " + problems.joined(separator: "; "))
         }
-        return Dictionary(uniqueKeysWithValues: partitions.map { ("\($0)", "end \(ends[$0] ?? 0), checksum \(expected[$0] ?? PartitionChecksum())") })
+        return Dictionary(
+            uniqueKeysWithValues: partitions.map { ("\($0)", "end \(ends[$0] ?? 0), checksum \(expected[$0] ?? PartitionChecksum())") })
     }
 
     /// Commits the backup's consumer-group offsets in the target cluster.
     private func restoreGroups(_ manifest: JournalManifest) async throws -> Int {
         for (group, topics) in manifest.consumerGroups.sorted(by: { $0.key < $1.key }) {
             let positions = topics.flatMap { topic, offsets in
-                offsets.compactMap { partition, offset in Int32(partition).map { TopicPartitionOffset(TopicPartition(topic, $0), KafkaOffset(offset)) } }
+                offsets.compactMap { partition, offset in
+                    Int32(partition).map { TopicPartitionOffset(TopicPartition(topic, $0), KafkaOffset(offset)) }
+                }
             }
             guard !positions.isEmpty else { continue }
             var configuration = KafkaConfiguration.consumer(bootstrapServers: kafka["bootstrap.servers"] ?? "", groupID: group)

@@ -3,7 +3,7 @@ import Kafka
 import Logging
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One partition's journal: append-only segment files `<base offset>.seg` in one directory,
@@ -78,7 +78,9 @@ final class PartitionLog {
             guard !recordsAfter else {
                 throw .corrupt("\(file): damaged record at byte \(position) (\(why)) with records after it")
             }
-            logger.warning("journal \(partition): torn tail in \(file) (\(why)); truncated \(bytes.count - position) bytes at byte \(position), keeping offsets up to \(next - 1)")
+            logger.warning(
+                "journal \(partition): torn tail in \(file) (\(why)); truncated \(bytes.count - position) bytes at byte \(position), keeping offsets up to \(next - 1)"
+            )
             guard truncate(file, off_t(position)) == 0 else { throw .io("cannot truncate \(file)", POSIXError.current) }
             try Self.syncFile(file)
         }
@@ -125,7 +127,10 @@ final class PartitionLog {
             var done = 0
             while done < bytes.count {
                 let n = write(descriptor, bytes.baseAddress! + done, bytes.count - done)
-                if n < 0 { if errno == EINTR { continue }; return -1 }
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return -1
+                }
                 done += n
             }
             return done

@@ -36,7 +36,8 @@ public final class KafkaAdmin: Closable {
             var newTopics: [OpaquePointer?] = []
             defer { newTopics.forEach { rd_kafka_NewTopic_destroy($0) } }
             for topic in topics {
-                guard let newTopic = rd_kafka_NewTopic_new(topic.name, topic.partitions, topic.replicationFactor, &errstr, errstr.count) else {
+                guard let newTopic = rd_kafka_NewTopic_new(topic.name, topic.partitions, topic.replicationFactor, &errstr, errstr.count)
+                else {
                     throw KafkaError.configuration("topic \(topic.name): \(String(errorBuffer: errstr))")
                 }
                 newTopics.append(newTopic)
@@ -106,7 +107,9 @@ public final class KafkaAdmin: Closable {
     }
 
     /// A consumer group's committed offsets for every partition of these topics (`.invalid` where none).
-    public func committedOffsets(group: String, topics: [String], timeout: Duration = .seconds(10)) async throws -> [TopicPartition: KafkaOffset] {
+    public func committedOffsets(group: String, topics: [String], timeout: Duration = .seconds(10)) async throws -> [TopicPartition:
+        KafkaOffset]
+    {
         var partitions: [TopicPartition] = []
         for topic in topics { partitions += try await describeTopic(topic, timeout: timeout).topicPartitions }
         return try await client.run { [client, partitions] in
@@ -123,7 +126,9 @@ public final class KafkaAdmin: Closable {
             var offsets: [TopicPartition: KafkaOffset] = [:]
             for index in 0..<count {
                 if let error = rd_kafka_group_result_error(groups[index]) {
-                    throw KafkaError(code: rd_kafka_error_code(error).rawValue, message: "group \(group): \(String(cString: rd_kafka_error_string(error)))")
+                    throw KafkaError(
+                        code: rd_kafka_error_code(error).rawValue,
+                        message: "group \(group): \(String(cString: rd_kafka_error_string(error)))")
                 }
                 for entry in try NativePartitionList.read(rd_kafka_group_result_partitions(groups[index]), checkErrors: true) {
                     offsets[entry.topicPartition] = entry.offset
@@ -181,7 +186,9 @@ public final class KafkaAdmin: Closable {
             for index in 0..<count {
                 let description = results[index]
                 if let error = rd_kafka_ConsumerGroupDescription_error(description) {
-                    throw KafkaError(code: rd_kafka_error_code(error).rawValue, message: "group \(group): \(String(cString: rd_kafka_error_string(error)))")
+                    throw KafkaError(
+                        code: rd_kafka_error_code(error).rawValue,
+                        message: "group \(group): \(String(cString: rd_kafka_error_string(error)))")
                 }
                 let state = String(cString: rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(description)))
                 return GroupDescription(state: state, members: Int(rd_kafka_ConsumerGroupDescription_member_count(description)))
@@ -227,7 +234,8 @@ public final class KafkaAdmin: Closable {
         defer { rd_kafka_queue_destroy(queue) }
         send(options, queue)
         guard let event = rd_kafka_queue_poll(queue, timeout.milliseconds + 1000) else {
-            throw Self.explaining(client, KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, message: "admin request got no answer within \(timeout)"))
+            throw Self.explaining(
+                client, KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, message: "admin request got no answer within \(timeout)"))
         }
         let err = rd_kafka_event_error(event)
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {

@@ -42,7 +42,8 @@ public struct KafkaClientSettings: Sendable, Equatable, CustomStringConvertible 
             "enable.auto.offset.store": commits,
             "auto.offset.reset": "a new projector group must start at the log's first record, or it would skip commands",
             "enable.partition.eof": "Encore's consumers expect no end-of-partition events",
-            "transactional.id": "Encore's producers are idempotent, not transactional; a shared transactional id would fence every process but one",
+            "transactional.id":
+                "Encore's producers are idempotent, not transactional; a shared transactional id would fence every process but one",
             "enable.metrics.push": "client metrics push is kept off: with it on, librdkafka can hang while closing a client",
             "metadata.broker.list": brokers,
             "session.timeout.ms": session,
@@ -52,7 +53,9 @@ public struct KafkaClientSettings: Sendable, Equatable, CustomStringConvertible 
 
     /// Combines the file's properties, the variables' and the broker list of `--brokers`
     /// (`nil` when not given), refusing what Encore owns.
-    public init(fileProperties: [String: String] = [:], variableProperties: [String: String] = [:], brokers: String? = nil) throws(KafkaError) {
+    public init(fileProperties: [String: String] = [:], variableProperties: [String: String] = [:], brokers: String? = nil)
+        throws(KafkaError)
+    {
         var merged = fileProperties.merging(variableProperties) { _, variable in variable }
         for key in merged.keys.sorted() {
             if let reason = Self.ownedProperties[key] {
@@ -121,7 +124,9 @@ public struct KafkaClientSettings: Sendable, Equatable, CustomStringConvertible 
 
     /// The property a variable sets: its name after the prefix, lower-cased, each `_` read as
     /// `.` or `_` — whichever spelling librdkafka knows. None or several is refused.
-    public static func propertyName(variable: String, propertyExists: (String) -> Bool = Librdkafka.hasProperty) throws(KafkaError) -> String {
+    public static func propertyName(variable: String, propertyExists: (String) -> Bool = Librdkafka.hasProperty) throws(KafkaError)
+        -> String
+    {
         let words = variable.dropFirst(variablePrefix.count).lowercased().split(separator: "_", omittingEmptySubsequences: false)
         guard !words.contains(where: \.isEmpty), words.count <= 12 else {
             throw .configuration("\(variable) names no librdkafka property")
@@ -134,7 +139,9 @@ public struct KafkaClientSettings: Sendable, Equatable, CustomStringConvertible 
         guard known.count == 1, let name = known.first else {
             throw known.isEmpty
                 ? KafkaError.configuration("\(variable) names no librdkafka property (the name is the property upper-cased, . as _)")
-                : .configuration("\(variable) could be any of the librdkafka properties \(known.joined(separator: ", ")): set it in --kafka-config instead")
+                : .configuration(
+                    "\(variable) could be any of the librdkafka properties \(known.joined(separator: ", ")): set it in --kafka-config instead"
+                )
         }
         return name
     }

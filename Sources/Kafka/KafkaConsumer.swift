@@ -95,7 +95,11 @@ public final class KafkaConsumer: Closable, Service {
                     records.append(KafkaRecord(copying: message))
                 } else if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                     let error = KafkaError(err)
-                    if error.isFatal { fatal = KafkaError(err, message: fatalReason()) } else { client.context.logger.warning("consumer: \(error)") }
+                    if error.isFatal {
+                        fatal = KafkaError(err, message: fatalReason())
+                    } else {
+                        client.context.logger.warning("consumer: \(error)")
+                    }
                 }
             }
             if let fatal { throw fatal }
@@ -130,7 +134,8 @@ public final class KafkaConsumer: Closable, Service {
     ) async throws -> [TopicPartition: KafkaOffset] {
         try checkOpen()
         return try await client.run { [client] in
-            let list = NativePartitionList.make(times.map { TopicPartitionOffset($0.key, KafkaOffset(Int64(($0.value.timeIntervalSince1970 * 1000).rounded(.down)))) })
+            let list = NativePartitionList.make(
+                times.map { TopicPartitionOffset($0.key, KafkaOffset(Int64(($0.value.timeIntervalSince1970 * 1000).rounded(.down)))) })
             defer { rd_kafka_topic_partition_list_destroy(list) }
             try rd_kafka_offsets_for_times(client.handle, list, timeout.milliseconds).check("look up offsets by timestamp")
             let found = try NativePartitionList.read(list, checkErrors: true)
@@ -239,31 +244,38 @@ public final class KafkaConsumer: Closable, Service {
     }
 }
 
-private let rebalanceCallback: @convention(c) (
-    OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
-) -> Void = { handle, err, list, _ in
-    guard let handle, let list, let context = ClientContext.from(handle) else { return }
-    let partitions = ((try? NativePartitionList.read(list)) ?? []).map(\.topicPartition)
-    // NULL when the group is not joined or is terminating (a probe's revoke during close).
-    let cooperative = rd_kafka_rebalance_protocol(handle).map { String(cString: $0) } == "COOPERATIVE"
-    if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
-        context.logger.info("partitions assigned: \(partitions.sorted())")
-        let failure = cooperative ? rd_kafka_incremental_assign(handle, list).map(KafkaError.init(consuming:))
-            : KafkaError(rd_kafka_assign(handle, list)).nilIfSuccess
-        if let failure { context.logger.error("assigning partitions failed: \(failure)") }
-        // Paused before this callback returns, so no fetch starts before the owner has sought them.
-        if context.rebalanceListener?.holdsAssignedPartitions == true, let failure = KafkaError(rd_kafka_pause_partitions(handle, list)).nilIfSuccess {
-            context.logger.error("holding assigned partitions failed: \(failure)")
+private let rebalanceCallback:
+    @convention(c) (
+        OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?
+    ) -> Void = { handle, err, list, _ in
+        guard let handle, let list, let context = ClientContext.from(handle) else { return }
+        let partitions = ((try? NativePartitionList.read(list)) ?? []).map(\.topicPartition)
+        // NULL when the group is not joined or is terminating (a probe's revoke during close).
+        let cooperative = rd_kafka_rebalance_protocol(handle).map { String(cString: $0) } == "COOPERATIVE"
+        if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+            context.logger.info("partitions assigned: \(partitions.sorted())")
+            let failure =
+                cooperative
+                ? rd_kafka_incremental_assign(handle, list).map(KafkaError.init(consuming:))
+                : KafkaError(rd_kafka_assign(handle, list)).nilIfSuccess
+            if let failure { context.logger.error("assigning partitions failed: \(failure)") }
+            // Paused before this callback returns, so no fetch starts before the owner has sought them.
+            if context.rebalanceListener?.holdsAssignedPartitions == true,
+                let failure = KafkaError(rd_kafka_pause_partitions(handle, list)).nilIfSuccess
+            {
+                context.logger.error("holding assigned partitions failed: \(failure)")
+            }
+            context.rebalanceListener?.partitionsAssigned(partitions)
+        } else {
+            context.logger.info("partitions revoked: \(partitions.sorted())")
+            context.rebalanceListener?.partitionsRevoked(partitions)
+            let failure =
+                cooperative
+                ? rd_kafka_incremental_unassign(handle, list).map(KafkaError.init(consuming:))
+                : KafkaError(rd_kafka_assign(handle, nil)).nilIfSuccess
+            if let failure { context.logger.error("revoking partitions failed: \(failure)") }
         }
-        context.rebalanceListener?.partitionsAssigned(partitions)
-    } else {
-        context.logger.info("partitions revoked: \(partitions.sorted())")
-        context.rebalanceListener?.partitionsRevoked(partitions)
-        let failure = cooperative ? rd_kafka_incremental_unassign(handle, list).map(KafkaError.init(consuming:))
-            : KafkaError(rd_kafka_assign(handle, nil)).nilIfSuccess
-        if let failure { context.logger.error("revoking partitions failed: \(failure)") }
     }
-}
 
 extension KafkaError {
     fileprivate var nilIfSuccess: KafkaError? { code == 0 ? nil : self }

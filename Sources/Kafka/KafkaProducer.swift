@@ -130,7 +130,9 @@ public final class KafkaProducer: RecordProducer, Closable, Service {
     }
 
     /// Errors after which the broker refuses this producer id for good.
-    private static let fencing: Set<Int32> = [RD_KAFKA_RESP_ERR_PRODUCER_FENCED.rawValue, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH.rawValue]
+    private static let fencing: Set<Int32> = [
+        RD_KAFKA_RESP_ERR_PRODUCER_FENCED.rawValue, RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH.rawValue,
+    ]
 
     /// Waits until every queued record was delivered or failed, at most `timeout`.
     public func flush(timeout: Duration) async throws {
@@ -166,7 +168,8 @@ public final class KafkaProducer: RecordProducer, Closable, Service {
     }
 
     /// Starts one produce call; resumes with nil when the local queue is full.
-    private func enqueue(_ message: ProducerMessage, on client: NativeClient, continuation: CheckedContinuation<DeliveryReport?, any Error>) {
+    private func enqueue(_ message: ProducerMessage, on client: NativeClient, continuation: CheckedContinuation<DeliveryReport?, any Error>)
+    {
         let box = Unmanaged.passRetained(DeliveryBox(continuation))
         let failure: KafkaError
         do {
@@ -312,10 +315,12 @@ private let deliveryCallback: @convention(c) (OpaquePointer?, UnsafePointer<rd_k
     }
     var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
     let ms = rd_kafka_message_timestamp(message, &type)
-    box.resolve(.success(DeliveryReport(
-        topic: String(cString: rd_kafka_topic_name(m.rkt)),
-        partition: m.partition,
-        offset: m.offset,
-        timestamp: type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : Date(timeIntervalSince1970: Double(ms) / 1000)
-    )))
+    box.resolve(
+        .success(
+            DeliveryReport(
+                topic: String(cString: rd_kafka_topic_name(m.rkt)),
+                partition: m.partition,
+                offset: m.offset,
+                timestamp: type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : Date(timeIntervalSince1970: Double(ms) / 1000)
+            )))
 }

@@ -12,7 +12,9 @@ enum NativePartitionList {
         return list
     }
 
-    static func make(_ partitions: [TopicPartition], offset: KafkaOffset = .invalid) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+    static func make(_ partitions: [TopicPartition], offset: KafkaOffset = .invalid) -> UnsafeMutablePointer<
+        rd_kafka_topic_partition_list_t
+    > {
         make(partitions.map { TopicPartitionOffset($0, offset) })
     }
 

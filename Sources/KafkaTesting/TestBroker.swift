@@ -23,7 +23,8 @@ public struct TestBroker: Sendable {
         let executable = try TansuBroker.locateExecutable()
         let port = try TansuBroker.freePort()
         let process = TansuBroker(
-            configuration: .init(executable: executable, port: port, clusterID: "encore-test-\(port)", requiresAuthentication: requiringAuthentication),
+            configuration: .init(
+                executable: executable, port: port, clusterID: "encore-test-\(port)", requiresAuthentication: requiringAuthentication),
             logger: logger
         )
         return try await process.whileRunning { try await body(TestBroker(process: process, logger: logger)) }

@@ -25,15 +25,23 @@ public struct TestCertificates: Sendable {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("encore-tls-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let certificates = TestCertificates(
-            directory: directory, authority: "\(directory)/ca.pem", serverCertificate: "\(directory)/server.pem", serverKey: "\(directory)/server.key"
+            directory: directory, authority: "\(directory)/ca.pem", serverCertificate: "\(directory)/server.pem",
+            serverKey: "\(directory)/server.key"
         )
-        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=\(name)",
-                     "-keyout", "\(directory)/ca.key", "-out", certificates.authority])
-        try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(host)",
-                     "-keyout", certificates.serverKey, "-out", "\(directory)/server.csr"])
+        try openssl([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=\(name)",
+            "-keyout", "\(directory)/ca.key", "-out", certificates.authority,
+        ])
+        try openssl([
+            "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=\(host)",
+            "-keyout", certificates.serverKey, "-out", "\(directory)/server.csr",
+        ])
         try "subjectAltName=DNS:\(host)\n".write(toFile: "\(directory)/server.ext", atomically: true, encoding: .utf8)
-        try openssl(["x509", "-req", "-days", "2", "-in", "\(directory)/server.csr", "-CA", certificates.authority,
-                     "-CAkey", "\(directory)/ca.key", "-CAcreateserial", "-extfile", "\(directory)/server.ext", "-out", certificates.serverCertificate])
+        try openssl([
+            "x509", "-req", "-days", "2", "-in", "\(directory)/server.csr", "-CA", certificates.authority,
+            "-CAkey", "\(directory)/ca.key", "-CAcreateserial", "-extfile", "\(directory)/server.ext", "-out",
+            certificates.serverCertificate,
+        ])
         // PostgreSQL refuses a key file others can read.
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: certificates.serverKey)
         return certificates

@@ -23,7 +23,8 @@ struct LagMetrics: Sendable {
             if let rate = group.rate { Gauge(label: "encore_projection_records_per_second", dimensions: dimensions).record(rate) }
             if let members = group.members { Gauge(label: "encore_projection_members", dimensions: dimensions).record(members) }
             for status in LagStatus.allCases {
-                Gauge(label: "encore_projection_status", dimensions: dimensions + [("status", status.rawValue)]).record(status == group.status ? 1 : 0)
+                Gauge(label: "encore_projection_status", dimensions: dimensions + [("status", status.rawValue)]).record(
+                    status == group.status ? 1 : 0)
             }
         }
     }

@@ -24,7 +24,10 @@ public final class LagMonitor: Service, Closable {
         /// How much history `/lag` and the dashboard keep.
         public var history: Duration
 
-        public init(interval: Duration = .seconds(1), window: Duration = .seconds(30), stallAfter: Duration = .seconds(10), history: Duration = .seconds(600)) {
+        public init(
+            interval: Duration = .seconds(1), window: Duration = .seconds(30), stallAfter: Duration = .seconds(10),
+            history: Duration = .seconds(600)
+        ) {
             self.interval = interval
             self.window = window
             self.stallAfter = stallAfter
@@ -120,10 +123,12 @@ public final class LagMonitor: Service, Closable {
         }
         let logEnds = try await ends.ends(of: partitions)
         let now = Date()
-        let oldest = try await oldestUnprocessed(Dictionary(uniqueKeysWithValues: checkpointsByKind.values.joined().compactMap { position in
-            let partition = TopicPartition(position.topic, position.partition)
-            return (logEnds[partition] ?? 0) > position.offset ? (partition, position.offset) : nil
-        }))
+        let oldest = try await oldestUnprocessed(
+            Dictionary(
+                uniqueKeysWithValues: checkpointsByKind.values.joined().compactMap { position in
+                    let partition = TopicPartition(position.topic, position.partition)
+                    return (logEnds[partition] ?? 0) > position.offset ? (partition, position.offset) : nil
+                }))
         var groups: [GroupLag] = []
         for kind in kinds {
             let topic = kind.topic(prefix: topicPrefix)
@@ -139,31 +144,37 @@ public final class LagMonitor: Service, Closable {
                 let window = observe(partition, LagRules.Observation(at: now, checkpoint: checkpoint, logEnd: logEnd))
                 let lag = max(0, logEnd - checkpoint)
                 let committedOffset = committed[partition].flatMap { $0.rawValue >= 0 ? $0.rawValue : nil }
-                rows.append(PartitionLag(
-                    partition: partition.partition, checkpoint: checkpoint, committed: committedOffset, logEnd: logEnd, lag: lag,
-                    lagSeconds: lag == 0 ? 0 : oldest[partition].map { max(0, now.timeIntervalSince($0)) },
-                    rate: LagRules.rate(window),
-                    status: LagRules.status(window, members: members, stallAfter: settings.stallAfter / .seconds(1))
-                ))
+                rows.append(
+                    PartitionLag(
+                        partition: partition.partition, checkpoint: checkpoint, committed: committedOffset, logEnd: logEnd, lag: lag,
+                        lagSeconds: lag == 0 ? 0 : oldest[partition].map { max(0, now.timeIntervalSince($0)) },
+                        rate: LagRules.rate(window),
+                        status: LagRules.status(window, members: members, stallAfter: settings.stallAfter / .seconds(1))
+                    ))
             }
             let ages = rows.map(\.lagSeconds)
-            groups.append(GroupLag(
-                group: group, projection: kind.topicSuffix, namespace: store.namespace, topic: topic,
-                status: rows.map(\.status).max() ?? (members == 0 ? .stopped : .ok),
-                lag: rows.reduce(0) { $0 + $1.lag },
-                lagSeconds: ages.contains { $0 == nil } ? nil : ages.compactMap { $0 }.max() ?? 0,
-                rate: rows.contains { $0.rate == nil } ? nil : rows.reduce(0) { $0 + ($1.rate ?? 0) },
-                members: members, partitions: rows
-            ))
+            groups.append(
+                GroupLag(
+                    group: group, projection: kind.topicSuffix, namespace: store.namespace, topic: topic,
+                    status: rows.map(\.status).max() ?? (members == 0 ? .stopped : .ok),
+                    lag: rows.reduce(0) { $0 + $1.lag },
+                    lagSeconds: ages.contains { $0 == nil } ? nil : ages.compactMap { $0 }.max() ?? 0,
+                    rate: rows.contains { $0.rate == nil } ? nil : rows.reduce(0) { $0 + ($1.rate ?? 0) },
+                    members: members, partitions: rows
+                ))
         }
         if await !logLoss.check(admin: admin, namespaces: namespaces).isEmpty {
             for index in groups.indices { groups[index].status = .dataLoss }
         }
         let replays = try await replaysInProgress(now: now)
         let report = state.withLock { state -> LagReport in
-            state.history.append(LagHistorySample(at: now, groups: Dictionary(uniqueKeysWithValues: groups.map {
-                ($0.group, LagHistorySample.Point(lag: $0.lag, lagSeconds: $0.lagSeconds, rate: $0.rate))
-            })))
+            state.history.append(
+                LagHistorySample(
+                    at: now,
+                    groups: Dictionary(
+                        uniqueKeysWithValues: groups.map {
+                            ($0.group, LagHistorySample.Point(lag: $0.lag, lagSeconds: $0.lagSeconds, rate: $0.rate))
+                        })))
             state.history.removeAll { now.timeIntervalSince($0.at) > settings.history / .seconds(1) }
             let report = LagReport(
                 generatedAt: now, windowSeconds: settings.window / .seconds(1), groups: groups, replays: replays, history: state.history
@@ -194,7 +205,8 @@ public final class LagMonitor: Service, Closable {
         let topic = kind.topic(prefix: topicPrefix)
         if localProjector?.assignedPartitions.contains(where: { $0.topic == topic }) == true { return true }
         if let report = latest, Date().timeIntervalSince(report.generatedAt) <= 2 * (settings.interval / .seconds(1)) + 1,
-           let group = report.groups.first(where: { $0.topic == topic }), let members = group.members {
+            let group = report.groups.first(where: { $0.topic == topic }), let members = group.members
+        {
             return members > 0
         }
         return await members(of: kind).map { $0 > 0 }
@@ -218,7 +230,11 @@ public final class LagMonitor: Service, Closable {
         var missing: [TopicPartition: Int64] = [:]
         state.withLock { state in
             for (partition, offset) in checkpoints {
-                if let cached = state.timestamps[partition], cached.offset == offset { found[partition] = cached.time } else { missing[partition] = offset }
+                if let cached = state.timestamps[partition], cached.offset == offset {
+                    found[partition] = cached.time
+                } else {
+                    missing[partition] = offset
+                }
             }
         }
         guard !missing.isEmpty else { return found }
@@ -239,7 +255,8 @@ public final class LagMonitor: Service, Closable {
     private func replaysInProgress(now: Date) async throws -> [ReplayView] {
         try await namespaces.catalogStore.catalog().compactMap { entry in
             guard entry.state == .building, let data = entry.progress, let progress = try? ReplayProgress(json: data),
-                  now.timeIntervalSince(progress.updatedAt) < 60 else { return nil }
+                now.timeIntervalSince(progress.updatedAt) < 60
+            else { return nil }
             return ReplayView(
                 namespace: entry.namespace, projection: entry.projection, state: progress.phase.rawValue, done: progress.done,
                 total: progress.total, rate: progress.rate, etaSeconds: progress.etaSeconds, updatedAt: progress.updatedAt

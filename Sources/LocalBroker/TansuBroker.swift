@@ -1,7 +1,7 @@
 import Foundation
-import ProcessSupport
 import Locking
 import Logging
+import ProcessSupport
 import ServiceLifecycle
 import Synchronization
 
@@ -87,7 +87,12 @@ public final class TansuBroker: Sendable, Service {
     }
 
     public func stop() async {
-        guard let broker = running.withLock({ state in defer { state = nil }; return state }) else { return }
+        guard
+            let broker = running.withLock({ state in
+                defer { state = nil }
+                return state
+            })
+        else { return }
         broker.requestStop()
         let status = await broker.exit.value
         logger.info("Tansu broker stopped", metadata: ["status": "\(status)"])
@@ -185,8 +190,11 @@ private final class RunningBroker: Sendable {
         let broker = Process()
         broker.executableURL = URL(fileURLWithPath: configuration.executable)
         let advertised = configuration.advertisedAddress.map { "tcp://\($0)" } ?? url
-        broker.arguments = ["broker", "--listener-url", url, "--advertised-listener-url", advertised,
-                            "--storage-engine", "memory://tansu/", "--cluster-id", configuration.clusterID]
+        broker.arguments =
+            [
+                "broker", "--listener-url", url, "--advertised-listener-url", advertised,
+                "--storage-engine", "memory://tansu/", "--cluster-id", configuration.clusterID,
+            ]
             + (configuration.requiresAuthentication ? ["--authentication"] : [])
         broker.standardInput = FileHandle.nullDevice
         if let logFile = configuration.logFile {

@@ -21,7 +21,8 @@ public enum EncoreTopics {
         brokers: String, prefix: String, partitions: Int32, kafkaProperties: [String: String] = [:], logger: Logger
     ) async throws {
         try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger) { admin in
-            try await admin.createTopics(names(prefix: prefix).map { TopicSpecification(name: $0, partitions: partitions) }, ifNotExists: true)
+            try await admin.createTopics(
+                names(prefix: prefix).map { TopicSpecification(name: $0, partitions: partitions) }, ifNotExists: true)
         }
     }
 }

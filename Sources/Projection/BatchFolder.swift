@@ -45,7 +45,8 @@ public struct BatchFolder: Sendable {
             do throws(PoisonRecord) {
                 let command = try CommandCodec.decode(record.value)
                 guard command.kind == kind else {
-                    throw PoisonRecord("record type \(command.action.recordType.rawValue) does not belong in topic \(record.position.topic)")
+                    throw PoisonRecord(
+                        "record type \(command.action.recordType.rawValue) does not belong in topic \(record.position.topic)")
                 }
                 guard record.entityKey == command.entityID else {
                     throw PoisonRecord("record key does not equal entityId \(command.entityID.lowercasedString)")
@@ -84,11 +85,12 @@ public struct BatchFolder: Sendable {
             case .rejected(let reason):
                 (status, rejection, version) = (.rejected, reason, before?.version ?? 0)
             }
-            outcomes.append(CommandOutcome(
-                commandID: command.id, kind: command.kind, entityID: command.entityID,
-                recordType: command.action.recordType, status: status, rejection: rejection, version: version,
-                position: record.position, timestamp: command.timestamp, actor: command.actor, envelope: record.value
-            ))
+            outcomes.append(
+                CommandOutcome(
+                    commandID: command.id, kind: command.kind, entityID: command.entityID,
+                    recordType: command.action.recordType, status: status, rejection: rejection, version: version,
+                    position: record.position, timestamp: command.timestamp, actor: command.actor, envelope: record.value
+                ))
         }
         return ProjectionBatch(
             projection: projection,
@@ -114,7 +116,8 @@ public struct BatchFolder: Sendable {
         var next: [String: LogPosition] = [:]
         for record in records {
             let key = "\(record.position.topic)#\(record.position.partition)"
-            let candidate = LogPosition(topic: record.position.topic, partition: record.position.partition, offset: record.position.offset + 1)
+            let candidate = LogPosition(
+                topic: record.position.topic, partition: record.position.partition, offset: record.position.offset + 1)
             if (next[key]?.offset ?? -1) < candidate.offset { next[key] = candidate }
         }
         return next.values.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }

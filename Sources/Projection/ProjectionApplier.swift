@@ -53,13 +53,15 @@ public struct ProjectionApplier: Sendable {
     private func logFolded(_ decoded: BatchFolder.Decoded, outcomes: [UUID: CommandOutcome]) {
         for (record, command) in decoded.commands {
             let outcome = outcomes[command.id]
-            logger.debug("command folded", metadata: [
-                "command.id": "\(command.id.lowercasedString)",
-                "type": "\(command.action.recordType.rawValue)",
-                "position": "\(record.position)",
-                "outcome": "\(outcome?.status.rawValue ?? "duplicate")",
-                "reason": "\(outcome?.rejection?.rawValue ?? "")",
-            ])
+            logger.debug(
+                "command folded",
+                metadata: [
+                    "command.id": "\(command.id.lowercasedString)",
+                    "type": "\(command.action.recordType.rawValue)",
+                    "position": "\(record.position)",
+                    "outcome": "\(outcome?.status.rawValue ?? "duplicate")",
+                    "reason": "\(outcome?.rejection?.rawValue ?? "")",
+                ])
         }
     }
 }

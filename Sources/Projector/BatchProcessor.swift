@@ -42,10 +42,12 @@ struct BatchProcessor: Sendable {
     func process(_ records: [LogRecord], into sink: any ProjectionSink) async throws -> [LogPosition] {
         let started = DispatchTime.now()
         let decoded = applier.folder.decode(records)
-        var durable = Dictionary(records.map { (TopicPartition($0.position.topic, $0.position.partition), $0.position.offset) }, uniquingKeysWith: max)
+        var durable = Dictionary(
+            records.map { (TopicPartition($0.position.topic, $0.position.partition), $0.position.offset) }, uniquingKeysWith: max)
         for (record, poison) in decoded.poison {
             let report = try await deadLetter(record, reason: poison.reason)
-            durable[TopicPartition(report.topic, report.partition)] = max(durable[TopicPartition(report.topic, report.partition)] ?? 0, report.offset)
+            durable[TopicPartition(report.topic, report.partition)] = max(
+                durable[TopicPartition(report.topic, report.partition)] ?? 0, report.offset)
         }
         if let durability {
             for (partition, offset) in durable {
@@ -54,8 +56,10 @@ struct BatchProcessor: Sendable {
         }
         let batch = try await applier.apply(decoded, records: records, to: sink)
         for checkpoint in batch.checkpoints {
-            Gauge(label: "encore_projector_checkpoint", dimensions: [("projection", projection), ("partition", String(checkpoint.partition))])
-                .record(checkpoint.offset)
+            Gauge(
+                label: "encore_projector_checkpoint", dimensions: [("projection", projection), ("partition", String(checkpoint.partition))]
+            )
+            .record(checkpoint.offset)
         }
         let appliedCount = batch.outcomes.count { $0.status == .applied }
         applied.increment(by: appliedCount)
@@ -66,18 +70,19 @@ struct BatchProcessor: Sendable {
 
     private func deadLetter(_ record: LogRecord, reason: String) async throws -> DeliveryReport {
         logger.warning("dead-lettering poison record", metadata: ["position": "\(record.position)", "reason": "\(reason)"])
-        let report = try await deadLetters.send(ProducerMessage(
-            topic: deadLetterTopic,
-            key: record.key,
-            value: record.value,
-            headers: [
-                KafkaHeader("dlq.reason", reason),
-                KafkaHeader("dlq.topic", record.position.topic),
-                KafkaHeader("dlq.partition", String(record.position.partition)),
-                KafkaHeader("dlq.offset", String(record.position.offset)),
-                KafkaHeader("dlq.projection", projection),
-            ]
-        ))
+        let report = try await deadLetters.send(
+            ProducerMessage(
+                topic: deadLetterTopic,
+                key: record.key,
+                value: record.value,
+                headers: [
+                    KafkaHeader("dlq.reason", reason),
+                    KafkaHeader("dlq.topic", record.position.topic),
+                    KafkaHeader("dlq.partition", String(record.position.partition)),
+                    KafkaHeader("dlq.offset", String(record.position.offset)),
+                    KafkaHeader("dlq.projection", projection),
+                ]
+            ))
         deadLettered.increment()
         return report
     }

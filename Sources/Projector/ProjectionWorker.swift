@@ -35,7 +35,8 @@ final class ProjectionWorker: Sendable {
         logger[metadataKey: "projection"] = "\(kind.topicSuffix)"
         self.logger = logger
         processor = BatchProcessor(
-            kind: kind, deadLetterTopic: configuration.deadLetterTopic, deadLetters: deadLetters, durability: configuration.durability, logger: logger
+            kind: kind, deadLetterTopic: configuration.deadLetterTopic, deadLetters: deadLetters, durability: configuration.durability,
+            logger: logger
         )
     }
 
@@ -110,7 +111,9 @@ final class ProjectionWorker: Sendable {
                 } catch let failure as StoreError {
                     // Retrying cannot help (a row this build cannot read, a refused statement):
                     // stop, naming it, rather than retry the same batch forever.
-                    logger.critical("projector stopped at \(records.first.map { "\($0.topicPartition)@\($0.offset)" } ?? "?"): \(failure) [\(failure.code.rawValue)]")
+                    logger.critical(
+                        "projector stopped at \(records.first.map { "\($0.topicPartition)@\($0.offset)" } ?? "?"): \(failure) [\(failure.code.rawValue)]"
+                    )
                     throw failure
                 }
                 do {

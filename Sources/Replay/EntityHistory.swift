@@ -15,7 +15,9 @@ public enum EntityHistory {
     public static func read(
         _ kind: EntityKind, id: UUID, brokers: String, topicPrefix: String, kafkaProperties: [String: String] = [:], logger: Logger
     ) async throws -> [CommandOutcome] {
-        let records = try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger) { admin in
+        let records = try await KafkaAdmin.with(
+            configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger
+        ) { admin in
             try await admin.probeConsumer(["fetch.wait.max.ms": "100", "fetch.max.bytes": "52428800"]).closing { reader in
                 try await recordsKeyed(id, topic: kind.topic(prefix: topicPrefix), admin: admin, reader: reader)
             }

@@ -56,11 +56,14 @@ enum NamespaceComparison {
     }
 
     /// The differences among these ids only.
-    static func some(_ kind: EntityKind, ids: [UUID], live: any ReadModelStore, rebuilt: any ReadModelStore) async throws -> [EntityDifference] {
+    static func some(_ kind: EntityKind, ids: [UUID], live: any ReadModelStore, rebuilt: any ReadModelStore) async throws
+        -> [EntityDifference]
+    {
         let liveSnapshots = try await live.snapshots(kind, ids: ids)
         let rebuiltSnapshots = try await rebuilt.snapshots(kind, ids: ids)
         return ids.compactMap { id in
-            liveSnapshots[id] == rebuiltSnapshots[id] ? nil : difference(kind, id: id, live: liveSnapshots[id], rebuilt: rebuiltSnapshots[id])
+            liveSnapshots[id] == rebuiltSnapshots[id]
+                ? nil : difference(kind, id: id, live: liveSnapshots[id], rebuilt: rebuiltSnapshots[id])
         }
     }
 

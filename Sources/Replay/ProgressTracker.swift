@@ -15,10 +15,12 @@ final class ProgressTracker: Sendable {
     private static let rateWindow: TimeInterval = 5
 
     init(namespace: String, started: Date) {
-        state = Locked(State(progress: ReplayProgress(
-            namespace: namespace, projection: "", phase: .building, done: 0, total: 0, rate: 0, etaSeconds: nil,
-            startedAt: started, updatedAt: started
-        )))
+        state = Locked(
+            State(
+                progress: ReplayProgress(
+                    namespace: namespace, projection: "", phase: .building, done: 0, total: 0, rate: 0, etaSeconds: nil,
+                    startedAt: started, updatedAt: started
+                )))
     }
 
     var snapshot: ReplayProgress { state.withLock { $0.progress } }

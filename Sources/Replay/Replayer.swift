@@ -48,14 +48,17 @@ public final class Replayer: Sendable {
     }
 
     private func replay(admin: KafkaAdmin, live: ActiveNamespaces, started: ContinuousClock.Instant) async throws -> ReplaySummary {
-        let integrity = LogIntegrity(brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties, logger: logger)
+        let integrity = LogIntegrity(
+            brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties,
+            logger: logger)
         if configuration.mode != .adoptLog {
             let problems = try await integrity.problems(admin: admin, folded: live, kinds: configuration.kinds)
             if !problems.isEmpty { throw LogLost(problems: problems) }
         }
         let (name, resuming) = try await chooseNamespace()
         if configuration.mode == .verify || configuration.mode == .adoptLog, resuming {
-            throw ReplayError("namespace \(name) already exists; \(configuration.mode.rawValue) builds a new namespace: drop it or choose another name")
+            throw ReplayError(
+                "namespace \(name) already exists; \(configuration.mode.rawValue) builds a new namespace: drop it or choose another name")
         }
         return try await store.sibling(namespace: name).closing { target in
             let summary = try await replay(into: target, admin: admin, live: live, resuming: resuming, started: started)
@@ -82,10 +85,11 @@ public final class Replayer: Sendable {
                 let stored = checkpoints.first { $0.topic == partition.topic && $0.partition == partition.partition }?.offset
                 positions[partition] = max(stored ?? 0, ends[partition]?.low ?? 0)
             }
-            plans.append(ModelReplay(
-                kind: kind, applier: ProjectionApplier(kind: kind), sink: target, positions: positions,
-                ends: ends.mapValues(\.high), resumed: !checkpoints.isEmpty
-            ))
+            plans.append(
+                ModelReplay(
+                    kind: kind, applier: ProjectionApplier(kind: kind), sink: target, positions: positions,
+                    ends: ends.mapValues(\.high), resumed: !checkpoints.isEmpty
+                ))
             progress.add(total: plans.last!.remaining)
         }
         if resuming {
@@ -135,7 +139,9 @@ public final class Replayer: Sendable {
     ]
 
     /// Rebuilds one read model up to the log ends of the replay's start.
-    private func build(_ plan: ModelReplay, into target: any ReadModelStore, admin: KafkaAdmin, progress: ProgressTracker) async throws -> ModelReplay {
+    private func build(_ plan: ModelReplay, into target: any ReadModelStore, admin: KafkaAdmin, progress: ProgressTracker) async throws
+        -> ModelReplay
+    {
         var plan = plan
         try await admin.probeConsumer(Self.readerProperties).closing { reader in
             progress.begin(plan.kind.topicSuffix, phase: .building)
@@ -151,7 +157,8 @@ public final class Replayer: Sendable {
         var plan = plan
         return try await admin.probeConsumer(Self.readerProperties).closing { reader in
             var model = ReplaySummary.Model(
-                projection: plan.kind.topicSuffix, records: plan.read, poison: plan.poison, resumed: plan.resumed, replaced: nil, active: false
+                projection: plan.kind.topicSuffix, records: plan.read, poison: plan.poison, resumed: plan.resumed, replaced: nil,
+                active: false
             )
             var differences: [EntityDifference] = []
             switch configuration.mode {
@@ -211,7 +218,9 @@ public final class Replayer: Sendable {
             guard !kept.isEmpty else { continue }
             let decoded = plan.applier.folder.decode(kept)
             try await plan.applier.apply(decoded, records: kept, to: plan.sink)
-            for record in kept { plan.positions[TopicPartition(record.position.topic, record.position.partition)] = record.position.offset + 1 }
+            for record in kept {
+                plan.positions[TopicPartition(record.position.topic, record.position.partition)] = record.position.offset + 1
+            }
             plan.read += Int64(kept.count)
             plan.poison += Int64(decoded.poison.count)
             try await report(progress.advance(by: Int64(kept.count)), of: plan.kind.topicSuffix, target: target)
@@ -224,7 +233,9 @@ public final class Replayer: Sendable {
     /// checkpoints and the activation: after a few such chases the replay freezes the live
     /// namespace (reads go on; its projectors pause), folds up to its now fixed checkpoints,
     /// and activates.
-    private func activate(_ plan: inout ModelReplay, reader: KafkaConsumer, target: any ReadModelStore, progress: ProgressTracker) async throws -> String? {
+    private func activate(_ plan: inout ModelReplay, reader: KafkaConsumer, target: any ReadModelStore, progress: ProgressTracker)
+        async throws -> String?
+    {
         let projection = plan.kind.topicSuffix
         let deadline = ContinuousClock.now + configuration.activationTimeout
         var chases = 0
@@ -238,8 +249,9 @@ public final class Replayer: Sendable {
                 return nil
             case .behind(let active, let positions):
                 guard ContinuousClock.now < deadline else {
-                    throw ReplayError("\(projection): still behind namespace \(active) after \(configuration.activationTimeout); "
-                        + "the replay keeps its checkpoint: run it again to resume")
+                    throw ReplayError(
+                        "\(projection): still behind namespace \(active) after \(configuration.activationTimeout); "
+                            + "the replay keeps its checkpoint: run it again to resume")
                 }
                 chases += 1
                 if chases <= 3 {
@@ -247,9 +259,11 @@ public final class Replayer: Sendable {
                     continue
                 }
                 guard let frozen = try await target.freeze(projection: projection) else { continue }
-                logger.info("freezing namespace \(frozen.namespace) for \(projection) to catch up with it", metadata: ["chases": "\(chases)"])
+                logger.info(
+                    "freezing namespace \(frozen.namespace) for \(projection) to catch up with it", metadata: ["chases": "\(chases)"])
                 do {
-                    try await consume(&plan, reader: reader, target: target, until: limits(plan, reaching: frozen.checkpoints), progress: progress)
+                    try await consume(
+                        &plan, reader: reader, target: target, until: limits(plan, reaching: frozen.checkpoints), progress: progress)
                 } catch {
                     try? await target.thaw(projection: projection)
                     throw error
@@ -293,18 +307,21 @@ public final class Replayer: Sendable {
     }
 
     private func catchUp(
-        _ plan: inout ModelReplay, to checkpoints: [LogPosition], reader: KafkaConsumer, target: any ReadModelStore, progress: ProgressTracker
+        _ plan: inout ModelReplay, to checkpoints: [LogPosition], reader: KafkaConsumer, target: any ReadModelStore,
+        progress: ProgressTracker
     ) async throws {
         if let ahead = checkpoints.first(where: { plan.positions[TopicPartition($0.topic, $0.partition), default: 0] > $0.offset }) {
             let position = plan.positions[TopicPartition(ahead.topic, ahead.partition), default: 0]
-            throw ReplayError("the rebuilt namespace is past the live one on \(ahead.topic)[\(ahead.partition)] (\(position) > \(ahead.offset)); "
-                + "verify compares at the live checkpoints, so it needs a fresh namespace")
+            throw ReplayError(
+                "the rebuilt namespace is past the live one on \(ahead.topic)[\(ahead.partition)] (\(position) > \(ahead.offset)); "
+                    + "verify compares at the live checkpoints, so it needs a fresh namespace")
         }
         try await consume(&plan, reader: reader, target: target, until: limits(plan, reaching: checkpoints), progress: progress)
     }
 
     /// Writes progress to the catalog (at most once a second) and tells the caller.
-    private func report(_ update: (progress: ReplayProgress, persist: Bool), of projection: String, target: any ReadModelStore) async throws {
+    private func report(_ update: (progress: ReplayProgress, persist: Bool), of projection: String, target: any ReadModelStore) async throws
+    {
         onProgress(update.progress)
         guard update.persist else { return }
         try await target.register(projection: projection, state: .building, asOf: configuration.asOf, progress: update.progress.json())
@@ -326,8 +343,10 @@ public final class Replayer: Sendable {
         }
         if configuration.mode == .activate || configuration.mode == .build {
             let projections = Set(configuration.kinds.map(\.topicSuffix))
-            let unfinished = Dictionary(grouping: catalog.filter { $0.state == .building && !$0.namespace.hasPrefix("verify_") }, by: \.namespace)
-                .filter { Set($0.value.map(\.projection)) == projections && $0.value.allSatisfy { $0.asOf == configuration.asOf } }
+            let unfinished = Dictionary(
+                grouping: catalog.filter { $0.state == .building && !$0.namespace.hasPrefix("verify_") }, by: \.namespace
+            )
+            .filter { Set($0.value.map(\.projection)) == projections && $0.value.allSatisfy { $0.asOf == configuration.asOf } }
             if let newest = unfinished.max(by: { $0.value[0].createdAt < $1.value[0].createdAt }) {
                 return (newest.key, true)
             }

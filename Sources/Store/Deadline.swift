@@ -55,7 +55,10 @@ private final class DeadlineRace<T: Sendable>: Sendable {
         let (continuation, tasks) = state.withLock { state -> (CheckedContinuation<T, any Error>?, [Task<Void, Never>]) in
             guard state.result == nil else { return (nil, []) }
             state.result = result
-            defer { state.continuation = nil; state.tasks = [] }
+            defer {
+                state.continuation = nil
+                state.tasks = []
+            }
             return (state.continuation, state.tasks)
         }
         for task in tasks { task.cancel() }

@@ -187,7 +187,9 @@ public struct ProjectionBatch: Sendable, Hashable {
     /// is past any of ``starts``.
     public func checkFencing(against stored: [LogPosition]) throws(CheckpointFenced) {
         for start in starts {
-            if let current = stored.first(where: { $0.topic == start.topic && $0.partition == start.partition }), current.offset > start.offset {
+            if let current = stored.first(where: { $0.topic == start.topic && $0.partition == start.partition }),
+                current.offset > start.offset
+            {
                 throw CheckpointFenced(projection: projection, stored: current, batchStart: start)
             }
         }

@@ -34,7 +34,9 @@ public final class StoreDatabase: Service, Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw StoreError(.unavailable, backend: .sqlite, operation: "open", message: "cannot create folder \(directory): \(error.localizedDescription)")
+                throw StoreError(
+                    .unavailable, backend: .sqlite, operation: "open",
+                    message: "cannot create folder \(directory): \(error.localizedDescription)")
             }
             backend = .sqlite(path: file)
         } else {

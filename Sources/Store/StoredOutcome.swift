@@ -61,10 +61,14 @@ struct StoredOutcome: Sendable {
         guard let recordType = RecordType(rawValue: recordType) else {
             throw CorruptRow("unknown record type \"\(recordType)\" in outcome \(commandID)")
         }
-        guard let status = CommandOutcome.Status(rawValue: status) else { throw CorruptRow("unknown status \"\(status)\" in outcome \(commandID)") }
+        guard let status = CommandOutcome.Status(rawValue: status) else {
+            throw CorruptRow("unknown status \"\(status)\" in outcome \(commandID)")
+        }
         var decodedRejection: Rejection?
         if let rejection {
-            guard let known = Rejection(rawValue: rejection) else { throw CorruptRow("unknown rejection \"\(rejection)\" in outcome \(commandID)") }
+            guard let known = Rejection(rawValue: rejection) else {
+                throw CorruptRow("unknown rejection \"\(rejection)\" in outcome \(commandID)")
+            }
             decodedRejection = known
         }
         return CommandOutcome(

@@ -46,8 +46,10 @@ final class PrivatePostgresServer: Sendable {
     static func start(tls: (certificate: String, key: String)? = nil) async throws -> PrivatePostgresServer {
         let bin = binDirectory
         guard FileManager.default.isExecutableFile(atPath: "\(bin)/postgres"),
-              FileManager.default.isExecutableFile(atPath: "\(bin)/initdb") else {
-            throw TestPostgresError("PostgreSQL server binaries not found in \(bin): run scripts/setup (Debian package postgresql) or set ENCORE_POSTGRES_BIN")
+            FileManager.default.isExecutableFile(atPath: "\(bin)/initdb")
+        else {
+            throw TestPostgresError(
+                "PostgreSQL server binaries not found in \(bin): run scripts/setup (Debian package postgresql) or set ENCORE_POSTGRES_BIN")
         }
         let root = "/tmp/encore-pg-\(UUID().uuidString.prefix(12).lowercased())"
         let data = "\(root)/data"
@@ -65,10 +67,12 @@ final class PrivatePostgresServer: Sendable {
             settings = ["-c", "ssl=on", "-c", "ssl_cert_file=\(root)/server.pem", "-c", "ssl_key_file=\(root)/server.key"]
         }
         try await ProcessRunner.check("/bin/chown", ["-R", "postgres:postgres", root])
-        try await asPostgres("\(bin)/initdb", [
-            "-D", data, "-U", user, "--pwfile=\(root)/pwfile", "--auth-local=trust", "--auth-host=scram-sha-256",
-            "-E", "UTF8", "--locale=C", "--no-sync",
-        ], in: root)
+        try await asPostgres(
+            "\(bin)/initdb",
+            [
+                "-D", data, "-U", user, "--pwfile=\(root)/pwfile", "--auth-local=trust", "--auth-host=scram-sha-256",
+                "-E", "UTF8", "--locale=C", "--no-sync",
+            ], in: root)
 
         var lastError: (any Error)?
         // A port free a moment ago may be taken by the time the server binds it: try a few.
@@ -92,11 +96,14 @@ final class PrivatePostgresServer: Sendable {
         defer { try? logHandle.close() }
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-        server.arguments = ["-u", "postgres", "--", "\(bin)/postgres", "-D", data, "-p", "\(port)",
-                            "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=\(root)/socket",
-                            // A throwaway server: durability buys nothing, speed does.
-                            "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-                            "-c", "max_connections=300", "-c", "shared_buffers=64MB"] + settings
+        server.arguments =
+            [
+                "-u", "postgres", "--", "\(bin)/postgres", "-D", data, "-p", "\(port)",
+                "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories=\(root)/socket",
+                // A throwaway server: durability buys nothing, speed does.
+                "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+                "-c", "max_connections=300", "-c", "shared_buffers=64MB",
+            ] + settings
         server.currentDirectoryURL = URL(fileURLWithPath: root)
         server.standardInput = FileHandle.nullDevice
         server.standardOutput = logHandle

@@ -13,20 +13,21 @@ enum ProcessRunner {
     static func run(_ executable: String, _ arguments: [String], in directory: String? = nil) async throws -> CommandResult {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result {
-                    let process = Process()
-                    process.executableURL = URL(fileURLWithPath: executable)
-                    process.arguments = arguments
-                    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-                    let output = Pipe()
-                    process.standardInput = FileHandle.nullDevice
-                    process.standardOutput = output
-                    process.standardError = output
-                    try process.run()
-                    let data = output.fileHandleForReading.readDataToEndOfFile()
-                    process.waitUntilExit()
-                    return CommandResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
-                })
+                continuation.resume(
+                    with: Result {
+                        let process = Process()
+                        process.executableURL = URL(fileURLWithPath: executable)
+                        process.arguments = arguments
+                        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+                        let output = Pipe()
+                        process.standardInput = FileHandle.nullDevice
+                        process.standardOutput = output
+                        process.standardError = output
+                        try process.run()
+                        let data = output.fileHandleForReading.readDataToEndOfFile()
+                        process.waitUntilExit()
+                        return CommandResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+                    })
             }
         }
     }

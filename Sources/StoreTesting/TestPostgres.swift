@@ -25,7 +25,8 @@ public actor TestPostgres {
     public func makeDatabase() async throws -> String {
         let admin = try await admin()
         let name = "encore_test_\(UUID().uuidString.prefix(8).lowercased())"
-        try await ProcessRunner.check(admin.psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", admin.url("postgres"), "-c", "CREATE DATABASE \(name)"])
+        try await ProcessRunner.check(
+            admin.psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", admin.url("postgres"), "-c", "CREATE DATABASE \(name)"])
         return admin.url(name)
     }
 
@@ -36,7 +37,8 @@ public actor TestPostgres {
         }
         let admin = try await admin()
         try await ProcessRunner.check(
-            admin.psql, ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", admin.url("postgres"), "-c", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"]
+            admin.psql,
+            ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", admin.url("postgres"), "-c", "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"]
         )
     }
 
@@ -47,11 +49,12 @@ public actor TestPostgres {
             let psql = "\(PrivatePostgresServer.binDirectory)/psql"
             if let external = ProcessInfo.processInfo.environment["ENCORE_TEST_POSTGRES_URL"], !external.isEmpty {
                 guard let components = URLComponents(string: external) else { throw TestPostgresError("invalid ENCORE_TEST_POSTGRES_URL") }
-                return Admin(url: { database in
-                    var components = components
-                    components.path = "/\(database)"
-                    return components.string ?? external
-                }, psql: psql)
+                return Admin(
+                    url: { database in
+                        var components = components
+                        components.path = "/\(database)"
+                        return components.string ?? external
+                    }, psql: psql)
             }
             let server = try await PrivatePostgresServer.start()
             return Admin(url: { server.url(database: $0) }, psql: psql)

@@ -34,14 +34,18 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Directory for the log, the SQLite store, the JWT secret and the broker's output (ENCORE_DATA_DIR).")
     var dataDir = EnvironmentOptions.default("DATA_DIR", ".encore")
 
-    @Option(help: "jwt, legacy, none or oidc (ENCORE_AUTH). In dev, jwt signs with ENCORE_JWT_SECRET or a secret kept in the data directory.")
+    @Option(
+        help: "jwt, legacy, none or oidc (ENCORE_AUTH). In dev, jwt signs with ENCORE_JWT_SECRET or a secret kept in the data directory.")
     var auth = EnvironmentOptions.default("AUTH", GatewayConfiguration.AuthMode.jwt)
 
     @OptionGroup var oidc: OIDCOptions
 
     @OptionGroup var crossOrigin: CrossOriginOptions
 
-    @Option(help: "true: a write is acknowledged, and folded, only once the log journal has it on disk. false: on the broker's word alone, which is memory only here, so an acknowledged write can be lost on a crash; for measuring what the journal costs (ENCORE_DURABLE_ACKS).")
+    @Option(
+        help:
+            "true: a write is acknowledged, and folded, only once the log journal has it on disk. false: on the broker's word alone, which is memory only here, so an acknowledged write can be lost on a crash; for measuring what the journal costs (ENCORE_DURABLE_ACKS)."
+    )
     var durableAcks = EnvironmentOptions.default("DURABLE_ACKS", true)
 
     @OptionGroup var logging: LoggingOptions
@@ -63,7 +67,8 @@ struct DevCommand: AsyncParsableCommand {
         let stack = DevStack(command: self, registry: registry, logger: logger)
         // The group installs the signal handlers first, so Ctrl-C during start-up is clean too;
         // a shutdown that takes longer than 30 s is escalated to cancellation.
-        var group = ServiceGroupConfiguration(services: (tracing + [stack]).map { .init(service: $0) }, gracefulShutdownSignals: [.sigint, .sigterm], logger: logger)
+        var group = ServiceGroupConfiguration(
+            services: (tracing + [stack]).map { .init(service: $0) }, gracefulShutdownSignals: [.sigint, .sigterm], logger: logger)
         group.maximumGracefulShutdownDuration = .seconds(30)
         try await ServiceGroup(configuration: group).run()
         logger.notice("Encore dev stopped")
@@ -76,7 +81,9 @@ struct DevCommand: AsyncParsableCommand {
         let path = "\(dataDir)/jwt-secret"
         if let kept = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) {
             let secret = kept.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard secret.utf8.count >= 32 else { throw ValidationError("\(path) holds a secret shorter than 32 bytes: remove it to get a new one") }
+            guard secret.utf8.count >= 32 else {
+                throw ValidationError("\(path) holds a secret shorter than 32 bytes: remove it to get a new one")
+            }
             return secret
         }
         var bytes = SystemRandomNumberGenerator()
@@ -107,7 +114,9 @@ private struct DevStack: Service {
         let manifest = journal.manifest ?? JournalManifest(clusterID: "encore-dev-\(UUID().uuidString.prefix(8).lowercased())")
         if journal.manifest == nil { try journal.save(manifest) }
         let broker = TansuBroker(
-            configuration: .init(executable: try TansuBroker.locateExecutable(), port: command.brokerPort, logFile: "\(dataDir)/tansu.log", clusterID: manifest.clusterID),
+            configuration: .init(
+                executable: try TansuBroker.locateExecutable(), port: command.brokerPort, logFile: "\(dataDir)/tansu.log",
+                clusterID: manifest.clusterID),
             logger: logger
         )
         try await broker.start()
@@ -120,7 +129,9 @@ private struct DevStack: Service {
             try await StoreDatabase.withStore(url: storeURL, logger: logger) { store in
                 try await checkReadModels(store, against: journal, kafka: kafka, storeURL: storeURL)
                 try await kafka.ensureTopics(logger: logger)
-                let keeper = LogKeeper(journal: journal, brokers: broker.bootstrapServers, kafkaProperties: kafka.kafkaProperties, topics: EncoreTopics.names(prefix: kafka.topicPrefix), logger: logger)
+                let keeper = LogKeeper(
+                    journal: journal, brokers: broker.bootstrapServers, kafkaProperties: kafka.kafkaProperties,
+                    topics: EncoreTopics.names(prefix: kafka.topicPrefix), logger: logger)
                 var gateway = GatewayConfiguration(
                     port: command.port, brokers: broker.bootstrapServers, authMode: command.auth, jwtSecret: try command.jwtSecret(),
                     oidc: command.oidc.configuration, kafkaProperties: kafka.kafkaProperties
@@ -135,21 +146,25 @@ private struct DevStack: Service {
                 gateway.localProjector = projector
                 if command.durableAcks { gateway.durability = keeper }
                 let app = ServedAfterProjectorsStart(
-                    projector: projector, gateway: try await GatewayApplication.make(configuration: gateway, store: store, registry: registry, logger: logger)
+                    projector: projector,
+                    gateway: try await GatewayApplication.make(configuration: gateway, store: store, registry: registry, logger: logger)
                 )
-                logger.notice("Encore dev is up; Ctrl-C stops it", metadata: [
-                    "api": "http://127.0.0.1:\(command.port)",
-                    "dashboard": "http://127.0.0.1:\(command.port)/dashboard",
-                    "broker": "\(broker.bootstrapServers)",
-                    "log": "\(dataDir)/log",
-                    "store": "\(storeURL)",
-                    "auth": "\(command.auth.rawValue)",
-                ])
+                logger.notice(
+                    "Encore dev is up; Ctrl-C stops it",
+                    metadata: [
+                        "api": "http://127.0.0.1:\(command.port)",
+                        "dashboard": "http://127.0.0.1:\(command.port)/dashboard",
+                        "broker": "\(broker.bootstrapServers)",
+                        "log": "\(dataDir)/log",
+                        "store": "\(storeURL)",
+                        "auth": "\(command.auth.rawValue)",
+                    ])
                 // Shut down in reverse: gateway, projectors, the keeper (journaling what the broker
                 // still has), then the broker; escalate after 30 s. After a Ctrl-C during start-up the
                 // group still runs, and stops at once: every client made above is closed by its service.
                 var services = ServiceGroupConfiguration(
-                    services: [.init(service: broker), .init(service: keeper), .init(service: projector), .init(service: app)], logger: logger
+                    services: [.init(service: broker), .init(service: keeper), .init(service: projector), .init(service: app)],
+                    logger: logger
                 )
                 services.maximumGracefulShutdownDuration = .seconds(30)
                 try await ServiceGroup(configuration: services).run()
@@ -183,14 +198,18 @@ private struct DevStack: Service {
         let summary = try await LogRestorer(journal: journal, kafka: kafka.adminConfiguration, logger: logger)
             .restore { display.show($0, "restoring the log") }
         display.finish()
-        logger.notice("restored the log from \(journal.directory.path): \(summary.records) records in \(summary.partitions) partitions in \(String(format: "%.1f", summary.seconds)) s")
+        logger.notice(
+            "restored the log from \(journal.directory.path): \(summary.records) records in \(summary.partitions) partitions in \(String(format: "%.1f", summary.seconds)) s"
+        )
     }
 
     /// Refuses read models that the restored log cannot continue: another cluster's, or ahead of it.
-    private func checkReadModels(_ store: any ReadModelStore, against journal: Journal, kafka: KafkaOptions, storeURL: String) async throws {
+    private func checkReadModels(_ store: any ReadModelStore, against journal: Journal, kafka: KafkaOptions, storeURL: String) async throws
+    {
         let namespaces = ActiveNamespaces(base: store, logger: logger)
         try await namespaces.refresh()
-        let integrity = LogIntegrity(brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties, logger: logger)
+        let integrity = LogIntegrity(
+            brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties, logger: logger)
         let problems = try await KafkaAdmin.with(configuration: kafka.adminConfiguration, logger: logger) {
             try await integrity.problems(admin: $0, folded: namespaces, kinds: EntityKind.allCases, bind: false)
         }

@@ -26,7 +26,9 @@ struct GatewayCommand: AsyncParsableCommand {
         let configuration = http.configuration(kafka: kafka)
         try configuration.validate()
         if configuration.authMode == .jwt, configuration.loginByID {
-            logger.warning("login by id is on: PUT /api/v1/user/login gives a token to anyone who knows a user id; turn it off with --login-by-id false (ENCORE_LOGIN_BY_ID=false) wherever tokens can come from elsewhere")
+            logger.warning(
+                "login by id is on: PUT /api/v1/user/login gives a token to anyone who knows a user id; turn it off with --login-by-id false (ENCORE_LOGIN_BY_ID=false) wherever tokens can come from elsewhere"
+            )
         }
         let registry = bootstrapMetrics()
         let database = try await storeOptions.database(logger: logger)
@@ -49,7 +51,10 @@ struct HTTPOptions: ParsableArguments {
     @Option(help: "HTTP port (ENCORE_PORT).")
     var port = EnvironmentOptions.default("PORT", 8080)
 
-    @Option(help: "jwt, legacy (any Authorization header), none, or oidc (an identity provider's RS256/ES256 tokens; see --jwks-url) (ENCORE_AUTH).")
+    @Option(
+        help:
+            "jwt, legacy (any Authorization header), none, or oidc (an identity provider's RS256/ES256 tokens; see --jwks-url) (ENCORE_AUTH)."
+    )
     var auth = EnvironmentOptions.default("AUTH", GatewayConfiguration.AuthMode.jwt)
 
     @OptionGroup var oidc: OIDCOptions
@@ -57,20 +62,31 @@ struct HTTPOptions: ParsableArguments {
     @Option(help: "HS256 secret for session tokens; required with --auth jwt (ENCORE_JWT_SECRET).")
     var jwtSecret: String?  // ENCORE_JWT_SECRET is read in configuration(): --help would print a default
 
-    @Option(help: "Writes per second one client (token user, else IP address) may send, in bursts of twice as many; 0 turns the limit off (ENCORE_WRITE_RATE_LIMIT).")
+    @Option(
+        help:
+            "Writes per second one client (token user, else IP address) may send, in bursts of twice as many; 0 turns the limit off (ENCORE_WRITE_RATE_LIMIT)."
+    )
     var writeRateLimit = EnvironmentOptions.default("WRITE_RATE_LIMIT", Double(100))
 
-    @Option(help: "Whether PUT /api/v1/user/login issues a token for any existing user id, as the original did: true or false (ENCORE_LOGIN_BY_ID).")
+    @Option(
+        help:
+            "Whether PUT /api/v1/user/login issues a token for any existing user id, as the original did: true or false (ENCORE_LOGIN_BY_ID)."
+    )
     var loginByID = EnvironmentOptions.default("LOGIN_BY_ID", true)
 
-    @Option(help: "Open event streams (GET …/events) one client (token user, else IP address) may hold; 429 beyond (ENCORE_FEED_STREAMS_PER_CLIENT).")
+    @Option(
+        help:
+            "Open event streams (GET …/events) one client (token user, else IP address) may hold; 429 beyond (ENCORE_FEED_STREAMS_PER_CLIENT)."
+    )
     var feedStreamsPerClient = EnvironmentOptions.default("FEED_STREAMS_PER_CLIENT", 16)
 
     @OptionGroup var crossOrigin: CrossOriginOptions
 
     func validate() throws {
         guard feedStreamsPerClient > 0 else { throw ValidationError("--feed-streams-per-client must be positive") }
-        guard writeRateLimit >= 0, writeRateLimit.isFinite else { throw ValidationError("--write-rate-limit must be 0 or a positive number") }
+        guard writeRateLimit >= 0, writeRateLimit.isFinite else {
+            throw ValidationError("--write-rate-limit must be 0 or a positive number")
+        }
         guard (1...65535).contains(port) else { throw ValidationError("--port (ENCORE_PORT) \(port) is not between 1 and 65535") }
         // The provider's settings are refused here, before anything starts, like every other option.
         if auth == .oidc {
@@ -85,7 +101,8 @@ struct HTTPOptions: ParsableArguments {
     func configuration(kafka: KafkaOptions, jwtSecret fallback: String? = nil) -> GatewayConfiguration {
         var configuration = GatewayConfiguration(
             role: role, host: host, port: port, brokers: kafka.brokers, topicPrefix: kafka.topicPrefix,
-            authMode: auth, jwtSecret: jwtSecret ?? ProcessInfo.processInfo.environment["ENCORE_JWT_SECRET"] ?? fallback, oidc: oidc.configuration,
+            authMode: auth, jwtSecret: jwtSecret ?? ProcessInfo.processInfo.environment["ENCORE_JWT_SECRET"] ?? fallback,
+            oidc: oidc.configuration,
             kafkaProperties: kafka.kafkaProperties, writeRateLimit: writeRateLimit > 0 ? writeRateLimit : nil,
             loginByID: loginByID
         )
@@ -97,7 +114,10 @@ struct HTTPOptions: ParsableArguments {
 
 /// The identity provider of `--auth oidc` (the gateway's and `encore dev`'s).
 struct OIDCOptions: ParsableArguments {
-    @Option(help: "With --auth oidc: the provider's JWKS (its jwks_uri), re-fetched when a token names an unknown kid, at most every 30 s (ENCORE_JWKS_URL).")
+    @Option(
+        help:
+            "With --auth oidc: the provider's JWKS (its jwks_uri), re-fetched when a token names an unknown kid, at most every 30 s (ENCORE_JWKS_URL)."
+    )
     var jwksURL = EnvironmentOptions.default("JWKS_URL", "")
 
     @Option(help: "With --auth oidc: the provider's JWKS from a file instead of --jwks-url (ENCORE_JWKS_FILE).")
@@ -123,7 +143,10 @@ struct OIDCOptions: ParsableArguments {
 
 /// `--cors-origins` (the gateway's and `encore dev`'s).
 struct CrossOriginOptions: ParsableArguments {
-    @Option(help: "Browser origins (scheme://host[:port], comma-separated, or *) whose pages may call the API; none by default (ENCORE_CORS_ORIGINS).")
+    @Option(
+        help:
+            "Browser origins (scheme://host[:port], comma-separated, or *) whose pages may call the API; none by default (ENCORE_CORS_ORIGINS)."
+    )
     var corsOrigins = EnvironmentOptions.default("CORS_ORIGINS", "")
 
     func validate() throws {

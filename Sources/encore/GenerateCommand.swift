@@ -33,12 +33,16 @@ struct GenerateCommand: AsyncParsableCommand {
         try Librdkafka.requireMinimumVersion()
         let logger = logging.bootstrap(label: "encore.generate")
         try await kafka.ensureTopics(logger: logger)
-        let producer = try KafkaProducer(configuration: .producer(bootstrapServers: kafka.brokers, ["linger.ms": "20"].merging(kafka.kafkaProperties) { _, new in new }), logger: logger)
+        let producer = try KafkaProducer(
+            configuration: .producer(bootstrapServers: kafka.brokers, ["linger.ms": "20"].merging(kafka.kafkaProperties) { _, new in new }),
+            logger: logger)
         let started = ContinuousClock.now
         try await producer.closing {
             try await CommandAppender(producer: $0, topicPrefix: kafka.topicPrefix).append(SyntheticWorkload(count: count, seed: seed))
         }
         let seconds = (ContinuousClock.now - started) / .seconds(1)
-        print("appended \(Terminal.grouped(Int64(count))) commands in \(String(format: "%.1f", seconds)) s (\(Terminal.grouped(Int64(Double(count) / seconds))) commands/s)")
+        print(
+            "appended \(Terminal.grouped(Int64(count))) commands in \(String(format: "%.1f", seconds)) s (\(Terminal.grouped(Int64(Double(count) / seconds))) commands/s)"
+        )
     }
 }

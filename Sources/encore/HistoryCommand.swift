@@ -54,7 +54,9 @@ struct HistoryCommand: AsyncParsableCommand {
         guard kinds.count == 1, let kind = kinds.first else { throw ValidationError("give one type: users, music or playlists") }
         var logger = logging.bootstrap(label: "encore.history")
         logger.logLevel = max(logger.logLevel, .warning)
-        let outcomes = try await EntityHistory.read(kind, id: entityID, brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties, logger: logger)
+        let outcomes = try await EntityHistory.read(
+            kind, id: entityID, brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties,
+            logger: logger)
         if let moment {
             // The log's own records, folded as the projector folds them.
             let state = PastState(folding: try outcomes.map { try CommandCodec.decode($0.envelope) }, at: moment)
@@ -77,9 +79,12 @@ struct HistoryCommand: AsyncParsableCommand {
             return
         }
         for line in outcomes.map(HistoryLine.init) {
-            let result = line.status == "applied" ? "applied → version \(line.version)" : "rejected: \(line.rejection ?? "?") (version stays \(line.version))"
-            print("\(line.topic)[\(line.partition)]@\(line.offset)  \(line.time.formatted(.iso8601))  \(line.type)  command \(line.commandId)  \(result)"
-                + (line.actor.map { "  by \($0)" } ?? ""))
+            let result =
+                line.status == "applied"
+                ? "applied → version \(line.version)" : "rejected: \(line.rejection ?? "?") (version stays \(line.version))"
+            print(
+                "\(line.topic)[\(line.partition)]@\(line.offset)  \(line.time.formatted(.iso8601))  \(line.type)  command \(line.commandId)  \(result)"
+                    + (line.actor.map { "  by \($0)" } ?? ""))
         }
     }
 }

@@ -55,8 +55,11 @@ struct LagCommand: AsyncParsableCommand {
         )
         let healthy = try await storeOptions.withStore(logger: logger) { store in
             try await ActiveNamespaces(base: store, logger: logger).closing { namespaces in
-                try await LagMonitor(brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties, namespaces: namespaces, settings: settings, logger: logger)
-                    .closing { monitor in try await report(monitor, every: settings.interval) }
+                try await LagMonitor(
+                    brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties, namespaces: namespaces,
+                    settings: settings, logger: logger
+                )
+                .closing { monitor in try await report(monitor, every: settings.interval) }
             }
         }
         if !healthy { throw ExitCode(1) }
@@ -96,7 +99,8 @@ enum LagTable {
             for partition in group.partitions {
                 rows.append([
                     "", "", String(partition.partition), String(partition.checkpoint), partition.committed.map(String.init) ?? "-",
-                    String(partition.logEnd), String(partition.lag), seconds(partition.lagSeconds), rate(partition.rate), partition.status.rawValue,
+                    String(partition.logEnd), String(partition.lag), seconds(partition.lagSeconds), rate(partition.rate),
+                    partition.status.rawValue,
                 ])
             }
         }

@@ -35,16 +35,17 @@ struct LoadCommand: AsyncParsableCommand {
             throw ValidationError("no users.csv, music.csv or playlist.csv in \(directory)")
         }
         try await storeOptions.withStore(logger: logger) { store in
-            try await KafkaProducer(configuration: .producer(bootstrapServers: kafka.brokers, kafka.kafkaProperties), logger: logger).closing { producer in
-                let pending = try await newCommands(batches, store: store)
-                try await kafka.ensureTopics(logger: logger)
-                for (kind, commands) in pending where !commands.isEmpty {
-                    try await CommandAppender(producer: producer, topicPrefix: kafka.topicPrefix).append(commands)
-                    print("\(kind.topicSuffix): appended \(commands.count) create command(s)")
+            try await KafkaProducer(configuration: .producer(bootstrapServers: kafka.brokers, kafka.kafkaProperties), logger: logger)
+                .closing { producer in
+                    let pending = try await newCommands(batches, store: store)
+                    try await kafka.ensureTopics(logger: logger)
+                    for (kind, commands) in pending where !commands.isEmpty {
+                        try await CommandAppender(producer: producer, topicPrefix: kafka.topicPrefix).append(commands)
+                        print("\(kind.topicSuffix): appended \(commands.count) create command(s)")
+                    }
+                    let skipped = batches.map(\.commands.count).reduce(0, +) - pending.map(\.commands.count).reduce(0, +)
+                    print("skipped \(skipped) entit\(skipped == 1 ? "y" : "ies") already in the catalog")
                 }
-                let skipped = batches.map(\.commands.count).reduce(0, +) - pending.map(\.commands.count).reduce(0, +)
-                print("skipped \(skipped) entit\(skipped == 1 ? "y" : "ies") already in the catalog")
-            }
         }
     }
 
@@ -54,12 +55,16 @@ struct LoadCommand: AsyncParsableCommand {
             let path = URL(fileURLWithPath: directory).appendingPathComponent(file.name).path
             guard FileManager.default.fileExists(atPath: path) else { return nil }
             let contents = try String(contentsOfFile: path, encoding: .utf8)
-            return (file.kind, try OriginalData.commands(file: path, contents: contents, kind: file.kind, actor: "encore-load", timestamp: now))
+            return (
+                file.kind, try OriginalData.commands(file: path, contents: contents, kind: file.kind, actor: "encore-load", timestamp: now)
+            )
         }
     }
 
     /// Drops entities the catalog has; fails if a playlist names a song that is nowhere.
-    private func newCommands(_ batches: [(kind: EntityKind, commands: [Command])], store: any ReadModelStore) async throws -> [(kind: EntityKind, commands: [Command])] {
+    private func newCommands(_ batches: [(kind: EntityKind, commands: [Command])], store: any ReadModelStore) async throws -> [(
+        kind: EntityKind, commands: [Command]
+    )] {
         let loadedSongs = Set(batches.filter { $0.kind == .music }.flatMap { $0.commands.map(\.entityID) })
         var result: [(kind: EntityKind, commands: [Command])] = []
         for (kind, commands) in batches {
@@ -72,7 +77,8 @@ struct LoadCommand: AsyncParsableCommand {
                 let unknown = Set(named).subtracting(loadedSongs)
                 let known = try await store.snapshots(.music, ids: Array(unknown))
                 if let missing = unknown.first(where: { known[$0]?.isDeleted ?? true }) {
-                    throw ValidationError("playlist.csv names song \(missing.uuidString.lowercased()), which is neither in music.csv nor in the catalog")
+                    throw ValidationError(
+                        "playlist.csv names song \(missing.uuidString.lowercased()), which is neither in music.csv nor in the catalog")
                 }
             }
             result.append((kind, commands.filter { existing[$0.entityID] == nil }))

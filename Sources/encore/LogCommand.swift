@@ -20,7 +20,8 @@ struct LogCommand: AsyncParsableCommand {
 
     struct Backup: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Copy every Encore topic (records, offsets, timestamps, keys, headers), the cluster id and the projector groups' offsets into DIR.",
+            abstract:
+                "Copy every Encore topic (records, offsets, timestamps, keys, headers), the cluster id and the projector groups' offsets into DIR.",
             discussion: "Run again on the same DIR, it copies only what is new. DIR must hold a backup of the same cluster or nothing."
         )
 
@@ -45,8 +46,10 @@ struct LogCommand: AsyncParsableCommand {
             if json {
                 Terminal.printJSON(try JSONEncoder().encode(summary))
             } else {
-                print("backed up \(summary.copied) new records (\(summary.records) in all, \(summary.partitions) partitions, "
-                      + "\(summary.consumerGroups) consumer groups) of cluster \(summary.clusterID) into \(to) in \(String(format: "%.1f", summary.seconds)) s")
+                print(
+                    "backed up \(summary.copied) new records (\(summary.records) in all, \(summary.partitions) partitions, "
+                        + "\(summary.consumerGroups) consumer groups) of cluster \(summary.clusterID) into \(to) in \(String(format: "%.1f", summary.seconds)) s"
+                )
             }
         }
     }
@@ -94,9 +97,10 @@ struct LogCommand: AsyncParsableCommand {
             if json {
                 Terminal.printJSON(try JSONEncoder().encode(RestoreReport(summary: summary, rebound: rebound)))
             } else {
-                print("restored \(summary.records) records into \(summary.partitions) partitions of cluster \(summary.targetClusterID) "
-                      + "in \(String(format: "%.1f", summary.seconds)) s; every partition's end offset and checksum verified"
-                      + (rebound ? "; read models rebound from cluster \(summary.sourceClusterID)" : ""))
+                print(
+                    "restored \(summary.records) records into \(summary.partitions) partitions of cluster \(summary.targetClusterID) "
+                        + "in \(String(format: "%.1f", summary.seconds)) s; every partition's end offset and checksum verified"
+                        + (rebound ? "; read models rebound from cluster \(summary.sourceClusterID)" : ""))
             }
         }
 
@@ -105,7 +109,9 @@ struct LogCommand: AsyncParsableCommand {
             try await StoreDatabase.withStore(url: url, logger: logger) { store in
                 let bound = try await store.clusterID()
                 guard bound == nil || bound == source || bound == target else {
-                    throw JournalError.mismatch("the read models in \(url) were built from cluster \(bound!), not from this backup's cluster \(source): not rebinding them")
+                    throw JournalError.mismatch(
+                        "the read models in \(url) were built from cluster \(bound!), not from this backup's cluster \(source): not rebinding them"
+                    )
                 }
                 if bound != target { try await store.setClusterID(target) }
                 return bound != target

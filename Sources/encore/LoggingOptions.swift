@@ -8,7 +8,10 @@ struct LoggingOptions: ParsableArguments {
     @Option(help: "Minimum log level: trace, debug, info, notice, warning, error, critical (ENCORE_LOG_LEVEL).")
     var logLevel = EnvironmentOptions.default("LOG_LEVEL", Logger.Level.info)
 
-    @Option(help: "Log lines on standard error: text, or json (one object per line: timestamp, level, label, message, metadata) (ENCORE_LOG_FORMAT).")
+    @Option(
+        help:
+            "Log lines on standard error: text, or json (one object per line: timestamp, level, label, message, metadata) (ENCORE_LOG_FORMAT)."
+    )
     var logFormat = EnvironmentOptions.default("LOG_FORMAT", LogFormat.text)
 
     /// How log lines are written.
@@ -21,14 +24,16 @@ struct LoggingOptions: ParsableArguments {
     func bootstrap(label: String) -> Logger {
         let level = logLevel
         let format = logFormat
-        LoggingSystem.bootstrap({ label, provider in
-            var handler: any LogHandler = switch format {
-            case .text: StreamLogHandler.standardError(label: label, metadataProvider: provider)
-            case .json: JSONLogHandler(label: label, metadataProvider: provider)
-            }
-            handler.logLevel = level
-            return handler
-        }, metadataProvider: .multiplex([.requestID, OTel.makeLoggingMetadataProvider()]))
+        LoggingSystem.bootstrap(
+            { label, provider in
+                var handler: any LogHandler =
+                    switch format {
+                    case .text: StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                    case .json: JSONLogHandler(label: label, metadataProvider: provider)
+                    }
+                handler.logLevel = level
+                return handler
+            }, metadataProvider: .multiplex([.requestID, OTel.makeLoggingMetadataProvider()]))
         return Logger(label: label)
     }
 }

@@ -8,8 +8,11 @@ enum MetricsEndpoint {
         let router = Router()
         router.get("health") { _, _ in "ok" }
         router.get("metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
-        return Application(router: router, configuration: .init(address: .hostname("0.0.0.0", port: port), serverName: "encore-projector"), logger: logger)
+        return Application(
+            router: router, configuration: .init(address: .hostname("0.0.0.0", port: port), serverName: "encore-projector"), logger: logger)
     }
 }

@@ -28,7 +28,9 @@ final class ProgressDisplay: Sendable {
         )
     }
 
-    private func draw(percent: Int, done: Int64, total: Int64, rate: Double, eta: Double?, bar label: String, line: String, final: Bool = false) {
+    private func draw(
+        percent: Int, done: Int64, total: Int64, rate: Double, eta: Double?, bar label: String, line: String, final: Bool = false
+    ) {
         let now = Date()
         let interval: TimeInterval = terminal ? 0.1 : 5
         let due = lastShown.withLock { last in
@@ -38,7 +40,8 @@ final class ProgressDisplay: Sendable {
         }
         guard due else { return }
         let etaText = eta.map { "ETA \(Terminal.duration($0))" } ?? "ETA –"
-        let counts = "\(Terminal.grouped(done))/\(Terminal.grouped(total)) records, "
+        let counts =
+            "\(Terminal.grouped(done))/\(Terminal.grouped(total)) records, "
             + "\(Terminal.grouped(max(0, total - done))) left, \(Terminal.grouped(Int64(rate))) records/s, \(etaText)"
         if terminal {
             let width = 30

@@ -24,7 +24,10 @@ struct ProjectorCommand: AsyncParsableCommand {
     @Option(help: "Port serving /metrics and /health for this projector; 0 turns it off (ENCORE_METRICS_PORT).")
     var metricsPort = EnvironmentOptions.default("METRICS_PORT", 9464)
 
-    @Option(help: "Testing and operations knob: fold at most N records per second per read model, keeping this projector deliberately behind; 0 is unthrottled (ENCORE_MAX_RECORDS_PER_SECOND).")
+    @Option(
+        help:
+            "Testing and operations knob: fold at most N records per second per read model, keeping this projector deliberately behind; 0 is unthrottled (ENCORE_MAX_RECORDS_PER_SECOND)."
+    )
     var maxRecordsPerSecond = EnvironmentOptions.default("MAX_RECORDS_PER_SECOND", 0)
 
     func validate() throws {
@@ -46,13 +49,15 @@ struct ProjectorCommand: AsyncParsableCommand {
             if metricsPort != 0 { services.append(MetricsEndpoint.application(registry: registry, port: metricsPort, logger: logger)) }
             return services
         }
-        try await ServiceGroup(services: tracing + [database, projector], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
+        try await ServiceGroup(services: tracing + [database, projector], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger)
+            .run()
     }
 }
 
 extension KafkaOptions {
     func projectorConfiguration(kinds: [EntityKind] = EntityKind.allCases) -> ProjectorConfiguration {
-        ProjectorConfiguration(brokers: brokers, topicPrefix: topicPrefix, kinds: kinds, sessionTimeout: .milliseconds(sessionTimeoutMs),
-                              kafkaProperties: kafkaProperties)
+        ProjectorConfiguration(
+            brokers: brokers, topicPrefix: topicPrefix, kinds: kinds, sessionTimeout: .milliseconds(sessionTimeoutMs),
+            kafkaProperties: kafkaProperties)
     }
 }

@@ -80,7 +80,8 @@ struct ReplayCommand: AsyncParsableCommand {
             let logger = logging.bootstrap(label: "encore.replay")
             let mode: ReplayConfiguration.Mode = verify ? .verify : adoptLog ? .adoptLog : noSwitch || asOf != nil ? .build : .activate
             let configuration = ReplayConfiguration(
-                brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties, kinds: try EntityKind.models(models, option: "--models"),
+                brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties,
+                kinds: try EntityKind.models(models, option: "--models"),
                 namespace: namespace, asOf: asOf.flatMap(Moment.parseTime), mode: mode, batchSize: batchSize
             )
             // A broker restarted empty has no topics yet; adopting its log must not depend on a
@@ -113,14 +114,20 @@ struct ReplayCommand: AsyncParsableCommand {
         }
 
         static func describe(_ summary: ReplaySummary) -> String {
-            var lines = ["replay into namespace \(summary.namespace) (\(summary.mode.rawValue)): "
-                + "\(Terminal.grouped(summary.models.reduce(0) { $0 + $1.records })) records in \(String(format: "%.1f", summary.seconds)) s, "
-                + "\(Terminal.grouped(Int64(summary.recordsPerSecond))) records/s"]
+            var lines = [
+                "replay into namespace \(summary.namespace) (\(summary.mode.rawValue)): "
+                    + "\(Terminal.grouped(summary.models.reduce(0) { $0 + $1.records })) records in \(String(format: "%.1f", summary.seconds)) s, "
+                    + "\(Terminal.grouped(Int64(summary.recordsPerSecond))) records/s"
+            ]
             for model in summary.models {
                 var line = "  \(model.projection): \(Terminal.grouped(model.records)) records"
                 if model.resumed { line += ", resumed from its checkpoint" }
-                if model.poison > 0 { line += ", \(Terminal.grouped(model.poison)) poison records skipped (dead-lettered by the live projector)" }
-                if model.active { line += ", now active" + (model.replaced.map { " (replaced \($0), kept until `encore replay drop \($0)`)" } ?? "") }
+                if model.poison > 0 {
+                    line += ", \(Terminal.grouped(model.poison)) poison records skipped (dead-lettered by the live projector)"
+                }
+                if model.active {
+                    line += ", now active" + (model.replaced.map { " (replaced \($0), kept until `encore replay drop \($0)`)" } ?? "")
+                }
                 lines.append(line)
             }
             if let asOf = summary.asOf { lines.append("  snapshot as of \(asOf.formatted(.iso8601)); it is never activated") }
@@ -139,7 +146,8 @@ struct ReplayCommand: AsyncParsableCommand {
 
     /// Lists the namespaces and their state per read model.
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "list", abstract: "List namespaces: which serves each read model, which are retired, snapshots, replays.")
+        static let configuration = CommandConfiguration(
+            commandName: "list", abstract: "List namespaces: which serves each read model, which are retired, snapshots, replays.")
 
         @OptionGroup var storeOptions: StoreOptions
         @OptionGroup var logging: LoggingOptions
@@ -147,10 +155,12 @@ struct ReplayCommand: AsyncParsableCommand {
         func run() async throws {
             let logger = logging.bootstrap(label: "encore.replay")
             let catalog = try await storeOptions.withStore(logger: logger) { try await $0.catalog() }
-            print("NAMESPACE".padding(toLength: 24, withPad: " ", startingAt: 0) + "MODEL".padding(toLength: 11, withPad: " ", startingAt: 0)
-                + "STATE".padding(toLength: 10, withPad: " ", startingAt: 0) + "SINCE")
+            print(
+                "NAMESPACE".padding(toLength: 24, withPad: " ", startingAt: 0) + "MODEL".padding(toLength: 11, withPad: " ", startingAt: 0)
+                    + "STATE".padding(toLength: 10, withPad: " ", startingAt: 0) + "SINCE")
             for entry in catalog {
-                var line = entry.namespace.padding(toLength: 24, withPad: " ", startingAt: 0)
+                var line =
+                    entry.namespace.padding(toLength: 24, withPad: " ", startingAt: 0)
                     + entry.projection.padding(toLength: 11, withPad: " ", startingAt: 0)
                     + entry.state.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)
                     + entry.changedAt.formatted(.iso8601)

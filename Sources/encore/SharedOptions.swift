@@ -14,7 +14,8 @@ import Store
 struct KafkaOptions: ParsableArguments {
     @Option(
         name: .customLong("brokers"),
-        help: "Kafka bootstrap servers (ENCORE_BROKERS; default 127.0.0.1:9092). The same setting as bootstrap.servers in the Kafka properties: give it in one place."
+        help:
+            "Kafka bootstrap servers (ENCORE_BROKERS; default 127.0.0.1:9092). The same setting as bootstrap.servers in the Kafka properties: give it in one place."
     )
     var brokerList: String?
 
@@ -74,7 +75,8 @@ struct KafkaOptions: ParsableArguments {
 
     /// Creates the aggregate topics and the dead-letter topic unless they exist.
     func ensureTopics(logger: Logger) async throws {
-        try await EncoreTopics.ensure(brokers: brokers, prefix: topicPrefix, partitions: partitions, kafkaProperties: kafkaProperties, logger: logger)
+        try await EncoreTopics.ensure(
+            brokers: brokers, prefix: topicPrefix, partitions: partitions, kafkaProperties: kafkaProperties, logger: logger)
     }
 }
 
@@ -84,7 +86,8 @@ struct StoreOptions: ParsableArguments {
     // PostgreSQL URL holds its password.
     @Option(
         name: .customLong("store"),
-        help: "Store URL: sqlite:PATH or postgres://user:password@host:port/database[?sslmode=verify-full&sslrootcert=CA.pem] (ENCORE_STORE; default sqlite:.encore/encore.db)."
+        help:
+            "Store URL: sqlite:PATH or postgres://user:password@host:port/database[?sslmode=verify-full&sslrootcert=CA.pem] (ENCORE_STORE; default sqlite:.encore/encore.db)."
     )
     var storeURL: String?
 

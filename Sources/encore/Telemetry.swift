@@ -14,7 +14,9 @@ enum Telemetry {
     /// Bootstraps the tracer when the environment asks for one. Returns the exporter's service
     /// (none when tracing is off): run it first in the command's service group, so it shuts
     /// down last and flushes the last spans.
-    static func tracingServices(serviceName: String, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [any Service] {
+    static func tracingServices(serviceName: String, logger: Logger, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws -> [any Service]
+    {
         guard tracingRequested(by: environment) else { return [] }
         var configuration = OTel.Configuration.default
         configuration.serviceName = serviceName
@@ -23,10 +25,13 @@ enum Telemetry {
         configuration.metrics.enabled = false
         let backend = try OTel.makeTracingBackend(configuration: configuration)
         InstrumentationSystem.bootstrap(backend.factory)
-        logger.info("tracing on", metadata: [
-            "endpoint": "\(environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "default")",
-            "service": "\(environment["OTEL_SERVICE_NAME"] ?? serviceName)",
-        ])
+        logger.info(
+            "tracing on",
+            metadata: [
+                "endpoint":
+                    "\(environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "default")",
+                "service": "\(environment["OTEL_SERVICE_NAME"] ?? serviceName)",
+            ])
         return [backend.service]
     }
 
@@ -35,6 +40,7 @@ enum Telemetry {
     static func tracingRequested(by environment: [String: String]) -> Bool {
         let exporter = environment["OTEL_TRACES_EXPORTER"]?.lowercased()
         guard environment["OTEL_SDK_DISABLED"]?.lowercased() != "true", exporter != "none" else { return false }
-        return exporter != nil || environment["OTEL_EXPORTER_OTLP_ENDPOINT"] != nil || environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] != nil
+        return exporter != nil || environment["OTEL_EXPORTER_OTLP_ENDPOINT"] != nil
+            || environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] != nil
     }
 }

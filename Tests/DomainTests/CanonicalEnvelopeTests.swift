@@ -51,7 +51,9 @@ struct CanonicalEnvelopeTests {
     @Test("damaged envelopes: whatever the one-pass reader accepts, the full decoder accepts as the same command")
     func damagedEnvelopes() throws {
         var random = SplitMix64(seed: 2026)
-        let originals = SyntheticWorkload(count: 200, seed: 11, timestamp: utc(2026, 12, 7, 1, 2, 3, ms: 45)).map { Array(CommandCodec.encode($0)) }
+        let originals = SyntheticWorkload(count: 200, seed: 11, timestamp: utc(2026, 12, 7, 1, 2, 3, ms: 45)).map {
+            Array(CommandCodec.encode($0))
+        }
         let replacements = Array("{}[]:,\"\\ 0123456789-.eEnull\u{7f}aZT".utf8) + [0x00, 0x1F, 0xC3, 0xFF]
         var accepted = 0
         for round in 0..<20_000 {
@@ -77,7 +79,8 @@ struct CanonicalEnvelopeTests {
         let latest: Int64 = 253_402_300_799_999  // 9999-12-31T23:59:59.999Z
         for _ in 0..<20_000 {
             let milliseconds = Int64(random.next() % UInt64(latest))
-            let command = Command(id: id(1), entityID: id(2), timestamp: Date(timeIntervalSince1970: Double(milliseconds) / 1000), action: .deleteMusic)
+            let command = Command(
+                id: id(1), entityID: id(2), timestamp: Date(timeIntervalSince1970: Double(milliseconds) / 1000), action: .deleteMusic)
             let data = CommandCodec.encode(command)
             #expect(CanonicalEnvelope.decode(data)?.timestamp == Self.full(data)?.timestamp)
         }

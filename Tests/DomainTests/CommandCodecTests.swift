@@ -76,7 +76,8 @@ struct CommandCodecTests {
             actor: "ada", expectedVersion: 3, action: .addSong(id(7))
         )
         let envelope = try object(CommandCodec.encode(command))
-        #expect(Set(envelope.keys) == ["type", "schemaVersion", "commandId", "entityId", "timestamp", "actor", "expectedVersion", "payload"])
+        #expect(
+            Set(envelope.keys) == ["type", "schemaVersion", "commandId", "entityId", "timestamp", "actor", "expectedVersion", "payload"])
         #expect(envelope["type"] as? String == "playlist.add-song")
         #expect(envelope["schemaVersion"] as? Int == 1)
         #expect((envelope["commandId"] as? String).flatMap(UUID.init(uuidString:)) == id(5))
@@ -107,7 +108,9 @@ struct CommandCodecTests {
             // Decoding yields the whole millisecond written.
             let decoded = try CommandCodec.decode(CommandCodec.encode(command)).timestamp
             #expect(abs(decoded.timeIntervalSince(date)) <= 0.0005)
-            #expect(try object(CommandCodec.encode(Command(id: id(1), entityID: id(2), timestamp: decoded, action: .deleteMusic)))["timestamp"] as? String == expected)
+            #expect(
+                try object(CommandCodec.encode(Command(id: id(1), entityID: id(2), timestamp: decoded, action: .deleteMusic)))["timestamp"]
+                    as? String == expected)
         }
     }
 
@@ -118,11 +121,15 @@ struct CommandCodecTests {
         #expect((envelope["payload"] as? [String: Any])?.isEmpty == true)
     }
 
-    @Test("payload field names are the original system's", arguments: zip(Sample.actions, [
-        ["fname", "lname", "email"], ["fname", "lname", "email"], [],
-        ["Artist", "SongTitle"], ["Artist", "SongTitle"], [],
-        ["Name", "Songs"], ["Name"], ["music_id"], ["music_id"], [],
-    ] as [Set<String>]))
+    @Test(
+        "payload field names are the original system's",
+        arguments: zip(
+            Sample.actions,
+            [
+                ["fname", "lname", "email"], ["fname", "lname", "email"], [],
+                ["Artist", "SongTitle"], ["Artist", "SongTitle"], [],
+                ["Name", "Songs"], ["Name"], ["music_id"], ["music_id"], [],
+            ] as [Set<String>]))
     func payloadFields(_ action: Action, _ fields: Set<String>) throws {
         let payload = try #require(try object(CommandCodec.encode(Sample.command(action)))["payload"] as? [String: Any])
         #expect(Set(payload.keys) == fields)
@@ -223,9 +230,11 @@ struct CommandCodecTests {
     func badPayloadUUID() throws {
         let add = try #require(poisonReason(try record(.addSong(id(3))) { editPayload(&$0) { $0["music_id"] = "nope" } }))
         #expect(add.contains("payload.music_id"), "\(add)")
-        let create = try #require(poisonReason(try record(.createPlaylist(Sample.playlist)) {
-            editPayload(&$0) { $0["Songs"] = [id(1).uuidString, "nope"] }
-        }))
+        let create = try #require(
+            poisonReason(
+                try record(.createPlaylist(Sample.playlist)) {
+                    editPayload(&$0) { $0["Songs"] = [id(1).uuidString, "nope"] }
+                }))
         #expect(create.contains("payload.Songs"), "\(create)")
     }
 
@@ -244,11 +253,17 @@ struct CommandCodecTests {
     @Test("a command the write side would refuse is poison, with the rule it breaks")
     func invalidCommand() throws {
         let cases: [(Action, (inout [String: Any]) -> Void, String)] = [
-            (.createUser(Sample.user), { $0["fname"] = String(repeating: "x", count: 900_000) }, "invalid user.create: fname: at most 500 characters"),
+            (
+                .createUser(Sample.user), { $0["fname"] = String(repeating: "x", count: 900_000) },
+                "invalid user.create: fname: at most 500 characters"
+            ),
             (.updateUser(Sample.user), { $0["email"] = "nobody" }, "invalid user.update: email: not an email address"),
             (.createMusic(Sample.song), { $0["Artist"] = " " }, "invalid music.create: Artist: must not be empty"),
             (.renamePlaylist(name: "x"), { $0["Name"] = "a\u{0}b" }, "invalid playlist.rename: Name: must not contain control characters"),
-            (.createPlaylist(Sample.playlist), { $0["Songs"] = [id(1).uuidString, id(1).uuidString] }, "invalid playlist.create: Playlist: a song may appear only once"),
+            (
+                .createPlaylist(Sample.playlist), { $0["Songs"] = [id(1).uuidString, id(1).uuidString] },
+                "invalid playlist.create: Playlist: a song may appear only once"
+            ),
         ]
         for (action, edit, expected) in cases {
             let reason = try #require(poisonReason(try record(action) { editPayload(&$0, edit) }))

@@ -41,12 +41,13 @@ struct FoldTests {
         #expect(snapshot.kind == action.kind)
         #expect(snapshot.version == 1)
         #expect(!snapshot.isDeleted)
-        let expectedState: EntityState = switch action {
-        case .createUser(let user): .user(user)
-        case .createMusic(let song): .music(song)
-        case .createPlaylist(let playlist): .playlist(playlist)
-        default: fatalError("not a create")
-        }
+        let expectedState: EntityState =
+            switch action {
+            case .createUser(let user): .user(user)
+            case .createMusic(let song): .music(song)
+            case .createPlaylist(let playlist): .playlist(playlist)
+            default: fatalError("not a create")
+            }
         #expect(snapshot.state == expectedState)
     }
 
@@ -65,9 +66,11 @@ struct FoldTests {
         #expect(result.final?.version == 2)
     }
 
-    @Test("every non-create command on a missing entity is rejected: not-found", arguments: Sample.actions.filter { action in
-        !creates.contains { $0.recordType == action.recordType }
-    })
+    @Test(
+        "every non-create command on a missing entity is rejected: not-found",
+        arguments: Sample.actions.filter { action in
+            !creates.contains { $0.recordType == action.recordType }
+        })
     func missing(_ action: Action) {
         #expect(Fold.apply(Sample.command(action), to: nil) == .rejected(.notFound))
     }
@@ -110,10 +113,12 @@ struct FoldTests {
 
     @Test("updates replace the user's and the song's fields")
     func updates() {
-        #expect(snapshot([.createUser(Sample.user), .updateUser(Sample.otherUser)])
-            == EntitySnapshot(kind: .user, id: id(1), version: 2, state: .user(Sample.otherUser)))
-        #expect(snapshot([.createMusic(Sample.song), .updateMusic(Sample.otherSong)])
-            == EntitySnapshot(kind: .music, id: id(1), version: 2, state: .music(Sample.otherSong)))
+        #expect(
+            snapshot([.createUser(Sample.user), .updateUser(Sample.otherUser)])
+                == EntitySnapshot(kind: .user, id: id(1), version: 2, state: .user(Sample.otherUser)))
+        #expect(
+            snapshot([.createMusic(Sample.song), .updateMusic(Sample.otherSong)])
+                == EntitySnapshot(kind: .music, id: id(1), version: 2, state: .music(Sample.otherSong)))
     }
 
     @Test("rename, add (appends) and remove (keeps the others' order) change the playlist")
@@ -125,8 +130,11 @@ struct FoldTests {
             .removeSong(id(2)),
             .addSong(id(2)),
         ])
-        #expect(final == EntitySnapshot(kind: .playlist, id: id(1), version: 5,
-                                        state: .playlist(Playlist(name: "B", songs: [id(1), id(3), id(4), id(2)]))))
+        #expect(
+            final
+                == EntitySnapshot(
+                    kind: .playlist, id: id(1), version: 5,
+                    state: .playlist(Playlist(name: "B", songs: [id(1), id(3), id(4), id(2)]))))
     }
 
     @Test("adding a song already in the playlist is rejected: duplicate-song")
@@ -161,8 +169,9 @@ struct FoldTests {
             #expect(Fold.apply(Sample.command(rename, expectedVersion: stale), to: created) == .rejected(.versionMismatch))
         }
         // A missing entity is at version 0: a create conditioned on 0 applies, on anything else not.
-        #expect(Fold.apply(Sample.command(.createUser(Sample.user), expectedVersion: 0), to: nil)
-            == .applied(EntitySnapshot(kind: .user, id: id(1), version: 1, state: .user(Sample.user))))
+        #expect(
+            Fold.apply(Sample.command(.createUser(Sample.user), expectedVersion: 0), to: nil)
+                == .applied(EntitySnapshot(kind: .user, id: id(1), version: 1, state: .user(Sample.user))))
         #expect(Fold.apply(Sample.command(.createUser(Sample.user), expectedVersion: 1), to: nil) == .rejected(.versionMismatch))
         // The version check comes first: a stale duplicate add is a mismatch, not a duplicate.
         #expect(Fold.apply(Sample.command(.addSong(id(101)), expectedVersion: 5), to: created) == .rejected(.versionMismatch))
@@ -175,16 +184,16 @@ struct FoldTests {
     @Test("versions count applied commands only")
     func versionsCountAppliedOnly() {
         let actions: [Action] = [
-            .removeSong(id(1)),                       // not-found
-            .createPlaylist(Sample.playlist),         // 1
-            .createPlaylist(Sample.playlist),         // already-exists
-            .addSong(id(101)),                        // duplicate
-            .addSong(id(500)),                        // 2
-            .removeSong(id(999)),                     // not in playlist
-            .renamePlaylist(name: "Z"),               // 3
-            .deletePlaylist,                          // 4
-            .deletePlaylist,                          // deleted
-            .renamePlaylist(name: "Y"),               // not-found
+            .removeSong(id(1)),  // not-found
+            .createPlaylist(Sample.playlist),  // 1
+            .createPlaylist(Sample.playlist),  // already-exists
+            .addSong(id(101)),  // duplicate
+            .addSong(id(500)),  // 2
+            .removeSong(id(999)),  // not in playlist
+            .renamePlaylist(name: "Z"),  // 3
+            .deletePlaylist,  // 4
+            .deletePlaylist,  // deleted
+            .renamePlaylist(name: "Y"),  // not-found
         ]
         let result = outcomes(actions)
         var expectedVersion = 0

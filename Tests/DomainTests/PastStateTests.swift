@@ -57,7 +57,8 @@ struct PastStateTests {
         // 10:02 is the rejected stale update: still version 2.
         #expect(PastState(folding: life.commands, at: .time(utc(2026, 11, 29, 10, 2, 59))) == .existing(try #require(life.snapshots[2])))
         #expect(PastState(folding: life.commands, at: .time(utc(2026, 11, 29, 10, 3))) == .existing(try #require(life.snapshots[3])))
-        #expect(PastState(folding: life.commands, at: .time(utc(2026, 11, 29, 10, 4))) == .deleted(version: 4, at: utc(2026, 11, 29, 10, 4)))
+        #expect(
+            PastState(folding: life.commands, at: .time(utc(2026, 11, 29, 10, 4))) == .deleted(version: 4, at: utc(2026, 11, 29, 10, 4)))
         #expect(PastState(folding: life.commands, at: .time(utc(2030, 1, 1))) == .deleted(version: 4, at: utc(2026, 11, 29, 10, 4)))
     }
 
@@ -70,17 +71,22 @@ struct PastStateTests {
     @Test("why an entity had no state says which case it was")
     func absence() {
         let name = "music 7"
-        #expect(PastState.notYet(latest: 0).absence(of: name, at: .time(utc(2026, 11, 29, 9))).contains("did not exist yet at 2026-11-29T09:00:00Z"))
+        #expect(
+            PastState.notYet(latest: 0).absence(of: name, at: .time(utc(2026, 11, 29, 9))).contains(
+                "did not exist yet at 2026-11-29T09:00:00Z"))
         #expect(PastState.notYet(latest: 2).absence(of: name, at: .version(3)) == "music 7 has no version 3 yet: its latest is 2")
         #expect(PastState.notYet(latest: 0).absence(of: name, at: .version(1)) == "music 7 was never created, so it has no version 1")
-        #expect(PastState.deleted(version: 4, at: utc(2026, 11, 29, 10, 4)).absence(of: name, at: .version(5))
-            == "music 7 had been deleted by then: at 2026-11-29T10:04:00Z, version 4")
+        #expect(
+            PastState.deleted(version: 4, at: utc(2026, 11, 29, 10, 4)).absence(of: name, at: .version(5))
+                == "music 7 had been deleted by then: at 2026-11-29T10:04:00Z, version 4")
     }
 
-    @Test("times parse with or without fractional seconds, and nothing else does", arguments: [
-        ("2026-11-29T09:30:00Z", true), ("2026-11-29T09:30:00.250Z", true), ("2026-11-29T10:30:00+01:00", true),
-        ("2026-11-29", false), ("yesterday", false), ("", false),
-    ])
+    @Test(
+        "times parse with or without fractional seconds, and nothing else does",
+        arguments: [
+            ("2026-11-29T09:30:00Z", true), ("2026-11-29T09:30:00.250Z", true), ("2026-11-29T10:30:00+01:00", true),
+            ("2026-11-29", false), ("yesterday", false), ("", false),
+        ])
     func parse(_ text: String, valid: Bool) {
         #expect((Moment.parseTime(text) != nil) == valid, "\(text)")
     }

@@ -65,7 +65,10 @@ struct ReplayPropertyTests {
     func generator() {
         // First outputs for seed 1234567 of the reference algorithm (Vigna's splitmix64.c).
         var random = SplitMix64(seed: 1_234_567)
-        #expect([random.next(), random.next(), random.next()] == [6_457_827_717_110_365_317, 3_203_168_211_198_807_973, 9_817_491_932_198_370_423])
+        #expect(
+            [random.next(), random.next(), random.next()] == [
+                6_457_827_717_110_365_317, 3_203_168_211_198_807_973, 9_817_491_932_198_370_423,
+            ])
         #expect(Scenario.commands(seed: 7, count: 50) == Scenario.commands(seed: 7, count: 50))
         #expect(Scenario.commands(seed: 7, count: 50) != Scenario.commands(seed: 8, count: 50))
     }

@@ -5,15 +5,17 @@ import Testing
 
 /// One command of every record type, with and without the optional envelope fields.
 private func commandsOfEveryType() -> [Command] {
-    let actions = Sample.actions + [
-        .createPlaylist(Playlist(name: "empty", songs: [])),
-        .createUser(User(fname: "Zoë \"Z\"", lname: "Ünal/Ø", email: "zoe+tag@example.org")),
-    ]
+    let actions =
+        Sample.actions + [
+            .createPlaylist(Playlist(name: "empty", songs: [])),
+            .createUser(User(fname: "Zoë \"Z\"", lname: "Ünal/Ø", email: "zoe+tag@example.org")),
+        ]
     return actions.enumerated().flatMap { n, action in
         [
             Sample.command(action, entity: id(n), n: n),
-            Command(id: UUID(), entityID: UUID(), timestamp: utc(2026, 3, 1, 12, 30, 15, ms: n),
-                    actor: "user-\(n)", expectedVersion: n, action: action),
+            Command(
+                id: UUID(), entityID: UUID(), timestamp: utc(2026, 3, 1, 12, 30, 15, ms: n),
+                actor: "user-\(n)", expectedVersion: n, action: action),
         ]
     }
 }
@@ -65,7 +67,9 @@ struct SchemaConformanceTests {
         var futureVersion = try jsonObject(good)
         futureVersion["schemaVersion"] = 2
 
-        let broken = [extraPayloadField, missingEntity, nullActor, extraEnvelopeField, badTimestamp, badUUID, negativeVersion, futureVersion]
+        let broken = [
+            extraPayloadField, missingEntity, nullActor, extraEnvelopeField, badTimestamp, badUUID, negativeVersion, futureVersion,
+        ]
         var input = lines([good])
         for record in broken {
             input += try JSONSerialization.data(withJSONObject: record) + Data("\n".utf8)
@@ -79,9 +83,11 @@ struct SchemaConformanceTests {
         // One line per invalid record, naming the line and the reason.
         let reasons = output.dropLast()
         #expect(reasons.count == broken.count + 1, "\(result.output)")
-        let expectations = ["'position' was unexpected", "'entityId' is a required property", "None is not of type 'string'",
-                            "'note' was unexpected", "is not a 'date-time'", "is not a 'uuid'", "less than the minimum of 0",
-                            "unknown schema version 2", "not JSON"]
+        let expectations = [
+            "'position' was unexpected", "'entityId' is a required property", "None is not of type 'string'",
+            "'note' was unexpected", "is not a 'date-time'", "is not a 'uuid'", "less than the minimum of 0",
+            "unknown schema version 2", "not JSON",
+        ]
         for (line, (reason, expected)) in zip(2..., zip(reasons, expectations)) {
             #expect(reason.hasPrefix("<stdin>:\(line): "), "\(reason)")
             #expect(reason.contains(expected), "\(reason)")

@@ -16,12 +16,13 @@ extension SplitMix64 {
     mutating func uuid() -> UUID {
         let a = next(), b = next()
         func byte(_ word: UInt64, _ index: Int) -> UInt8 { UInt8(truncatingIfNeeded: word >> (8 * index)) }
-        return UUID(uuid: (
-            byte(a, 0), byte(a, 1), byte(a, 2), byte(a, 3), byte(a, 4), byte(a, 5),
-            byte(a, 6) & 0x0F | 0x40, byte(a, 7), // version 4
-            byte(b, 0) & 0x3F | 0x80, byte(b, 1), // RFC 4122 variant
-            byte(b, 2), byte(b, 3), byte(b, 4), byte(b, 5), byte(b, 6), byte(b, 7)
-        ))
+        return UUID(
+            uuid: (
+                byte(a, 0), byte(a, 1), byte(a, 2), byte(a, 3), byte(a, 4), byte(a, 5),
+                byte(a, 6) & 0x0F | 0x40, byte(a, 7),  // version 4
+                byte(b, 0) & 0x3F | 0x80, byte(b, 1),  // RFC 4122 variant
+                byte(b, 2), byte(b, 3), byte(b, 4), byte(b, 5), byte(b, 6), byte(b, 7)
+            ))
     }
 }
 

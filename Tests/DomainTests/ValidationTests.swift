@@ -90,9 +90,11 @@ struct ValidationTests {
         }
     }
 
-    @Test("rejects bad email addresses", arguments: [
-        "plain", "@example.org", "a@", "a@b", "a@.org", "a@org.", "a@@b.org", "a@b@c.org", "a b@c.org", "a@b .org",
-    ])
+    @Test(
+        "rejects bad email addresses",
+        arguments: [
+            "plain", "@example.org", "a@", "a@b", "a@.org", "a@org.", "a@@b.org", "a@b@c.org", "a b@c.org", "a@b .org",
+        ])
     func badEmail(_ email: String) throws {
         let error = try #require(failure(.createUser(User(fname: "F", lname: "L", email: email))))
         #expect(error.field == .email)

@@ -5,10 +5,13 @@ import Testing
 
 @Suite("Bad input: a 4xx JSON error and nothing appended")
 struct BadInputTests {
-    @Test("malformed JSON, wrong types, missing and unknown fields, huge bodies, bad UUIDs, unknown routes and methods", arguments: StoreBackend.allCases)
+    @Test(
+        "malformed JSON, wrong types, missing and unknown fields, huge bodies, bad UUIDs, unknown routes and methods",
+        arguments: StoreBackend.allCases)
     func rejectedWithoutAppending(backend: StoreBackend) async throws {
         try await EncoreHarness.with(backend) { encore in
-            let song = try #require(try await encore.request(.post, "/api/v1/music/", json: ["Artist": "A", "SongTitle": "B"]).json["music_id"] as? String)
+            let song = try #require(
+                try await encore.request(.post, "/api/v1/music/", json: ["Artist": "A", "SongTitle": "B"]).json["music_id"] as? String)
             let before = try await encore.logEnds()
             let huge = String(repeating: "x", count: (1 << 20) + 10)
             let cases: [(HTTPRequest.Method, String, Any?, String?, HTTPResponse.Status)] = [
@@ -34,7 +37,10 @@ struct BadInputTests {
             for (method, uri, json, raw, expected) in cases {
                 let answer = try await encore.request(method, uri, json: json, raw: raw)
                 #expect(answer.status == expected, "\(method) \(uri)")
-                if expected == .ok { appendedByOkCase = true; continue }
+                if expected == .ok {
+                    appendedByOkCase = true
+                    continue
+                }
                 #expect(answer.json["error"] is String, "\(method) \(uri): \(answer.text.prefix(200))")
                 #expect(answer.json["detail"] is String, "\(method) \(uri)")
             }

@@ -15,7 +15,8 @@ struct CommandAppenderTests {
             let prefix = "order-\(UUID().uuidString.prefix(8).lowercased())"
             try await EncoreTopics.ensure(brokers: broker.bootstrapServers, prefix: prefix, partitions: 3, logger: broker.logger)
             let song = UUID()
-            let commands = [Command(entityID: song, action: .createMusic(Song(artist: "A", songTitle: "0")))]
+            let commands =
+                [Command(entityID: song, action: .createMusic(Song(artist: "A", songTitle: "0")))]
                 + (1..<3_000).map { Command(entityID: song, action: .updateMusic(Song(artist: "A", songTitle: "\($0)"))) }
             let producer = try broker.producer()
             try await CommandAppender(producer: producer, topicPrefix: prefix, window: 700).append(commands)

@@ -11,13 +11,16 @@ struct ConsistencyTokenTests {
     func unreachable() async throws {
         let timeout = Duration.seconds(20)
         try await EncoreHarness.with(.sqlite, gateway: { $0.consistencyTimeout = timeout }) { encore in
-            let accepted = try await encore.request(.post, "/api/v2/users", json: ["fname": "Sun", "lname": "Ra", "email": "sun@saturn.example"],
-                                                    headers: [.init("Prefer")!: "respond-async"])
+            let accepted = try await encore.request(
+                .post, "/api/v2/users", json: ["fname": "Sun", "lname": "Ra", "email": "sun@saturn.example"],
+                headers: [.init("Prefer")!: "respond-async"])
             let real = try #require(accepted.headers[Self.token])
             let location = try #require(accepted.headers[.location])
             #expect(try await encore.request(.get, location, headers: [Self.token: real]).status == .ok)
 
-            for (bogus, reason) in [("users:0:999999999", "ends at offset"), ("users:77:0", "has 6 partitions"), ("music:5:123456789", "ends at offset")] {
+            for (bogus, reason) in [
+                ("users:0:999999999", "ends at offset"), ("users:77:0", "has 6 partitions"), ("music:5:123456789", "ends at offset"),
+            ] {
                 for uri in [location, "/api/v2/users", "/api/v1/music/", "\(location)/history"] {
                     let started = ContinuousClock.now
                     let refused = try await encore.request(.get, uri, headers: [Self.token: bogus])
@@ -30,8 +33,9 @@ struct ConsistencyTokenTests {
             }
             // A conditional write presenting a bogus token is refused too, and appends nothing.
             let ends = try await encore.logEnds()
-            let write = try await encore.request(.put, location, json: ["fname": "Sun", "lname": "Ra", "email": "ra@saturn.example"],
-                                                 headers: [Self.token: "users:0:999999999", .ifMatch: "\"1\""])
+            let write = try await encore.request(
+                .put, location, json: ["fname": "Sun", "lname": "Ra", "email": "ra@saturn.example"],
+                headers: [Self.token: "users:0:999999999", .ifMatch: "\"1\""])
             #expect(write.status == .unprocessableContent)
             #expect(try await encore.logEnds() == ends)
         }

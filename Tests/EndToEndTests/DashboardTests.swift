@@ -33,7 +33,9 @@ struct DashboardTests {
                 for partition in try #require(group["partitions"] as? [[String: Any]]) {
                     let number = try #require(partition["partition"] as? Int)
                     for field in ["checkpoint", "logEnd", "lag", "status"] {
-                        #expect(shown[Key(group: name, partition: number, field: field)] == Self.text(partition[field]), "\(name)[\(number)] \(field)")
+                        #expect(
+                            shown[Key(group: name, partition: number, field: field)] == Self.text(partition[field]),
+                            "\(name)[\(number)] \(field)")
                     }
                 }
             }
@@ -78,7 +80,9 @@ struct DashboardTests {
             for attribute in tag.output.1.matches(of: /([a-z-]+)="([^"]*)"/) {
                 attributes[String(attribute.output.1)] = String(attribute.output.2)
             }
-            guard let group = attributes["data-group"], let field = attributes["data-field"], let value = attributes["data-value"] else { continue }
+            guard let group = attributes["data-group"], let field = attributes["data-field"], let value = attributes["data-value"] else {
+                continue
+            }
             values[Key(group: group, partition: attributes["data-partition"].flatMap { Int($0) }, field: field)] = value
         }
         return values

@@ -19,11 +19,15 @@ struct DeadLetterTests {
     static func poison(for entity: UUID) -> [PoisonCase] {
         let key = Data(entity.uuidString.lowercased().utf8)
         let valid = String(decoding: CommandCodec.encode(Command(entityID: entity, action: .deleteUser)), as: UTF8.self)
-        let user = String(decoding: CommandCodec.encode(Command(entityID: entity, action: .createUser(User(fname: "F", lname: "L", email: "a@b.example")))), as: UTF8.self)
+        let user = String(
+            decoding: CommandCodec.encode(
+                Command(entityID: entity, action: .createUser(User(fname: "F", lname: "L", email: "a@b.example")))), as: UTF8.self)
         var random = SplitMix64(seed: 5)
         let bytes = Data((0..<512).map { _ in UInt8(truncatingIfNeeded: random.next()) })
         let huge = String(repeating: "x", count: 900_000)
-        func text(_ value: String, _ reason: String, key: Data? = key) -> PoisonCase { PoisonCase(key: key, value: Data(value.utf8), reason: reason) }
+        func text(_ value: String, _ reason: String, key: Data? = key) -> PoisonCase {
+            PoisonCase(key: key, value: Data(value.utf8), reason: reason)
+        }
         return [
             text("\u{1}\u{2}garbage", "not a command envelope"),
             PoisonCase(key: key, value: bytes, reason: "not a command envelope"),
@@ -32,13 +36,17 @@ struct DeadLetterTests {
             text(valid.replacingOccurrences(of: "user.delete", with: "user.promote"), "unknown record type user.promote"),
             text(valid.replacingOccurrences(of: "\"schemaVersion\":1", with: "\"schemaVersion\":2"), "unsupported schema version 2"),
             text(valid.replacingOccurrences(of: "user.delete", with: huge), "unknown record type \(huge.prefix(100))… (900000 bytes)"),
-            text(user.replacingOccurrences(of: "\"fname\":\"F\"", with: "\"fname\":\"\(huge)\""), "invalid user.create: fname: at most 500 characters"),
+            text(
+                user.replacingOccurrences(of: "\"fname\":\"F\"", with: "\"fname\":\"\(huge)\""),
+                "invalid user.create: fname: at most 500 characters"),
             text(user, "record key does not equal entityId", key: nil),
             text(user, "record key does not equal entityId", key: Data([0xFF, 0x00]) + Data("garbage".utf8)),
         ]
     }
 
-    @Test("records a projector cannot fold go to the dead-letter topic with the reason; the next valid command is applied", arguments: StoreBackend.allCases)
+    @Test(
+        "records a projector cannot fold go to the dead-letter topic with the reason; the next valid command is applied",
+        arguments: StoreBackend.allCases)
     func poisonIsDeadLettered(backend: StoreBackend) async throws {
         try await EncoreHarness.with(backend) { encore in
             let topic = EntityKind.user.topic(prefix: encore.prefix)
@@ -80,7 +88,8 @@ struct DeadLetterTests {
             #expect(dead.count == poison.count)
             for expected in poison {
                 let record = try #require(dead.first { $0.key == expected.key && $0.value == expected.value }, "\(expected.reason)")
-                #expect(record.header("dlq.reason")?.contains(expected.reason) == true, "\(record.header("dlq.reason")?.prefix(300) ?? "-")")
+                #expect(
+                    record.header("dlq.reason")?.contains(expected.reason) == true, "\(record.header("dlq.reason")?.prefix(300) ?? "-")")
                 #expect(record.header("dlq.topic") == topic)
             }
         }

@@ -59,8 +59,11 @@ struct DevRestartTests {
                 var index = 0
                 while !Task.isCancelled {
                     index += 1
-                    guard let answer = try? await dev.request("POST", "/api/v2/music", json: ["artist": "Writer \(writer)", "songTitle": "Song \(index)"],
-                                                              headers: ["Prefer": "respond-async"]) else { continue }
+                    guard
+                        let answer = try? await dev.request(
+                            "POST", "/api/v2/music", json: ["artist": "Writer \(writer)", "songTitle": "Song \(index)"],
+                            headers: ["Prefer": "respond-async"])
+                    else { continue }
                     if (200..<300).contains(answer.status), let id = answer.json?["id"] as? String { ledger.add(id) }
                 }
             }
@@ -99,7 +102,8 @@ struct DevRestartTests {
         let kept = try await dev.createSong("kept")
         try await dev.interrupt()
         // A crash during a write leaves part of a record at the end of a segment.
-        let segment = try #require(DevInstance.segments(in: dataDir).first { ((try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0) > 0 })
+        let segment = try #require(
+            DevInstance.segments(in: dataDir).first { ((try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int) ?? 0) > 0 })
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: segment))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data([0x40, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef, 1, 2, 3]))

@@ -34,12 +34,14 @@ struct EnvironmentOptionsTests {
             #expect(port.contains("whole number"), "\(port)")
         }
         _ = try await Self.refused(Self.gateway, flag: ["--partitions", "six"], variable: ("ENCORE_PARTITIONS", "six"))
-        _ = try await Self.refused(Self.projector, flag: ["--max-records-per-second", "many"], variable: ("ENCORE_MAX_RECORDS_PER_SECOND", "many"))
+        _ = try await Self.refused(
+            Self.projector, flag: ["--max-records-per-second", "many"], variable: ("ENCORE_MAX_RECORDS_PER_SECOND", "many"))
     }
 
     @Test("numbers: ENCORE_WRITE_RATE_LIMIT=fast")
     func numbers() async throws {
-        let refusal = try await Self.refused(Self.gateway, flag: ["--write-rate-limit", "fast"], variable: ("ENCORE_WRITE_RATE_LIMIT", "fast"))
+        let refusal = try await Self.refused(
+            Self.gateway, flag: ["--write-rate-limit", "fast"], variable: ("ENCORE_WRITE_RATE_LIMIT", "fast"))
         #expect(refusal.contains("number"), "\(refusal)")
     }
 
@@ -55,7 +57,8 @@ struct EnvironmentOptionsTests {
         let role = try await Self.refused(Self.gateway, flag: ["--role", "Read"], variable: ("ENCORE_ROLE", "Read"))
         #expect(role.contains("write, read, all"), "\(role)")
         for command in [Self.gateway, Self.dev] {
-            let auth = try await Self.refused(command.filter { $0 != "--auth" && $0 != "none" }, flag: ["--auth", "nonee"], variable: ("ENCORE_AUTH", "nonee"))
+            let auth = try await Self.refused(
+                command.filter { $0 != "--auth" && $0 != "none" }, flag: ["--auth", "nonee"], variable: ("ENCORE_AUTH", "nonee"))
             #expect(auth.contains("jwt") && auth.contains("oidc"), "\(auth)")
         }
         let level = try await Self.refused(Self.projector, flag: ["--log-level", "loud"], variable: ("ENCORE_LOG_LEVEL", "loud"))
@@ -64,15 +67,20 @@ struct EnvironmentOptionsTests {
 
     @Test("URLs: ENCORE_JWKS_URL=ftp://… is refused before the gateway starts")
     func urls() async throws {
-        let oidc = Self.gateway.filter { $0 != "--auth" && $0 != "none" } + ["--auth", "oidc", "--issuer", "https://id.example", "--audience", "encore"]
-        _ = try await Self.refused(oidc, flag: ["--jwks-url", "ftp://id.example/keys"], variable: ("ENCORE_JWKS_URL", "ftp://id.example/keys"))
+        let oidc =
+            Self.gateway.filter { $0 != "--auth" && $0 != "none" } + [
+                "--auth", "oidc", "--issuer", "https://id.example", "--audience", "encore",
+            ]
+        _ = try await Self.refused(
+            oidc, flag: ["--jwks-url", "ftp://id.example/keys"], variable: ("ENCORE_JWKS_URL", "ftp://id.example/keys"))
     }
 
     @Test("lists: ENCORE_MODELS=users,songs and ENCORE_CORS_ORIGINS=localhost:3000 name the bad entry")
     func lists() async throws {
         let models = try await Self.refused(Self.projector, flag: ["--models", "users,songs"], variable: ("ENCORE_MODELS", "users,songs"))
         #expect(models.contains("unknown read model songs"), "\(models)")
-        let origins = try await Self.refused(Self.gateway, flag: ["--cors-origins", "localhost:3000"], variable: ("ENCORE_CORS_ORIGINS", "localhost:3000"))
+        let origins = try await Self.refused(
+            Self.gateway, flag: ["--cors-origins", "localhost:3000"], variable: ("ENCORE_CORS_ORIGINS", "localhost:3000"))
         #expect(origins.contains("is not an origin"), "\(origins)")
     }
 
@@ -85,13 +93,17 @@ struct EnvironmentOptionsTests {
                 _ = FileManager.default.createFile(atPath: errors.path, contents: nil)
                 defer { try? FileManager.default.removeItem(at: errors) }
                 let gateway = try ChildProcess.encore(
-                    ["gateway", "--role", "read", "--port", "\(port)", "--brokers", "127.0.0.1:9", "--store", store, "--auth", "jwt",
-                     "--jwt-secret", EncoreHarness.jwtSecret],
+                    [
+                        "gateway", "--role", "read", "--port", "\(port)", "--brokers", "127.0.0.1:9", "--store", store, "--auth", "jwt",
+                        "--jwt-secret", EncoreHarness.jwtSecret,
+                    ],
                     environment: ["ENCORE_LOGIN_BY_ID": value], standardError: try FileHandle(forWritingTo: errors)
                 )
                 defer { gateway.kill() }
                 let api = ChildHTTP(port: port)
-                try await eventually("the gateway answers /health", timeout: .seconds(60)) { (try? await api.request("GET", "/health"))?.status == 200 }
+                try await eventually("the gateway answers /health", timeout: .seconds(60)) {
+                    (try? await api.request("GET", "/health"))?.status == 200
+                }
                 // 403 login_disabled when off; when on, the unknown user is looked up (404).
                 let login = try await api.request("PUT", "/api/v1/user/login", json: ["uid": UUID().uuidString])
                 #expect(login.status == status, "ENCORE_LOGIN_BY_ID=\(value): \(login.text)")

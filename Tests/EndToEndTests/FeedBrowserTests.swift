@@ -15,12 +15,16 @@ import Testing
 /// `access_token` parameter, across a restart of the gateway process that serves it.
 @Suite("Change feeds in a browser")
 struct FeedBrowserTests {
-    @Test("EventSource on another origin, with a token, gets every change once across a restart of its gateway mid-stream (it resumes with Last-Event-ID)")
+    @Test(
+        "EventSource on another origin, with a token, gets every change once across a restart of its gateway mid-stream (it resumes with Last-Event-ID)"
+    )
     func eventSourceAcrossRestart() async throws {
         try await EncoreHarness.with(.sqlite, auth: .jwt) { encore in
             let storeURL = try #require(encore.storeURL)
-            let user = try await encore.request(.post, "/api/v1/user/", json: ["fname": "Page", "lname": "Test", "email": "page@example.org"])
-            let login = try await encore.request(.put, "/api/v1/user/login", json: ["uid": try #require(user.json["user_id"] as? String, "\(user.text)")])
+            let user = try await encore.request(
+                .post, "/api/v1/user/", json: ["fname": "Page", "lname": "Test", "email": "page@example.org"])
+            let login = try await encore.request(
+                .put, "/api/v1/user/login", json: ["uid": try #require(user.json["user_id"] as? String, "\(user.text)")])
             let token = login.text
             let page = try PageServer()
             let port = try TCPProbe.freePort()
@@ -36,7 +40,8 @@ struct FeedBrowserTests {
 
             var songs: [String] = []
             func create(_ title: String) async throws {
-                let created = try await encore.request(.post, "/api/v2/music", json: ["artist": "Neu!", "songTitle": title], headers: [.authorization: "Bearer \(token)"])
+                let created = try await encore.request(
+                    .post, "/api/v2/music", json: ["artist": "Neu!", "songTitle": title], headers: [.authorization: "Bearer \(token)"])
                 songs.append(try #require(created.json["id"] as? String, "\(created.text)"))
             }
             try await eventually("the page's EventSource is open", timeout: .seconds(60)) { page.reports.contains { $0.kind == "open" } }

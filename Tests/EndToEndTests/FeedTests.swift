@@ -11,12 +11,17 @@ import Testing
 /// client on its own socket, against the whole system.
 @Suite("Change feeds over Server-Sent Events")
 struct FeedTests {
-    @Test("entity and collection feeds: changes in order with their own version's state, rejections when asked, resume without gap or duplicate, 429 beyond the stream limit", arguments: StoreBackend.allCases)
+    @Test(
+        "entity and collection feeds: changes in order with their own version's state, rejections when asked, resume without gap or duplicate, 429 beyond the stream limit",
+        arguments: StoreBackend.allCases)
     func feeds(backend: StoreBackend) async throws {
-        try await EncoreHarness.with(backend, gateway: { configuration in
-            configuration.feeds.streamsPerClient = 5
-            configuration.feeds.heartbeat = .milliseconds(200)
-        }) { encore in
+        try await EncoreHarness.with(
+            backend,
+            gateway: { configuration in
+                configuration.feeds.streamsPerClient = 5
+                configuration.feeds.heartbeat = .milliseconds(200)
+            }
+        ) { encore in
             let port = try #require(encore.client.port)
             let collection = try await EventStreamClient.open(port: port, path: "/api/v2/music/events")
             #expect(collection.status == 200)
@@ -30,15 +35,23 @@ struct FeedTests {
             #expect(try await EventStreamClient.open(port: port, path: "/api/v2/music/\(UUID().lowercasedString)/events").status == 404)
             #expect(try await EventStreamClient.open(port: port, path: "/api/v2/music/events?after=nonsense").status == 400)
 
-            #expect(try await encore.request(.put, location, json: ["artist": "Can", "songTitle": "Mother Sky"], headers: [.ifMatch: "\"1\""]).status == .ok)
+            #expect(
+                try await encore.request(.put, location, json: ["artist": "Can", "songTitle": "Mother Sky"], headers: [.ifMatch: "\"1\""])
+                    .status == .ok)
             // A stale write the gateway would refuse before the log (412) reaches the fold only
             // around the gateway, e.g. from a writer that passed the check at the same time.
-            try await encore.append([Command(entityID: try #require(UUID(uuidString: song)), expectedVersion: 1,
-                                             action: .updateMusic(Song(artist: "Can", songTitle: "Stale")))])
+            try await encore.append([
+                Command(
+                    entityID: try #require(UUID(uuidString: song)), expectedVersion: 1,
+                    action: .updateMusic(Song(artist: "Can", songTitle: "Stale")))
+            ])
             #expect(try await encore.request(.delete, location, headers: [.ifMatch: "\"2\""]).status == .noContent)
             var others: [String] = []
             for title in ["Halleluhwah", "Oh Yeah"] {
-                others.append(try #require(try await encore.request(.post, "/api/v2/music", json: ["artist": "Can", "songTitle": title]).json["id"] as? String))
+                others.append(
+                    try #require(
+                        try await encore.request(.post, "/api/v2/music", json: ["artist": "Can", "songTitle": title]).json["id"] as? String)
+                )
             }
 
             // The collection: every applied change; one entity's in log order, each with the state after it.
@@ -51,7 +64,10 @@ struct FeedTests {
             #expect(Set(changes.compactMap { $0.json["id"] as? String }) == Set([song] + others))
             // Ids are positions on every partition: each event's covers the one before.
             let positions = changes.map { Self.position($0.id) }
-            #expect(zip(positions, positions.dropFirst()).allSatisfy { earlier, later in earlier.allSatisfy { later[$0.key, default: -1] >= $0.value } })
+            #expect(
+                zip(positions, positions.dropFirst()).allSatisfy { earlier, later in
+                    earlier.allSatisfy { later[$0.key, default: -1] >= $0.value }
+                })
 
             // Rejections only when asked.
             let all = try await withRejected.events(6)
@@ -69,9 +85,11 @@ struct FeedTests {
 
             // Resuming after the second event gets exactly the rest, then goes on live.
             // (Across partitions the order may differ from the live one: one partition at a time.)
-            let resumed = try await EventStreamClient.open(port: port, path: "/api/v2/music/events", headers: ["Last-Event-ID": try #require(changes[1].id)])
+            let resumed = try await EventStreamClient.open(
+                port: port, path: "/api/v2/music/events", headers: ["Last-Event-ID": try #require(changes[1].id)])
             #expect(try await resumed.events(3).map(\.data).sorted() == changes.dropFirst(2).map(\.data).sorted())
-            let later = try #require(try await encore.request(.post, "/api/v2/music", json: ["artist": "Can", "songTitle": "Spoon"]).json["id"] as? String)
+            let later = try #require(
+                try await encore.request(.post, "/api/v2/music", json: ["artist": "Can", "songTitle": "Spoon"]).json["id"] as? String)
             #expect(try await resumed.next()?.json["id"] as? String == later)
             // ?after= on an entity: its changes after that event only.
             let entityAfter = try await EventStreamClient.open(port: port, path: "\(location)/events?after=\(try #require(own[0].id))")
@@ -92,12 +110,17 @@ struct FeedTests {
         }
     }
 
-    @Test("a client that stops reading is closed after it overflows, while another client of the same feed gets every change across partitions at once")
+    @Test(
+        "a client that stops reading is closed after it overflows, while another client of the same feed gets every change across partitions at once"
+    )
     func slowClient() async throws {
-        try await EncoreHarness.with(.sqlite, gateway: { configuration in
-            configuration.feeds.bufferedEvents = 200
-            configuration.feeds.overflowGrace = .milliseconds(300)
-        }) { encore in
+        try await EncoreHarness.with(
+            .sqlite,
+            gateway: { configuration in
+                configuration.feeds.bufferedEvents = 200
+                configuration.feeds.overflowGrace = .milliseconds(300)
+            }
+        ) { encore in
             let port = try #require(encore.client.port)
             // A small receive buffer that is never read: the gateway's writes to it soon stall.
             let slow = try await EventStreamClient.open(port: port, path: "/api/v2/music/events", receiveBuffer: 2048)
@@ -107,7 +130,9 @@ struct FeedTests {
             var received: [EventStreamClient.Event] = []
             var songs: [UUID] = []
             for round in 0..<30 {
-                let batch = (0..<100).map { _ in Command(entityID: UUID(), action: .createMusic(Song(artist: long, songTitle: "\(round) \(long)"))) }
+                let batch = (0..<100).map { _ in
+                    Command(entityID: UUID(), action: .createMusic(Song(artist: long, songTitle: "\(round) \(long)")))
+                }
                 songs += batch.map(\.entityID)
                 try await encore.append(batch)
                 // The fast client keeps up round by round, whatever the slow one does.
@@ -128,13 +153,16 @@ struct FeedTests {
         }
     }
 
-    @Test("a collection feed goes on across a replay's namespace switch without a repeat or a gap, and resumes across it", arguments: StoreBackend.allCases)
+    @Test(
+        "a collection feed goes on across a replay's namespace switch without a repeat or a gap, and resumes across it",
+        arguments: StoreBackend.allCases)
     func acrossReplay(backend: StoreBackend) async throws {
         try await EncoreHarness.with(backend) { encore in
             let port = try #require(encore.client.port)
             let feed = try await EventStreamClient.open(port: port, path: "/api/v2/music/events")
             func create(_ title: String) async throws -> String {
-                try #require(try await encore.request(.post, "/api/v2/music", json: ["artist": "Neu!", "songTitle": title]).json["id"] as? String)
+                try #require(
+                    try await encore.request(.post, "/api/v2/music", json: ["artist": "Neu!", "songTitle": title]).json["id"] as? String)
             }
             var before: [String] = []
             for title in ["Hallogallo", "Negativland", "Isi"] { before.append(try await create(title)) }
@@ -157,7 +185,8 @@ struct FeedTests {
             #expect(Set(second.compactMap { $0.json["id"] as? String }) == Set(after))
 
             // Resuming from the last event before the switch gets exactly the songs after it.
-            let resumed = try await EventStreamClient.open(port: port, path: "/api/v2/music/events", headers: ["Last-Event-ID": try #require(first.last?.id)])
+            let resumed = try await EventStreamClient.open(
+                port: port, path: "/api/v2/music/events", headers: ["Last-Event-ID": try #require(first.last?.id)])
             #expect(Set(try await resumed.events(3).compactMap { $0.json["id"] as? String }) == Set(after))
         }
     }

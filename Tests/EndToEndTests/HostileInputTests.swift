@@ -36,12 +36,15 @@ struct HostileInputTests {
     static let song = #"{"Artist":"A","SongTitle":"T"}"#
 
     static let bodies: [HostileRequest] = [
-        .post("a 4 MiB body", "/api/v1/music/", #"{"Artist":""# + String(repeating: "x", count: 4 << 20) + #"","SongTitle":"t"}"#, .contentTooLarge),
+        .post(
+            "a 4 MiB body", "/api/v1/music/", #"{"Artist":""# + String(repeating: "x", count: 4 << 20) + #"","SongTitle":"t"}"#,
+            .contentTooLarge),
         .post("100,000 nested arrays", "/api/v1/music/", String(repeating: "[", count: 100_000)),
         .post("100,000 nested objects", "/api/v2/music", String(repeating: #"{"a":"#, count: 100_000)),
         .post("a closed 600-deep array", "/api/v2/users", String(repeating: "[", count: 600) + String(repeating: "]", count: 600)),
-        HostileRequest(name: "invalid UTF-8", method: .post, uri: "/api/v1/music/",
-                       body: Array(#"{"Artist":""#.utf8) + [0xFF, 0xFE, 0xC0, 0xAF] + Array(#"","SongTitle":"t"}"#.utf8), expected: .badRequest),
+        HostileRequest(
+            name: "invalid UTF-8", method: .post, uri: "/api/v1/music/",
+            body: Array(#"{"Artist":""#.utf8) + [0xFF, 0xFE, 0xC0, 0xAF] + Array(#"","SongTitle":"t"}"#.utf8), expected: .badRequest),
         .post("a lone UTF-16 surrogate", "/api/v2/music", #"{"artist":"\ud800","songTitle":"t"}"#),
         .post("a NUL in a string", "/api/v1/music/", #"{"Artist":"a\u0000b","SongTitle":"t"}"#, .unprocessableContent),
         .post("an empty body", "/api/v1/music/", ""),
@@ -66,7 +69,9 @@ struct HostileInputTests {
         .get("a percent-encoded NUL as a path id", "/api/v2/users/%00"),
         .get("a NUL after a valid id", "/api/v2/music/\(UUID().uuidString)%00"),
         .get("SQL in a history id", "/api/v2/playlists/1%20OR%201=1/history"),
-        HostileRequest(name: "SQL in both ids of a song removal", method: .delete, uri: "/api/v2/playlists/%27--/songs/%27%20OR%20%271%27=%271", expected: .badRequest),
+        HostileRequest(
+            name: "SQL in both ids of a song removal", method: .delete, uri: "/api/v2/playlists/%27--/songs/%27%20OR%20%271%27=%271",
+            expected: .badRequest),
         .get("SQL in a v2 cursor", "/api/v2/music?cursor=%27%20OR%201=1%20--"),
         .get("../ in a v1 cursor", "/api/v1/music/?after=..%2F..%2F"),
         .get("SQL after a page size", "/api/v2/users?limit=1%3BDROP%20TABLE%20x"),
@@ -74,7 +79,9 @@ struct HostileInputTests {
         .get("a page size past Int64", "/api/v2/playlists?limit=99999999999999999999999"),
     ]
 
-    @Test("hostile bodies and ids: a 4xx JSON error each (a problem in v2), nothing appended, normal reads answered within 5 s", arguments: StoreBackend.allCases)
+    @Test(
+        "hostile bodies and ids: a 4xx JSON error each (a problem in v2), nothing appended, normal reads answered within 5 s",
+        arguments: StoreBackend.allCases)
     func hostileRequests(backend: StoreBackend) async throws {
         try await EncoreHarness.with(backend, exclusive: true) { encore in
             #expect(try await encore.request(.post, "/api/v1/music/", raw: Self.song).status == .ok)
@@ -94,18 +101,24 @@ struct HostileInputTests {
         }
     }
 
-    @Test("a 10,000-song playlist is accepted (the documented limit) and 10,001 songs are 422 with nothing appended", arguments: StoreBackend.allCases)
+    @Test(
+        "a 10,000-song playlist is accepted (the documented limit) and 10,001 songs are 422 with nothing appended",
+        arguments: StoreBackend.allCases)
     func largestPlaylist(backend: StoreBackend) async throws {
         try await EncoreHarness.with(backend, exclusive: true) { encore in
             let songs = (0...Validation.maxPlaylistSongs).map { _ in UUID() }
-            try await encore.append(songs.map { Command(entityID: $0, actor: "test", action: .createMusic(Song(artist: "A", songTitle: "T"))) })
+            try await encore.append(
+                songs.map { Command(entityID: $0, actor: "test", action: .createMusic(Song(artist: "A", songTitle: "T"))) })
             try await encore.awaitProjected()
             let ids = songs.map { $0.uuidString.lowercased() }
 
             let before = try await encore.logEnds()
             let tooMany = [
-                HostileRequest.post("10,001 songs (v2)", "/api/v2/playlists", try Self.json(["name": "Huge", "songs": ids]), .unprocessableContent),
-                HostileRequest.post("10,001 songs (v1)", "/api/v1/playlist/", try Self.json(["Name": "Huge", "Playlist": ids.joined(separator: ",")]), .unprocessableContent),
+                HostileRequest.post(
+                    "10,001 songs (v2)", "/api/v2/playlists", try Self.json(["name": "Huge", "songs": ids]), .unprocessableContent),
+                HostileRequest.post(
+                    "10,001 songs (v1)", "/api/v1/playlist/", try Self.json(["Name": "Huge", "Playlist": ids.joined(separator: ",")]),
+                    .unprocessableContent),
             ]
             for hostile in tooMany {
                 let (answer, normal) = try await encore.sendBesideNormalRead(hostile)
@@ -118,7 +131,8 @@ struct HostileInputTests {
             #expect(try await encore.logEnds() == before)
 
             let largest = Array(ids.prefix(Validation.maxPlaylistSongs))
-            let create = HostileRequest.post("10,000 songs", "/api/v2/playlists", try Self.json(["name": "Largest", "songs": largest]), .created)
+            let create = HostileRequest.post(
+                "10,000 songs", "/api/v2/playlists", try Self.json(["name": "Largest", "songs": largest]), .created)
             let (created, normal) = try await encore.sendBesideNormalRead(create)
             #expect(created.status == .created, "\(created.text.prefix(200))")
             #expect(normal < Self.promptly, "a normal read beside the 10,000-song create took \(normal)")

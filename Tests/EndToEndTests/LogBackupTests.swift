@@ -12,7 +12,9 @@ import Testing
 /// the read models continue on the restored log with no replay and no `--adopt-log`.
 @Suite("Log backup and restore into a new cluster")
 struct LogBackupTests {
-    @Test("backup, restore into a fresh broker with --store: offsets identical, read models rebound, replay --verify clean, lag 0", arguments: StoreBackend.allCases)
+    @Test(
+        "backup, restore into a fresh broker with --store: offsets identical, read models rebound, replay --verify clean, lag 0",
+        arguments: StoreBackend.allCases)
     func restoreIntoNewCluster(_ backend: StoreBackend) async throws {
         let backup = FileManager.default.temporaryDirectory.appendingPathComponent("encore-backup-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: backup) }
@@ -25,7 +27,9 @@ struct LogBackupTests {
                     #expect(restored.status == 0, "\(restored.output)")
                     let summary = try OperationsCommandTests.json(restored.standardOutput)
                     #expect(summary["rebound"] as? Bool == true, "\(restored.standardOutput)")
-                    #expect(restored.standardError.contains("restoring the log"), "progress lines when not on a terminal: \(restored.standardError)")
+                    #expect(
+                        restored.standardError.contains("restoring the log"),
+                        "progress lines when not on a terminal: \(restored.standardError)")
 
                     let admin = try fresh.admin()
                     var freshEnds: [String: Int64] = [:]
@@ -44,13 +48,15 @@ struct LogBackupTests {
                     #expect(verify.status == 0, "\(verify.output)")
                     #expect((try OperationsCommandTests.json(verify.standardOutput)["differences"] as? [Any])?.isEmpty == true)
                     let lag = try await ChildProcess.run(["lag", "--json", "--interval", "0.5", "--store", url] + common)
-                    let groups = try #require(try OperationsCommandTests.json(lag.standardOutput)["groups"] as? [[String: Any]], "\(lag.output)")
+                    let groups = try #require(
+                        try OperationsCommandTests.json(lag.standardOutput)["groups"] as? [[String: Any]], "\(lag.output)")
                     #expect(groups.count == 3)
                     #expect(groups.allSatisfy { $0["lag"] as? Int == 0 }, "\(lag.standardOutput)")
 
                     let again = try await ChildProcess.run(["log", "restore", "--from", backup] + common)
                     #expect(again.status != 0)
-                    #expect(again.standardError.contains("already holds") && again.standardError.contains("--force"), "\(again.standardError)")
+                    #expect(
+                        again.standardError.contains("already holds") && again.standardError.contains("--force"), "\(again.standardError)")
                 }
             }
         }
@@ -71,7 +77,8 @@ struct LogBackupTests {
             try await harness.awaitProjected()
             let second = try await ChildProcess.run(["log", "backup", "--to", backup, "--json"] + common)
             #expect(second.status == 0, "\(second.output)")
-            #expect(try OperationsCommandTests.json(second.standardOutput)["copied"] as? Int == 200, "incremental: \(second.standardOutput)")
+            #expect(
+                try OperationsCommandTests.json(second.standardOutput)["copied"] as? Int == 200, "incremental: \(second.standardOutput)")
             let admin = try harness.broker.admin()
             var ends: [String: Int64] = [:]
             for topic in EncoreTopics.names(prefix: harness.prefix) {

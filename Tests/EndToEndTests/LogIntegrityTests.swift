@@ -17,10 +17,13 @@ struct LogIntegrityTests {
             let topic = EntityKind.user.topic(prefix: encore.prefix)
             // The harness created 6 partitions, all empty: as after a broker restarted empty that
             // re-created the topic with fewer partitions than the read model has folded.
-            try await encore.store.commit(ProjectionBatch(projection: "users", snapshots: [], outcomes: [], checkpoints: [
-                LogPosition(topic: topic, partition: 0, offset: 5),
-                LogPosition(topic: topic, partition: 9, offset: 7),
-            ]))
+            try await encore.store.commit(
+                ProjectionBatch(
+                    projection: "users", snapshots: [], outcomes: [],
+                    checkpoints: [
+                        LogPosition(topic: topic, partition: 0, offset: 5),
+                        LogPosition(topic: topic, partition: 9, offset: 7),
+                    ]))
             let admin = try encore.broker.admin()
             let namespaces = ActiveNamespaces(base: encore.store, logger: encore.broker.logger)
             try await namespaces.refresh()

@@ -9,7 +9,9 @@ import Testing
 /// against the harness's broker and store.
 @Suite("Operations commands")
 struct OperationsCommandTests {
-    @Test("replay --verify is clean on an untouched model, names a tampered entity and exits 1, and prints progress lines when not on a terminal")
+    @Test(
+        "replay --verify is clean on an untouched model, names a tampered entity and exits 1, and prints progress lines when not on a terminal"
+    )
     func verify() async throws {
         try await EncoreHarness.with(.sqlite) { harness in
             try await harness.append(SyntheticWorkload(count: 2_000, seed: 21))
@@ -25,7 +27,8 @@ struct OperationsCommandTests {
 
             // Change one entity behind the projector's back: the rebuild must notice.
             let victim = try #require(try await harness.store.list(.music, after: nil, limit: 1).first)
-            let tampered = EntitySnapshot(kind: .music, id: victim.id, version: victim.version, state: .music(Song(artist: "Nobody", songTitle: "Tampered")))
+            let tampered = EntitySnapshot(
+                kind: .music, id: victim.id, version: victim.version, state: .music(Song(artist: "Nobody", songTitle: "Tampered")))
             try await harness.store.commit(ProjectionBatch(projection: "music", snapshots: [tampered], outcomes: [], checkpoints: []))
             let dirty = try await ChildProcess.run(arguments)
             #expect(dirty.status == 1, "\(dirty.output)")
@@ -36,7 +39,8 @@ struct OperationsCommandTests {
         }
     }
 
-    @Test("a log that is not the one the read models were built from is refused with the command that fixes it; --adopt-log rebuilds from it")
+    @Test(
+        "a log that is not the one the read models were built from is refused with the command that fixes it; --adopt-log rebuilds from it")
     func lostLog() async throws {
         try await EncoreHarness.with(.sqlite) { harness in
             try await harness.append(SyntheticWorkload(count: 300, seed: 22))
@@ -75,7 +79,9 @@ struct OperationsCommandTests {
             let groups = try #require(try Self.json(lag.standardOutput)["groups"] as? [[String: Any]])
             #expect(groups.count == 3)
             #expect(groups.allSatisfy { $0["lag"] as? Int == 0 && $0["members"] as? Int == 1 && $0["status"] as? String == "OK" })
-            #expect(groups.reduce(0) { $0 + (($1["partitions"] as? [[String: Any]])?.reduce(0) { $0 + ($1["checkpoint"] as? Int ?? 0) } ?? 0) } == 3)
+            #expect(
+                groups.reduce(0) { $0 + (($1["partitions"] as? [[String: Any]])?.reduce(0) { $0 + ($1["checkpoint"] as? Int ?? 0) } ?? 0) }
+                    == 3)
 
             let history = try await ChildProcess.run([
                 "history", "music", song.uuidString, "--brokers", harness.broker.bootstrapServers, "--topic-prefix", harness.prefix,

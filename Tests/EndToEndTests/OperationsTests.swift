@@ -30,9 +30,11 @@ struct OperationsTests {
             #expect(document.status == .ok)
             #expect(document.json["openapi"] as? String == "3.1.0")
             let paths = try #require(document.json["paths"] as? [String: Any])
-            for path in ["/api/v1/user/", "/api/v1/user/{id}", "/api/v1/user/login", "/api/v1/music/", "/api/v1/playlist/{id}/add",
-                         "/api/v2/users", "/api/v2/music/{id}", "/api/v2/playlists/{id}/songs", "/api/v2/users/{id}/history",
-                         "/health", "/ready", "/metrics"] {
+            for path in [
+                "/api/v1/user/", "/api/v1/user/{id}", "/api/v1/user/login", "/api/v1/music/", "/api/v1/playlist/{id}/add",
+                "/api/v2/users", "/api/v2/music/{id}", "/api/v2/playlists/{id}/songs", "/api/v2/users/{id}/history",
+                "/health", "/ready", "/metrics",
+            ] {
                 #expect(paths[path] != nil, "\(path) is not documented")
             }
         }
@@ -41,7 +43,8 @@ struct OperationsTests {
     @Test("legacy auth accepts any Authorization header and refuses none")
     func legacyAuth() async throws {
         try await EncoreHarness.with(.sqlite, auth: .legacy) { encore in
-            let created = try await encore.request(.post, "/api/v1/music/", json: ["Artist": "A", "SongTitle": "B"], headers: [.authorization: "anything"])
+            let created = try await encore.request(
+                .post, "/api/v1/music/", json: ["Artist": "A", "SongTitle": "B"], headers: [.authorization: "anything"])
             #expect(created.status == .ok)
             let id = try #require(created.json["music_id"] as? String)
             let refused = try await encore.request(.get, "/api/v1/music/\(id)")

@@ -65,7 +65,8 @@ struct PastReadTests {
             let id = String(location.split(separator: "/").last!)
             for state in recorded {
                 let printed = try await ChildProcess.run([
-                    "history", "music", id, "--as-of", state.after, "--brokers", encore.broker.bootstrapServers, "--topic-prefix", encore.prefix,
+                    "history", "music", id, "--as-of", state.after, "--brokers", encore.broker.bootstrapServers, "--topic-prefix",
+                    encore.prefix,
                 ])
                 #expect(printed.status == 0, "\(printed.output)")
                 let json = try JSONSerialization.jsonObject(with: Data(printed.standardOutput.utf8)) as? [String: Any]

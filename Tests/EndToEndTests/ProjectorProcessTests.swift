@@ -90,7 +90,8 @@ struct ProjectorSetup: Sendable {
                         Command(entityID: id, action: .createUser(user)),
                         Command(entityID: id, action: .updateUser(User(fname: "G\(index)", lname: "L", email: user.email))),
                         Command(entityID: id, expectedVersion: 9, action: .updateUser(user)),
-                        Command(entityID: id, expectedVersion: 2, action: .updateUser(User(fname: "H\(index)", lname: "M", email: user.email))),
+                        Command(
+                            entityID: id, expectedVersion: 2, action: .updateUser(User(fname: "H\(index)", lname: "M", email: user.email))),
                     ]
                     commands.append(commands[1])  // a re-delivered command: must not apply twice
                     if index % 3 == 0 {
@@ -98,7 +99,8 @@ struct ProjectorSetup: Sendable {
                         commands.append(Command(entityID: id, action: .createUser(user)))
                     }
                     for command in commands {
-                        _ = try await producer.send(ProducerMessage(topic: topic, key: Data(id.uuidString.lowercased().utf8), value: CommandCodec.encode(command)))
+                        _ = try await producer.send(
+                            ProducerMessage(topic: topic, key: Data(id.uuidString.lowercased().utf8), value: CommandCodec.encode(command)))
                     }
                     return commands.count
                 }

@@ -14,8 +14,9 @@ import Testing
 /// Replays against a real broker and store, with the live projector and gateway running.
 @Suite("Replay")
 struct ReplayTests {
-    @Test("a replay of 100,000 commands killed midway resumes from its checkpoint, activates, equals the live model, and --verify is clean",
-          arguments: StoreBackend.allCases)
+    @Test(
+        "a replay of 100,000 commands killed midway resumes from its checkpoint, activates, equals the live model, and --verify is clean",
+        arguments: StoreBackend.allCases)
     func killResumeVerify(backend: StoreBackend) async throws {
         try await EncoreHarness.with(backend, exclusive: true) { harness in
             let url = try #require(harness.storeURL)
@@ -36,7 +37,8 @@ struct ReplayTests {
             #expect(before < 100_000, "killed before the end")
 
             let summary = try await Replayer(
-                configuration: ReplayConfiguration(brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, namespace: "resumed"),
+                configuration: ReplayConfiguration(
+                    brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, namespace: "resumed"),
                 store: harness.store, logger: harness.broker.logger
             ).run()
             #expect(summary.namespace == "resumed")
@@ -61,8 +63,9 @@ struct ReplayTests {
         }
     }
 
-    @Test("--as-of rebuilds the catalog exactly as it was at that time, as a snapshot that is never activated",
-          arguments: StoreBackend.allCases)
+    @Test(
+        "--as-of rebuilds the catalog exactly as it was at that time, as a snapshot that is never activated",
+        arguments: StoreBackend.allCases)
     func asOf(backend: StoreBackend) async throws {
         try await EncoreHarness.with(backend) { harness in
             try await harness.append(SyntheticWorkload(count: 3_000, seed: 11))
@@ -76,7 +79,8 @@ struct ReplayTests {
             #expect(try await readModelDump(harness.store) != captured)
 
             let summary = try await Replayer(
-                configuration: ReplayConfiguration(brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, asOf: asOf, mode: .build),
+                configuration: ReplayConfiguration(
+                    brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, asOf: asOf, mode: .build),
                 store: harness.store, logger: harness.broker.logger
             ).run()
             #expect(summary.models.reduce(0) { $0 + $1.records } == 3_000)
@@ -89,8 +93,9 @@ struct ReplayTests {
         }
     }
 
-    @Test("switching to a rebuilt namespace under continuous reads and writes: no failed read, no read older than one already returned",
-          arguments: StoreBackend.allCases)
+    @Test(
+        "switching to a rebuilt namespace under continuous reads and writes: no failed read, no read older than one already returned",
+        arguments: StoreBackend.allCases)
     func switchUnderLoad(backend: StoreBackend) async throws {
         try await EncoreHarness.with(backend, exclusive: true) { harness in
             let songs = (0..<50).map { index in
@@ -110,9 +115,10 @@ struct ReplayTests {
                 var round = 0
                 while !stop.isSet {
                     round += 1
-                    try await appender.append(ids.map { id in
-                        Command(entityID: id, actor: "test", action: .updateMusic(Song(artist: "Load", songTitle: "Round \(round)")))
-                    })
+                    try await appender.append(
+                        ids.map { id in
+                            Command(entityID: id, actor: "test", action: .updateMusic(Song(artist: "Load", songTitle: "Round \(round)")))
+                        })
                     // About 1,000 writes a second: steady load that leaves the 2-core CI machine room to replay.
                     try await Task.sleep(for: .milliseconds(50))
                 }

@@ -27,9 +27,11 @@ struct SecretsTests {
             #expect(!run.output.contains(secret))
 
             // --help prints option defaults: none may come from a secret variable.
-            let help = try await ChildProcess.run(["gateway", "--help"], environment: environment.merging([
-                "ENCORE_STORE": "postgres://encore:\(secret)@127.0.0.1:1/encore", "ENCORE_JWT_SECRET": secret,
-            ]) { _, new in new })
+            let help = try await ChildProcess.run(
+                ["gateway", "--help"],
+                environment: environment.merging([
+                    "ENCORE_STORE": "postgres://encore:\(secret)@127.0.0.1:1/encore", "ENCORE_JWT_SECRET": secret,
+                ]) { _, new in new })
             #expect(help.output.contains("--kafka-config"))
             #expect(!help.output.contains(secret))
         }
@@ -49,13 +51,16 @@ struct SecretsTests {
 
         let invalid = try await ChildProcess.run(
             ["history", "users", UUID().uuidString, "--brokers", "127.0.0.1:1"],
-            environment: ["ENCORE_KAFKA_SASL_PASSWORD": secret, "ENCORE_KAFKA_SSL_KEY_PASSWORD": secret, "ENCORE_KAFKA_NO_SUCH_PROPERTY": secret]
+            environment: [
+                "ENCORE_KAFKA_SASL_PASSWORD": secret, "ENCORE_KAFKA_SSL_KEY_PASSWORD": secret, "ENCORE_KAFKA_NO_SUCH_PROPERTY": secret,
+            ]
         )
         #expect(invalid.status != 0)
         #expect(invalid.standardError.contains("ENCORE_KAFKA_NO_SUCH_PROPERTY names no librdkafka property"), "\(invalid.output)")
         #expect(!invalid.output.contains(secret))
 
-        let owned = try await ChildProcess.run(["history", "users", UUID().uuidString, "--brokers", "127.0.0.1:1"], environment: ["ENCORE_KAFKA_ACKS": "1"])
+        let owned = try await ChildProcess.run(
+            ["history", "users", UUID().uuidString, "--brokers", "127.0.0.1:1"], environment: ["ENCORE_KAFKA_ACKS": "1"])
         #expect(owned.status != 0)
         #expect(owned.standardError.contains("the Kafka property acks cannot be set"), "\(owned.output)")
     }

@@ -21,7 +21,8 @@ private struct MintedClaims: JWTPayload {
 struct SecurityTests {
     /// Registers a user (a public route) and logs them in: their id and an Authorization header.
     private static func signUp(_ encore: EncoreHarness, _ name: String) async throws -> (id: String, auth: HTTPFields) {
-        let created = try await encore.request(.post, "/api/v1/user/", json: ["fname": name, "lname": "Test", "email": "\(name)@example.org"])
+        let created = try await encore.request(
+            .post, "/api/v1/user/", json: ["fname": name, "lname": "Test", "email": "\(name)@example.org"])
         let id = try #require(created.json["user_id"] as? String, "\(created.text)")
         let login = try await encore.request(.put, "/api/v1/user/login", json: ["uid": id])
         #expect(login.status == .ok)
@@ -54,10 +55,14 @@ struct SecurityTests {
             let bob = try await Self.signUp(encore, "bob")
             let target = "/api/v1/user/\(alice.id)"
             #expect(try await encore.request(.get, target, headers: alice.auth).status == .ok)
-            #expect(try await encore.request(.get, target, headers: [.authorization: "Bearer \(try await Self.mint(Self.claims(sub: alice.id)))"]).status == .ok,
-                    "a token minted with the configured secret is accepted: the cases below fail for their one defect")
+            #expect(
+                try await encore.request(
+                    .get, target, headers: [.authorization: "Bearer \(try await Self.mint(Self.claims(sub: alice.id)))"]
+                ).status == .ok,
+                "a token minted with the configured secret is accepted: the cases below fail for their one defect")
 
-            let payload = #"{"sub":"\#(alice.id)","exp":\#(Int(Date().timeIntervalSince1970) + 3600),"iat":\#(Int(Date().timeIntervalSince1970))}"#
+            let payload =
+                #"{"sub":"\#(alice.id)","exp":\#(Int(Date().timeIntervalSince1970) + 3600),"iat":\#(Int(Date().timeIntervalSince1970))}"#
             let refused: [(String, String)] = [
                 ("wrong signature", try await Self.mint(Self.claims(sub: alice.id), secret: "some-other-secret-of-at-least-32-bytes!!")),
                 ("alg none", Self.base64URL(#"{"alg":"none","typ":"JWT"}"#) + "." + Self.base64URL(payload) + "."),
@@ -85,9 +90,11 @@ struct SecurityTests {
         try await EncoreHarness.with(.sqlite, auth: .jwt) { encore in
             let alice = try await Self.signUp(encore, "alice")
             let bob = try await Self.signUp(encore, "bob")
-            let song = try #require(try await encore.request(.post, "/api/v1/music/", json: ["Artist": "Alice", "SongTitle": "Mine"], headers: alice.auth)
-                .json["music_id"] as? String)
-            let playlist = try await encore.request(.post, "/api/v2/playlists", json: ["name": "Alice's", "songs": [song]], headers: alice.auth)
+            let song = try #require(
+                try await encore.request(.post, "/api/v1/music/", json: ["Artist": "Alice", "SongTitle": "Mine"], headers: alice.auth)
+                    .json["music_id"] as? String)
+            let playlist = try await encore.request(
+                .post, "/api/v2/playlists", json: ["name": "Alice's", "songs": [song]], headers: alice.auth)
             let list = try #require(playlist.json["id"] as? String, "\(playlist.text)")
             try await encore.awaitProjected()
             let before = try await encore.logEnds()
@@ -110,9 +117,13 @@ struct SecurityTests {
             #expect(try await encore.logEnds() == before, "refused writes append nothing")
             #expect(try await encore.request(.get, "/api/v1/user/\(alice.id)", headers: bob.auth).item["fname"] as? String == "alice")
 
-            #expect(try await encore.request(.put, "/api/v2/playlists/\(list)/name", json: ["name": "Still Alice's"], headers: alice.auth).status == .ok)
-            #expect(try await encore.request(.post, "/api/v1/music/", json: ["Artist": "Bob", "SongTitle": "His"], headers: bob.auth).status == .ok,
-                    "anyone signed in adds music")
+            #expect(
+                try await encore.request(.put, "/api/v2/playlists/\(list)/name", json: ["name": "Still Alice's"], headers: alice.auth)
+                    .status == .ok)
+            #expect(
+                try await encore.request(.post, "/api/v1/music/", json: ["Artist": "Bob", "SongTitle": "His"], headers: bob.auth).status
+                    == .ok,
+                "anyone signed in adds music")
             #expect(try await encore.request(.delete, "/api/v1/music/\(song)", headers: alice.auth).status == .ok)
         }
     }
@@ -120,7 +131,8 @@ struct SecurityTests {
     @Test("with login by id turned off, login answers 403 and tokens from elsewhere still work")
     func loginByIDOff() async throws {
         try await EncoreHarness.with(.sqlite, auth: .jwt, gateway: { $0.loginByID = false }) { encore in
-            let created = try await encore.request(.post, "/api/v1/user/", json: ["fname": "Ada", "lname": "L", "email": "ada@example.org"])
+            let created = try await encore.request(
+                .post, "/api/v1/user/", json: ["fname": "Ada", "lname": "L", "email": "ada@example.org"])
             let id = try #require(created.json["user_id"] as? String)
             let login = try await encore.request(.put, "/api/v1/user/login", json: ["uid": id])
             #expect(login.status == .forbidden)
@@ -168,11 +180,14 @@ struct SecurityTests {
             }
             #expect(try await encore.logEnds().values.reduce(0, +) - before == Int64(accepted), "exactly the accepted writes were appended")
 
-            #expect(try await encore.request(.post, "/api/v2/music", json: ["artist": "B", "songTitle": "b"], headers: bob.auth).status == .created,
-                    "another client has its own budget")
+            #expect(
+                try await encore.request(.post, "/api/v2/music", json: ["artist": "B", "songTitle": "b"], headers: bob.auth).status
+                    == .created,
+                "another client has its own budget")
             #expect(try await encore.request(.get, "/api/v1/user/\(alice.id)", headers: alice.auth).status == .ok, "reads are not limited")
             try await eventually("alice may write again once her bucket refilled", timeout: .seconds(5)) {
-                try await encore.request(.post, "/api/v2/music", json: ["artist": "A", "songTitle": "later"], headers: headers).status == .accepted
+                try await encore.request(.post, "/api/v2/music", json: ["artist": "A", "songTitle": "later"], headers: headers).status
+                    == .accepted
             }
         }
     }
@@ -183,7 +198,10 @@ struct SecurityTests {
             var big: HTTPFields = [:]
             big[.init("X-Padding")!] = String(repeating: "a", count: 40 * 1024)
             var many: HTTPFields = [:]
-            for index in 0..<300 { big[.init("X-Flood-\(index)")!] = "x"; many[.init("X-Flood-\(index)")!] = "x" }
+            for index in 0..<300 {
+                big[.init("X-Flood-\(index)")!] = "x"
+                many[.init("X-Flood-\(index)")!] = "x"
+            }
             for (name, headers) in [("one 40 KiB header", big), ("300 headers", many)] {
                 // On a connection of its own: the server answers 400 and closes it, possibly while
                 // the client is still sending, which the client sees as a closed connection.
@@ -200,7 +218,10 @@ struct SecurityTests {
 
     @Test("jwt mode refuses to start without a secret or with a short one")
     func secretRequired() async throws {
-        let common = ["gateway", "--auth", "jwt", "--brokers", "127.0.0.1:9", "--store", "sqlite:\(FileManager.default.temporaryDirectory.path)/encore-secret-\(UUID()).db"]
+        let common = [
+            "gateway", "--auth", "jwt", "--brokers", "127.0.0.1:9", "--store",
+            "sqlite:\(FileManager.default.temporaryDirectory.path)/encore-secret-\(UUID()).db",
+        ]
         let missing = try await ChildProcess.run(common)
         #expect(missing.status != 0)
         #expect(missing.standardError.contains("needs a secret"), "\(missing.output)")

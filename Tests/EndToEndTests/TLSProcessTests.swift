@@ -1,12 +1,13 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import KafkaTesting
 import LocalBroker
 import ProcessSupport
 import StoreTesting
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The gateway and a projector as separate `encore` processes on a broker reachable only
 /// through TLS, configured the way an operator would: `ENCORE_KAFKA_*` variables.
@@ -25,8 +26,12 @@ struct TLSProcessTests {
                 ]
                 let port = try TCPProbe.freePort()
                 let gateway = try ChildProcess.encore(["gateway", "--port", "\(port)", "--auth", "none"], environment: environment)
-                let projector = try ChildProcess.encore(["projector", "--session-timeout-ms", "6000", "--metrics-port", "0"], environment: environment)
-                defer { gateway.kill(); projector.kill() }
+                let projector = try ChildProcess.encore(
+                    ["projector", "--session-timeout-ms", "6000", "--metrics-port", "0"], environment: environment)
+                defer {
+                    gateway.kill()
+                    projector.kill()
+                }
 
                 let base = URL(string: "http://127.0.0.1:\(port)")!
                 try await eventually("the gateway answers", timeout: .seconds(60)) {

@@ -1,9 +1,6 @@
 import Domain
 import Foundation
 import HTTPTypes
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import KafkaTesting
 import LocalBroker
 import Log
@@ -12,6 +9,10 @@ import Projection
 import Projector
 import StoreTesting
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Tracing and structured logs across real processes: a gateway and a projector exporting
 /// spans over OTLP/HTTP (JSON) to an in-test receiver, logging JSON lines to files.
@@ -65,12 +66,16 @@ struct TracingTests {
                 let port = try TCPProbe.freePort()
                 let gatewayLog = try Self.logFile("gateway", in: logs)
                 let projectorLog = try Self.logFile("projector", in: logs)
-                let gateway = try ChildProcess.encore(["gateway", "--port", "\(port)", "--auth", "none"] + shared, environment: environment, standardError: gatewayLog.handle)
+                let gateway = try ChildProcess.encore(
+                    ["gateway", "--port", "\(port)", "--auth", "none"] + shared, environment: environment, standardError: gatewayLog.handle)
                 let projector = try ChildProcess.encore(
                     ["projector", "--session-timeout-ms", "6000", "--metrics-port", "0"] + shared,
                     environment: environment, standardError: projectorLog.handle
                 )
-                defer { gateway.kill(); projector.kill() }
+                defer {
+                    gateway.kill()
+                    projector.kill()
+                }
 
                 let base = URL(string: "http://127.0.0.1:\(port)")!
                 try await eventually("the gateway answers", timeout: .seconds(60)) {
@@ -119,10 +124,12 @@ struct TracingTests {
     }
 
     /// The first server span whose trace holds a producer span under it and a consumer span under that.
-    static func requestProduceApply(in spans: [OTLPReceiver.Span]) -> (request: OTLPReceiver.Span, produce: OTLPReceiver.Span, apply: OTLPReceiver.Span)? {
+    static func requestProduceApply(in spans: [OTLPReceiver.Span]) -> (
+        request: OTLPReceiver.Span, produce: OTLPReceiver.Span, apply: OTLPReceiver.Span
+    )? {
         for apply in spans where apply.kind == 5 {
             guard let produce = spans.first(where: { $0.kind == 4 && $0.spanID == apply.parentSpanID && $0.traceID == apply.traceID }),
-                  let request = spans.first(where: { $0.kind == 2 && $0.spanID == produce.parentSpanID && $0.traceID == produce.traceID })
+                let request = spans.first(where: { $0.kind == 2 && $0.spanID == produce.parentSpanID && $0.traceID == produce.traceID })
             else { continue }
             return (request, produce, apply)
         }

@@ -11,7 +11,8 @@ struct V1APITests {
     @Test("users: create, read, update, login, logoff, delete — each visible to the next read", arguments: StoreBackend.allCases)
     func users(backend: StoreBackend) async throws {
         try await EncoreHarness.with(backend, auth: .jwt) { encore in
-            let created = try await encore.request(.post, "/api/v1/user/", json: ["fname": "Nina", "lname": "Simone", "email": "nina@example.org"])
+            let created = try await encore.request(
+                .post, "/api/v1/user/", json: ["fname": "Nina", "lname": "Simone", "email": "nina@example.org"])
             #expect(created.status == .ok)
             let id = try #require(created.json["user_id"] as? String)
             #expect(created.headers[.init("X-Consistency-Token")!] != nil)
@@ -29,7 +30,8 @@ struct V1APITests {
             #expect(read.item["fname"] as? String == "Nina")
             #expect(read.item["email"] as? String == "nina@example.org")
 
-            let updated = try await encore.request(.put, "/api/v1/user/\(id)", json: ["fname": "Eunice", "lname": "Waymon", "email": "eunice@example.org"], headers: auth)
+            let updated = try await encore.request(
+                .put, "/api/v1/user/\(id)", json: ["fname": "Eunice", "lname": "Waymon", "email": "eunice@example.org"], headers: auth)
             #expect(updated.status == .ok)
             #expect(try await encore.request(.get, "/api/v1/user/\(id)", headers: auth).item["fname"] as? String == "Eunice")
 
@@ -38,14 +40,20 @@ struct V1APITests {
 
             #expect(try await encore.request(.put, "/api/v1/user/logoff", json: ["jwt": login.text]).status == .ok)
             #expect(try await encore.request(.delete, "/api/v1/user/\(id)", headers: auth).status == .ok)
-            #expect(try await encore.request(.get, "/api/v1/user/\(id)", headers: auth).status == .unauthorized, "a deleted user's token ends with them")
-            let other = try await encore.request(.post, "/api/v1/user/", json: ["fname": "Other", "lname": "Reader", "email": "other@example.org"])
-            let otherLogin = try await encore.request(.put, "/api/v1/user/login", json: ["uid": try #require(other.json["user_id"] as? String)])
+            #expect(
+                try await encore.request(.get, "/api/v1/user/\(id)", headers: auth).status == .unauthorized,
+                "a deleted user's token ends with them")
+            let other = try await encore.request(
+                .post, "/api/v1/user/", json: ["fname": "Other", "lname": "Reader", "email": "other@example.org"])
+            let otherLogin = try await encore.request(
+                .put, "/api/v1/user/login", json: ["uid": try #require(other.json["user_id"] as? String)])
             let gone = try await encore.request(.get, "/api/v1/user/\(id)", headers: [.authorization: "Bearer \(otherLogin.text)"])
             #expect(gone.status == .notFound)
             #expect(gone.json["error"] as? String == "not_found")
             #expect(try await encore.request(.put, "/api/v1/user/login", json: ["uid": UUID().uuidString]).status == .notFound)
-            #expect(try await encore.request(.get, "/api/v1/user/\(id)", headers: [.authorization: "Bearer not-a-token"]).status == .unauthorized)
+            #expect(
+                try await encore.request(.get, "/api/v1/user/\(id)", headers: [.authorization: "Bearer not-a-token"]).status
+                    == .unauthorized)
         }
     }
 
@@ -54,7 +62,8 @@ struct V1APITests {
         try await EncoreHarness.with(backend) { encore in
             var songs: [String] = []
             for index in 0..<3 {
-                let song = try await encore.request(.post, "/api/v1/music/", json: ["Artist": "Artist \(index)", "SongTitle": "Song \(index)"])
+                let song = try await encore.request(
+                    .post, "/api/v1/music/", json: ["Artist": "Artist \(index)", "SongTitle": "Song \(index)"])
                 #expect(song.status == .ok)
                 songs.append(try #require(song.json["music_id"] as? String))
             }
@@ -67,10 +76,12 @@ struct V1APITests {
             let cursor = try #require((firstPage.json["LastEvaluatedKey"] as? [String: Any])?["music_id"] as? String)
             let secondPage = try await encore.request(.get, "/api/v1/music/?limit=2&after=\(cursor)")
             #expect(secondPage.json["Count"] as? Int == 1)
-            let listed = ((firstPage.json["Items"] as? [[String: Any]] ?? []) + (secondPage.json["Items"] as? [[String: Any]] ?? [])).compactMap { $0["music_id"] as? String }
+            let listed = ((firstPage.json["Items"] as? [[String: Any]] ?? []) + (secondPage.json["Items"] as? [[String: Any]] ?? []))
+                .compactMap { $0["music_id"] as? String }
             #expect(Set(listed) == Set(songs))
 
-            let playlist = try await encore.request(.post, "/api/v1/playlist/", json: ["Name": "Mix", "Playlist": "\(songs[0]),\(songs[1])"])
+            let playlist = try await encore.request(
+                .post, "/api/v1/playlist/", json: ["Name": "Mix", "Playlist": "\(songs[0]),\(songs[1])"])
             #expect(playlist.status == .ok)
             let id = try #require(playlist.json["playlist_id"] as? String)
             let fresh = try await encore.request(.get, "/api/v1/playlist/\(id)")
@@ -80,13 +91,16 @@ struct V1APITests {
             #expect(try await encore.request(.post, "/api/v1/playlist/\(id)/add", json: ["music_id": songs[2]]).status == .ok)
             #expect(try await encore.request(.get, "/api/v1/playlist/\(id)").item["Playlist"] as? [String] == songs)
             #expect(try await encore.request(.post, "/api/v1/playlist/\(id)/add", json: ["music_id": songs[2]]).status == .conflict)
-            #expect(try await encore.request(.post, "/api/v1/playlist/\(id)/add", json: ["music_id": UUID().uuidString]).status == .notFound)
+            #expect(
+                try await encore.request(.post, "/api/v1/playlist/\(id)/add", json: ["music_id": UUID().uuidString]).status == .notFound)
             #expect(try await encore.request(.post, "/api/v1/playlist/\(id)/delete", json: ["music_id": songs[0]]).status == .ok)
             #expect(try await encore.request(.get, "/api/v1/playlist/\(id)").item["Playlist"] as? [String] == [songs[1], songs[2]])
             #expect(try await encore.request(.post, "/api/v1/playlist/\(id)/delete", json: ["music_id": songs[0]]).status == .notFound)
             #expect(try await encore.request(.get, "/api/v1/playlist/").json["Count"] as? Int == 1)
 
-            #expect(try await encore.request(.post, "/api/v1/playlist/", json: ["Name": "Bad", "Playlist": UUID().uuidString]).status == .notFound)
+            #expect(
+                try await encore.request(.post, "/api/v1/playlist/", json: ["Name": "Bad", "Playlist": UUID().uuidString]).status
+                    == .notFound)
             #expect(try await encore.request(.delete, "/api/v1/music/\(songs[0])").status == .ok)
             #expect(try await encore.request(.get, "/api/v1/music/\(songs[0])").status == .notFound)
             #expect(try await encore.request(.delete, "/api/v1/playlist/\(id)").status == .ok)
@@ -97,20 +111,28 @@ struct V1APITests {
 
 @Suite("The log itself")
 struct LogRecordTests {
-    @Test("every record the gateway wrote validates against its JSON Schema and carries a schema-id header; with tracing off, only the caller's traceparent")
+    @Test(
+        "every record the gateway wrote validates against its JSON Schema and carries a schema-id header; with tracing off, only the caller's traceparent"
+    )
     func writtenRecordsMatchSchemas() async throws {
         try await EncoreHarness.with(.sqlite) { encore in
-            let user = try #require(try await encore.request(.post, "/api/v1/user/", json: ["fname": "A", "lname": "B", "email": "a@b.example"]).json["user_id"] as? String)
+            let user = try #require(
+                try await encore.request(.post, "/api/v1/user/", json: ["fname": "A", "lname": "B", "email": "a@b.example"]).json["user_id"]
+                    as? String)
             try await encore.request(.put, "/api/v1/user/\(user)", json: ["fname": "C", "lname": "D", "email": "c@d.example"])
             try await encore.request(.delete, "/api/v1/user/\(user)")
-            let song = try #require(try await encore.request(.post, "/api/v1/music/", json: ["Artist": "A", "SongTitle": "S"]).json["music_id"] as? String)
+            let song = try #require(
+                try await encore.request(.post, "/api/v1/music/", json: ["Artist": "A", "SongTitle": "S"]).json["music_id"] as? String)
             try await encore.request(.put, "/api/v2/music/\(song)", json: ["artist": "A", "songTitle": "T"])
-            let list = try #require(try await encore.request(.post, "/api/v1/playlist/", json: ["Name": "P", "Playlist": ""]).json["playlist_id"] as? String)
+            let list = try #require(
+                try await encore.request(.post, "/api/v1/playlist/", json: ["Name": "P", "Playlist": ""]).json["playlist_id"] as? String)
             try await encore.request(.put, "/api/v2/playlists/\(list)/name", json: ["name": "Q"])
             try await encore.request(.post, "/api/v1/playlist/\(list)/add", json: ["music_id": song])
             try await encore.request(.post, "/api/v1/playlist/\(list)/delete", json: ["music_id": song])
             try await encore.request(.delete, "/api/v1/playlist/\(list)")
-            try await encore.request(.delete, "/api/v1/music/\(song)", headers: [.init("traceparent")!: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"])
+            try await encore.request(
+                .delete, "/api/v1/music/\(song)",
+                headers: [.init("traceparent")!: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"])
 
             let consumer = try encore.broker.consumer()
             try consumer.subscribe(topics: EntityKind.allCases.map { $0.topic(prefix: encore.prefix) })
@@ -130,7 +152,9 @@ struct LogRecordTests {
                 let type = try CommandCodec.decode(record.value).action.recordType
                 #expect(record.header("schema-id") == type.schemaID(version: 1))
             }
-            #expect(records.compactMap { $0.header("traceparent") } == ["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"], "the caller's trace continues")
+            #expect(
+                records.compactMap { $0.header("traceparent") } == ["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"],
+                "the caller's trace continues")
         }
     }
 }

@@ -5,7 +5,9 @@ import Testing
 
 @Suite("v2 API: native REST with ETags and conditional writes")
 struct V2APITests {
-    @Test("create 201 + Location + ETag; If-Match writes; a stale version is 412 before the log, as a problem; history with outcomes", arguments: StoreBackend.allCases)
+    @Test(
+        "create 201 + Location + ETag; If-Match writes; a stale version is 412 before the log, as a problem; history with outcomes",
+        arguments: StoreBackend.allCases)
     func conditionalWrites(backend: StoreBackend) async throws {
         try await EncoreHarness.with(backend) { encore in
             let created = try await encore.request(.post, "/api/v2/music", json: ["artist": "Can", "songTitle": "Vitamin C"])
@@ -19,7 +21,8 @@ struct V2APITests {
             #expect(read.json["songTitle"] as? String == "Vitamin C")
             #expect(read.headers[.eTag] == "\"1\"")
 
-            let updated = try await encore.request(.put, location, json: ["artist": "Can", "songTitle": "Mother Sky"], headers: [.ifMatch: "\"1\""])
+            let updated = try await encore.request(
+                .put, location, json: ["artist": "Can", "songTitle": "Mother Sky"], headers: [.ifMatch: "\"1\""])
             #expect(updated.status == .ok)
             #expect(updated.headers[.eTag] == "\"2\"")
             #expect(updated.json["songTitle"] as? String == "Mother Sky")
@@ -55,7 +58,9 @@ struct V2APITests {
     @Test("Prefer: respond-async answers 202 with a token; a read presenting the token sees the write", arguments: StoreBackend.allCases)
     func asyncWriteThenConsistentRead(backend: StoreBackend) async throws {
         try await EncoreHarness.with(backend) { encore in
-            let accepted = try await encore.request(.post, "/api/v2/users", json: ["fname": "Sun", "lname": "Ra", "email": "sun@saturn.example"], headers: [.init("Prefer")!: "respond-async"])
+            let accepted = try await encore.request(
+                .post, "/api/v2/users", json: ["fname": "Sun", "lname": "Ra", "email": "sun@saturn.example"],
+                headers: [.init("Prefer")!: "respond-async"])
             #expect(accepted.status == .accepted)
             let token = try #require(accepted.headers[.init("X-Consistency-Token")!])
             let location = try #require(accepted.headers[.location])
@@ -69,7 +74,8 @@ struct V2APITests {
     @Test("playlists: songs added and removed through sub-resources; list pages with a cursor", arguments: StoreBackend.allCases)
     func playlists(backend: StoreBackend) async throws {
         try await EncoreHarness.with(backend) { encore in
-            let song = try #require(try await encore.request(.post, "/api/v2/music", json: ["artist": "A", "songTitle": "B"]).json["id"] as? String)
+            let song = try #require(
+                try await encore.request(.post, "/api/v2/music", json: ["artist": "A", "songTitle": "B"]).json["id"] as? String)
             let playlist = try await encore.request(.post, "/api/v2/playlists", json: ["name": "Late", "songs": [String]()])
             #expect(playlist.status == .created)
             let location = try #require(playlist.headers[.location])

@@ -1,12 +1,13 @@
 import Domain
 import Foundation
-@testable import Gateway
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import Store
 import Testing
+
+@testable import Gateway
 
 /// What a browser page needs: CORS for the configured origins (preflights answered before auth,
 /// errors readable too) and, on event streams only, the token in `access_token` because
@@ -27,11 +28,19 @@ struct BrowserAccessTests {
     static func withGateway(origins: [String], _ body: @Sendable (any TestClientProtocol, String) async throws -> Void) async throws {
         let configuration = try configuration(origins: origins)
         let token = try await Authenticator(configuration: configuration, logger: logger).issue(for: alice)
-        try await withInProcessGateway(configuration, logger: logger, prepare: { store in
-            try await store.commit(ProjectionBatch(projection: "users", snapshots: [
-                EntitySnapshot(kind: .user, id: alice, version: 1, state: .user(User(fname: "Alice", lname: "A", email: "alice@example.org"))),
-            ], outcomes: [], checkpoints: []))
-        }) { client in try await body(client, token) }
+        try await withInProcessGateway(
+            configuration, logger: logger,
+            prepare: { store in
+                try await store.commit(
+                    ProjectionBatch(
+                        projection: "users",
+                        snapshots: [
+                            EntitySnapshot(
+                                kind: .user, id: alice, version: 1,
+                                state: .user(User(fname: "Alice", lname: "A", email: "alice@example.org")))
+                        ], outcomes: [], checkpoints: []))
+            }
+        ) { client in try await body(client, token) }
     }
 
     static func listed(_ value: String?) -> Set<String> {
@@ -41,14 +50,18 @@ struct BrowserAccessTests {
     @Test("an allowed origin's preflight is answered before auth with the methods and headers the API takes; another origin's is not")
     func preflight() async throws {
         try await Self.withGateway(origins: [Self.app]) { client, _ in
-            let request: HTTPFields = [.origin: Self.app, .accessControlRequestMethod: "PUT", .accessControlRequestHeaders: "authorization, content-type, if-match"]
+            let request: HTTPFields = [
+                .origin: Self.app, .accessControlRequestMethod: "PUT",
+                .accessControlRequestHeaders: "authorization, content-type, if-match",
+            ]
             let allowed = try await client.execute(uri: "/api/v2/music/\(UUID().uuidString)", method: .options, headers: request)
             #expect(allowed.status == .noContent)
             #expect(allowed.headers[.accessControlAllowOrigin] == Self.app)
             #expect(Self.listed(allowed.headers[.accessControlAllowMethods]).isSuperset(of: ["get", "post", "put", "delete"]))
-            #expect(Self.listed(allowed.headers[.accessControlAllowHeaders]).isSuperset(of: [
-                "authorization", "content-type", "if-match", "prefer", "last-event-id", "x-consistency-token",
-            ]))
+            #expect(
+                Self.listed(allowed.headers[.accessControlAllowHeaders]).isSuperset(of: [
+                    "authorization", "content-type", "if-match", "prefer", "last-event-id", "x-consistency-token",
+                ]))
             #expect(allowed.headers[values: .vary].contains("Origin"))
 
             var other = request
@@ -59,14 +72,18 @@ struct BrowserAccessTests {
         }
     }
 
-    @Test("answers to an allowed origin are readable with their headers, a 401 included; other origins' and origin-less ones carry no grant")
+    @Test(
+        "answers to an allowed origin are readable with their headers, a 401 included; other origins' and origin-less ones carry no grant")
     func responses() async throws {
         try await Self.withGateway(origins: ["https://other.example", Self.app]) { client, token in
             let alice = "/api/v2/users/\(Self.alice.uuidString)"
             let read = try await client.execute(uri: alice, method: .get, headers: [.origin: Self.app, .authorization: "Bearer \(token)"])
             #expect(read.status == .ok)
             #expect(read.headers[.accessControlAllowOrigin] == Self.app)
-            #expect(Self.listed(read.headers[.accessControlExposeHeaders]).isSuperset(of: ["etag", "x-consistency-token", "location", "retry-after"]))
+            #expect(
+                Self.listed(read.headers[.accessControlExposeHeaders]).isSuperset(of: [
+                    "etag", "x-consistency-token", "location", "retry-after",
+                ]))
 
             let anonymous = try await client.execute(uri: alice, method: .get, headers: [.origin: Self.app])
             #expect(anonymous.status == .unauthorized)
@@ -97,12 +114,14 @@ struct BrowserAccessTests {
         }
     }
 
-    @Test("origins are parsed as browsers send them; paths, other schemes and * among others are refused", arguments: [
-        ("http://localhost:3000", "http://localhost:3000"), ("HTTPS://App.Example", "https://app.example"),
-        ("https://app.example:443", "https://app.example"), ("http://app.example:80", "http://app.example"),
-        ("https://app.example:8443", "https://app.example:8443"), ("https://app.example/", nil), ("https://app.example/page", nil),
-        ("ftp://app.example", nil), ("app.example", nil), ("https://user@app.example", nil), ("https://app.example?x=1", nil),
-    ] as [(String, String?)])
+    @Test(
+        "origins are parsed as browsers send them; paths, other schemes and * among others are refused",
+        arguments: [
+            ("http://localhost:3000", "http://localhost:3000"), ("HTTPS://App.Example", "https://app.example"),
+            ("https://app.example:443", "https://app.example"), ("http://app.example:80", "http://app.example"),
+            ("https://app.example:8443", "https://app.example:8443"), ("https://app.example/", nil), ("https://app.example/page", nil),
+            ("ftp://app.example", nil), ("app.example", nil), ("https://user@app.example", nil), ("https://app.example?x=1", nil),
+        ] as [(String, String?)])
     func parsing(entry: String, origin: String?) throws {
         if let origin {
             #expect(try CrossOriginPolicy([entry]).origins == [origin])

@@ -1,11 +1,12 @@
 import Domain
 import Foundation
-@testable import Gateway
 import Logging
 import ServiceLifecycle
 import Store
 import StoreTesting
 import Testing
+
+@testable import Gateway
 
 /// The gateway's one checkpoint watch for every waiting request, over a real SQLite store (no broker).
 @Suite("CheckpointWatch: waiting requests woken when the projector's checkpoint passes their offset")
@@ -41,9 +42,11 @@ struct CheckpointWatchTests {
     }
 
     func commitCheckpoint(_ store: any ReadModelStore, partition: Int32, next offset: Int64) async throws {
-        try await store.commit(ProjectionBatch(
-            projection: "music", snapshots: [], outcomes: [], checkpoints: [LogPosition(topic: "encore.music", partition: partition, offset: offset)]
-        ))
+        try await store.commit(
+            ProjectionBatch(
+                projection: "music", snapshots: [], outcomes: [],
+                checkpoints: [LogPosition(topic: "encore.music", partition: partition, offset: offset)]
+            ))
     }
 
     @Test("a waiter is woken once its partition's checkpoint passes its offset, not before, and not by another partition")
@@ -79,7 +82,9 @@ struct CheckpointWatchTests {
         try await withIdleWatch { watch, _ in
             let running = Task { try await watch.run() }
             let started = ContinuousClock.now
-            let waiting = Task { await watch.wait(until: ConsistencyToken(kind: .playlist, partition: 0, offset: 0), timeout: .seconds(60)) }
+            let waiting = Task {
+                await watch.wait(until: ConsistencyToken(kind: .playlist, partition: 0, offset: 0), timeout: .seconds(60))
+            }
             running.cancel()
             #expect(await !waiting.value)
             _ = try? await running.value

@@ -1,8 +1,9 @@
 import Domain
 import Foundation
-@testable import Gateway
 import Store
 import Testing
+
+@testable import Gateway
 
 @Suite("Change feed parts: event ids and the per-stream buffer")
 struct FeedPartsTests {
@@ -38,7 +39,8 @@ struct FeedPartsTests {
             try FeedEvent(
                 CommandOutcome(
                     commandID: UUID(), kind: .music, entityID: UUID(), recordType: .musicDelete, status: .applied, rejection: nil,
-                    version: 2, position: LogPosition(topic: "t", partition: 0, offset: Int64(offset)), timestamp: Date(), actor: nil, envelope: Data()
+                    version: 2, position: LogPosition(topic: "t", partition: 0, offset: Int64(offset)), timestamp: Date(), actor: nil,
+                    envelope: Data()
                 ),
                 state: nil
             )

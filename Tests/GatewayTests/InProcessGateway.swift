@@ -1,11 +1,12 @@
 import Foundation
-@testable import Gateway
-import HummingbirdTesting
 import Hummingbird
+import HummingbirdTesting
 import Kafka
 import Logging
 import Store
 import StoreTesting
+
+@testable import Gateway
 
 /// Runs `body` against the gateway's router in process (HummingbirdTesting's router mode) over a
 /// fresh SQLite store that `prepare` may fill (or close) first. The producer points at a closed
@@ -21,9 +22,11 @@ func withInProcessGateway(
         let namespaces = ActiveNamespaces(base: store, logger: logger)
         try await namespaces.refresh()
         let watch = CheckpointWatch(namespaces: namespaces, logger: logger)
-        let producer = try KafkaProducer(configuration: .producer(bootstrapServers: "127.0.0.1:1", ["message.timeout.ms": "1000"]), logger: logger)
+        let producer = try KafkaProducer(
+            configuration: .producer(bootstrapServers: "127.0.0.1:1", ["message.timeout.ms": "1000"]), logger: logger)
         let services = GatewayServices(
-            commands: CommandService(producer: producer, durability: nil, namespaces: namespaces, watch: watch, topicPrefix: "encore", logger: logger),
+            commands: CommandService(
+                producer: producer, durability: nil, namespaces: namespaces, watch: watch, topicPrefix: "encore", logger: logger),
             reads: ReadService(namespaces: namespaces, watch: watch, consistencyTimeout: .seconds(1), logEnds: nil),
             authenticator: try await Authenticator(configuration: configuration, logger: logger),
             configuration: configuration

@@ -1,6 +1,5 @@
 import Domain
 import Foundation
-@testable import Gateway
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -9,6 +8,8 @@ import KafkaTesting
 import Logging
 import Store
 import Testing
+
+@testable import Gateway
 
 /// `--auth oidc` in process: tokens of a test identity provider whose JWKS this suite serves
 /// over HTTP (or from a file), against the gateway's router and a fresh SQLite store.
@@ -19,7 +20,8 @@ struct OIDCTests {
     static let deleted = UUID()
 
     static func configuration(
-        jwksURL: String? = nil, jwksFile: String? = nil, refreshInterval: Duration = .seconds(30), keysMaxAge: Duration = .seconds(900), userClaim: String = "sub"
+        jwksURL: String? = nil, jwksFile: String? = nil, refreshInterval: Duration = .seconds(30), keysMaxAge: Duration = .seconds(900),
+        userClaim: String = "sub"
     ) -> GatewayConfiguration {
         GatewayConfiguration(
             brokers: "127.0.0.1:1", authMode: .oidc,
@@ -31,13 +33,22 @@ struct OIDCTests {
     }
 
     /// The gateway over a store holding user `alice` and the deleted user `deleted`.
-    static func withGateway(_ configuration: GatewayConfiguration, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        try await withInProcessGateway(configuration, logger: logger, prepare: { store in
-            try await store.commit(ProjectionBatch(projection: "users", snapshots: [
-                EntitySnapshot(kind: .user, id: alice, version: 1, state: .user(User(fname: "Alice", lname: "A", email: "alice@example.org"))),
-                EntitySnapshot(kind: .user, id: deleted, version: 2, state: nil),
-            ], outcomes: [], checkpoints: []))
-        }, body)
+    static func withGateway(_ configuration: GatewayConfiguration, _ body: @Sendable (any TestClientProtocol) async throws -> Void)
+        async throws
+    {
+        try await withInProcessGateway(
+            configuration, logger: logger,
+            prepare: { store in
+                try await store.commit(
+                    ProjectionBatch(
+                        projection: "users",
+                        snapshots: [
+                            EntitySnapshot(
+                                kind: .user, id: alice, version: 1,
+                                state: .user(User(fname: "Alice", lname: "A", email: "alice@example.org"))),
+                            EntitySnapshot(kind: .user, id: deleted, version: 2, state: nil),
+                        ], outcomes: [], checkpoints: []))
+            }, body)
     }
 
     /// Alice's record read with `token`.
@@ -58,7 +69,9 @@ struct OIDCTests {
         if let token { #expect(!body.contains(token), "\(what): the answer echoes the token") }
     }
 
-    @Test("good RS256 and ES256 tokens are accepted, with 60 s of clock skew; wrong issuer, audience, expiry, nbf, user, alg none and HS256 with the public key are 401")
+    @Test(
+        "good RS256 and ES256 tokens are accepted, with 60 s of clock skew; wrong issuer, audience, expiry, nbf, user, alg none and HS256 with the public key are 401"
+    )
     func tokens() async throws {
         let provider = TestIdentityProvider()
         let rsaPEM = try await provider.addRSAKey("rsa-1")
@@ -71,10 +84,23 @@ struct OIDCTests {
                 let accepted: [(String, String)] = [
                     ("RS256", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice))),
                     ("ES256, its JWK without alg", try await provider.token(kid: "ec-1", TestIdentityProvider.claims(sub: alice))),
-                    ("several audiences", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, audience: ["other", TestIdentityProvider.audience]))),
-                    ("user id in capitals", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: Self.alice.uuidString.uppercased()))),
-                    ("expired 20 s ago, within the clock skew", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, expiresIn: -20))),
-                    ("valid 20 s from now, within the clock skew", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, notBefore: 20))),
+                    (
+                        "several audiences",
+                        try await provider.token(
+                            kid: "rsa-1", TestIdentityProvider.claims(sub: alice, audience: ["other", TestIdentityProvider.audience]))
+                    ),
+                    (
+                        "user id in capitals",
+                        try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: Self.alice.uuidString.uppercased()))
+                    ),
+                    (
+                        "expired 20 s ago, within the clock skew",
+                        try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, expiresIn: -20))
+                    ),
+                    (
+                        "valid 20 s from now, within the clock skew",
+                        try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, notBefore: 20))
+                    ),
                 ]
                 for (what, token) in accepted {
                     let response = try await Self.read(client, token: token)
@@ -84,24 +110,63 @@ struct OIDCTests {
                 let hmacWithPublicKey = JWTKeyCollection()
                 await hmacWithPublicKey.add(hmac: HMACKey(from: rsaPEM), digestAlgorithm: .sha256, kid: "rsa-1")
                 let publishedSecret = JWTKeyCollection()
-                await publishedSecret.add(hmac: HMACKey(from: "a shared secret a provider should not publish"), digestAlgorithm: .sha256, kid: "hmac")
+                await publishedSecret.add(
+                    hmac: HMACKey(from: "a shared secret a provider should not publish"), digestAlgorithm: .sha256, kid: "hmac")
                 let good = TestIdentityProvider.claims(sub: alice)
                 let refused: [(String, String?, String)] = [
                     ("no token", nil, "Authorization: Bearer"),
                     ("not a JWT", "nonsense", "not a JWT"),
-                    ("wrong issuer", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, issuer: "https://evil.example")), "another issuer"),
-                    ("wrong audience", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, audience: ["another-api"])), "another audience"),
-                    ("expired", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, expiresIn: -120)), "expired"),
-                    ("not yet valid", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, notBefore: 3600)), "not yet valid"),
-                    ("alg none", try TestIdentityProvider.forged(header: ["alg": "none", "kid": "rsa-1"], good), "algorithm is not accepted"),
-                    ("HS256 signed with the RSA public key", try await hmacWithPublicKey.sign(good, kid: "rsa-1"), "algorithm is not accepted"),
-                    ("HS256 with the oct key the JWKS carries", try await publishedSecret.sign(good, kid: "hmac"), "algorithm is not accepted"),
-                    ("RS256 header on the ES256 key", try TestIdentityProvider.forged(header: ["alg": "RS256", "kid": "ec-1"], good), "does not match"),
-                    ("signed by another key under a published kid", try Self.relabel(try await provider.token(kid: "unpublished", good), kid: "rsa-1"), "signature"),
+                    (
+                        "wrong issuer",
+                        try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, issuer: "https://evil.example")),
+                        "another issuer"
+                    ),
+                    (
+                        "wrong audience",
+                        try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, audience: ["another-api"])),
+                        "another audience"
+                    ),
+                    (
+                        "expired", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, expiresIn: -120)),
+                        "expired"
+                    ),
+                    (
+                        "not yet valid", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: alice, notBefore: 3600)),
+                        "not yet valid"
+                    ),
+                    (
+                        "alg none", try TestIdentityProvider.forged(header: ["alg": "none", "kid": "rsa-1"], good),
+                        "algorithm is not accepted"
+                    ),
+                    (
+                        "HS256 signed with the RSA public key", try await hmacWithPublicKey.sign(good, kid: "rsa-1"),
+                        "algorithm is not accepted"
+                    ),
+                    (
+                        "HS256 with the oct key the JWKS carries", try await publishedSecret.sign(good, kid: "hmac"),
+                        "algorithm is not accepted"
+                    ),
+                    (
+                        "RS256 header on the ES256 key", try TestIdentityProvider.forged(header: ["alg": "RS256", "kid": "ec-1"], good),
+                        "does not match"
+                    ),
+                    (
+                        "signed by another key under a published kid",
+                        try Self.relabel(try await provider.token(kid: "unpublished", good), kid: "rsa-1"), "signature"
+                    ),
                     ("no kid", try TestIdentityProvider.forged(header: ["alg": "RS256"], good), "no key"),
-                    ("unknown user", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: UUID().uuidString)), "does not exist"),
-                    ("deleted user", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: Self.deleted.uuidString)), "does not exist"),
-                    ("subject not a user id", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: "alice@example.org")), "does not exist"),
+                    (
+                        "unknown user", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: UUID().uuidString)),
+                        "does not exist"
+                    ),
+                    (
+                        "deleted user", try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: Self.deleted.uuidString)),
+                        "does not exist"
+                    ),
+                    (
+                        "subject not a user id",
+                        try await provider.token(kid: "rsa-1", TestIdentityProvider.claims(sub: "alice@example.org")), "does not exist"
+                    ),
                 ]
                 for (what, token, reason) in refused {
                     try Self.expectRefused(try await Self.read(client, token: token), reason, token: token, what)
@@ -134,7 +199,9 @@ struct OIDCTests {
                 #expect(provider.fetches == 1, "a known kid fetches nothing")
 
                 let refreshed = ContinuousClock.now
-                try Self.expectRefused(try await Self.read(client, token: newToken), "not among the identity provider's keys", token: newToken, "before the rotation")
+                try Self.expectRefused(
+                    try await Self.read(client, token: newToken), "not among the identity provider's keys", token: newToken,
+                    "before the rotation")
                 #expect(provider.fetches == 2, "an unknown kid refreshes once")
 
                 provider.publish(["new"])
@@ -250,7 +317,8 @@ struct OIDCTests {
         defer { try? FileManager.default.removeItem(at: file) }
         try await Self.withGateway(Self.configuration(jwksFile: file.path)) { client in
             let response = try await client.execute(
-                uri: "/api/v1/user/login", method: .put, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"uid":"\#(Self.alice.uuidString)"}"#)
+                uri: "/api/v1/user/login", method: .put, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"uid":"\#(Self.alice.uuidString)"}"#)
             )
             #expect(response.status == .forbidden)
             let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
@@ -270,7 +338,10 @@ struct OIDCTests {
             ("no key source", base, "--jwks-url (ENCORE_JWKS_URL) or --jwks-file"),
             ("both", .init(jwksURL: "https://idp.example/jwks", jwksFile: notJWKS.path, issuer: "i", audience: "a"), "only one of"),
             ("not http", .init(jwksURL: "file:///etc/passwd", issuer: "i", audience: "a"), "http:// or https://"),
-            ("unreadable file", .init(jwksFile: directory.appendingPathComponent("missing-\(UUID())").path, issuer: "i", audience: "a"), "cannot read the JWKS file"),
+            (
+                "unreadable file", .init(jwksFile: directory.appendingPathComponent("missing-\(UUID())").path, issuer: "i", audience: "a"),
+                "cannot read the JWKS file"
+            ),
             ("a directory", .init(jwksFile: directory.path, issuer: "i", audience: "a"), "cannot read the JWKS file"),
             ("no issuer", .init(jwksURL: "https://idp.example/jwks", audience: "a"), "--issuer or ENCORE_ISSUER"),
             ("no audience", .init(jwksURL: "https://idp.example/jwks", issuer: "i"), "--audience or ENCORE_AUDIENCE"),

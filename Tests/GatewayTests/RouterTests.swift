@@ -1,5 +1,4 @@
 import Foundation
-@testable import Gateway
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -9,6 +8,8 @@ import Store
 import StoreTesting
 import Testing
 
+@testable import Gateway
+
 /// Routes in process (HummingbirdTesting's router mode) where no broker is needed: errors,
 /// validation, auth. The producer points at a closed port: nothing here may reach it.
 @Suite("Gateway routes in process: errors, validation and auth without a broker")
@@ -16,9 +17,13 @@ struct RouterTests {
     static let logger = Logger(label: "router-test")
 
     /// Runs `body` against the gateway's router over a fresh SQLite store.
-    func withRouter(auth: GatewayConfiguration.AuthMode = .none, store closeFirst: Bool = false, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    func withRouter(
+        auth: GatewayConfiguration.AuthMode = .none, store closeFirst: Bool = false,
+        _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
         let configuration = GatewayConfiguration(brokers: "127.0.0.1:1", authMode: auth, jwtSecret: String(repeating: "s", count: 32))
-        try await withInProcessGateway(configuration, logger: Self.logger, prepare: { store in if closeFirst { await store.close() } }, body)
+        try await withInProcessGateway(
+            configuration, logger: Self.logger, prepare: { store in if closeFirst { await store.close() } }, body)
     }
 
     func json(_ buffer: ByteBuffer) throws -> [String: Any] {
@@ -38,7 +43,8 @@ struct RouterTests {
     func validation() async throws {
         try await withRouter { client in
             for body in ["{", #"{"Artist":"A"}"#, #"{"Artist":"A","SongTitle":"B","x":1}"#] {
-                let response = try await client.execute(uri: "/api/v1/music/", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+                let response = try await client.execute(
+                    uri: "/api/v1/music/", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
                 #expect((400..<500).contains(response.status.code), "\(body) → \(response.status)")
                 #expect(try json(response.body)["error"] != nil)
             }
@@ -55,7 +61,8 @@ struct RouterTests {
                 ("/api/v1/playlist/", #"{"Name":""}"#, "Name: must not be empty"),
             ]
             for (uri, body, detail) in cases {
-                let response = try await client.execute(uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
+                let response = try await client.execute(
+                    uri: uri, method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: body))
                 #expect(response.status == .unprocessableContent, "\(uri)")
                 let answer = try json(response.body)
                 #expect(answer["detail"] as? String == detail)
@@ -88,9 +95,13 @@ struct RouterTests {
     @Test("with JWT auth, a write without a token is 401 and one with a bad token is 401")
     func auth() async throws {
         try await withRouter(auth: .jwt) { client in
-            let response = try await client.execute(uri: "/api/v2/music", method: .post, headers: [.contentType: "application/json"], body: ByteBuffer(string: #"{"artist":"A","songTitle":"B"}"#))
+            let response = try await client.execute(
+                uri: "/api/v2/music", method: .post, headers: [.contentType: "application/json"],
+                body: ByteBuffer(string: #"{"artist":"A","songTitle":"B"}"#))
             #expect(response.status == .unauthorized)
-            let badToken = try await client.execute(uri: "/api/v2/music", method: .post, headers: [.contentType: "application/json", .authorization: "Bearer nonsense"], body: ByteBuffer(string: #"{"artist":"A","songTitle":"B"}"#))
+            let badToken = try await client.execute(
+                uri: "/api/v2/music", method: .post, headers: [.contentType: "application/json", .authorization: "Bearer nonsense"],
+                body: ByteBuffer(string: #"{"artist":"A","songTitle":"B"}"#))
             #expect(badToken.status == .unauthorized)
         }
     }

@@ -1,9 +1,10 @@
 import Foundation
-@testable import Gateway
 import Hummingbird
 import HummingbirdTesting
 import JWTKit
 import Locking
+
+@testable import Gateway
 
 /// An OpenID Connect provider for tests: signing keys, the JWKS it publishes (replaceable, to
 /// rotate keys) served over HTTP on localhost, and a count of the JWKS fetches it answered.
@@ -49,7 +50,9 @@ final class TestIdentityProvider: Sendable {
         let key = try Insecure.RSA.PrivateKey(pem: pem)
         await signers.add(rsa: key, digestAlgorithm: .sha256, kid: JWKIdentifier(string: kid))
         let primitives = try key.publicKey.getKeyPrimitives()
-        var jwk = ["kty": "RSA", "kid": kid, "use": "sig", "n": Self.base64URL(primitives.modulus), "e": Self.base64URL(primitives.publicExponent)]
+        var jwk = [
+            "kty": "RSA", "kid": kid, "use": "sig", "n": Self.base64URL(primitives.modulus), "e": Self.base64URL(primitives.publicExponent),
+        ]
         if publishAlg { jwk["alg"] = "RS256" }
         publicJWKs.withLock { $0[kid] = jwk }
         return key.publicKey.pemRepresentation
@@ -65,7 +68,9 @@ final class TestIdentityProvider: Sendable {
 
     /// Publishes exactly these keys (and a symmetric `oct` key, which Encore must never use).
     func publish(_ kids: [String]) {
-        publicJWKs.withLock { $0["hmac"] = ["kty": "oct", "kid": "hmac", "k": Self.base64URL(Data("a shared secret a provider should not publish".utf8))] }
+        publicJWKs.withLock {
+            $0["hmac"] = ["kty": "oct", "kid": "hmac", "k": Self.base64URL(Data("a shared secret a provider should not publish".utf8))]
+        }
         published.withLock { $0 = kids + ["hmac"] }
     }
 
@@ -82,18 +87,22 @@ final class TestIdentityProvider: Sendable {
     }
 
     static func claims(
-        sub: String, issuer: String = issuer, audience: [String] = [audience], expiresIn: TimeInterval = 3600, notBefore: TimeInterval? = nil,
+        sub: String, issuer: String = issuer, audience: [String] = [audience], expiresIn: TimeInterval = 3600,
+        notBefore: TimeInterval? = nil,
         extra: [String: String] = [:]
     ) -> OIDCClaims {
         let now = Date()
         return OIDCClaims(
-            iss: IssuerClaim(value: issuer), aud: AudienceClaim(value: audience), exp: ExpirationClaim(value: now.addingTimeInterval(expiresIn)),
-            nbf: notBefore.map { NotBeforeClaim(value: now.addingTimeInterval($0)) }, strings: extra.merging(["sub": sub]) { kept, _ in kept }
+            iss: IssuerClaim(value: issuer), aud: AudienceClaim(value: audience),
+            exp: ExpirationClaim(value: now.addingTimeInterval(expiresIn)),
+            nbf: notBefore.map { NotBeforeClaim(value: now.addingTimeInterval($0)) },
+            strings: extra.merging(["sub": sub]) { kept, _ in kept }
         )
     }
 
     static func base64URL(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+            of: "=", with: "")
     }
 
     /// Runs `body` with the URL of this provider's JWKS, served on a free port of localhost (where HummingbirdTesting binds).
@@ -102,7 +111,8 @@ final class TestIdentityProvider: Sendable {
         router.get("jwks.json") { _, _ -> Response in
             self.fetchCount.withLock { $0 += 1 }
             if self.latency > .zero { try await Task.sleep(for: self.latency) }
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: self.document)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: self.document)))
         }
         try await Application(router: router).test(.live) { client in
             try await body("http://localhost:\(client.port!)/jwks.json")

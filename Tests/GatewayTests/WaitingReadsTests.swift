@@ -1,5 +1,6 @@
-@testable import Gateway
 import Testing
+
+@testable import Gateway
 
 @Suite("Waiting reads are bounded per client")
 struct WaitingReadsTests {

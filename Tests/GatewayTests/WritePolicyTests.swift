@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Store
 import Testing
+
 @testable import Gateway
 
 @Suite("Write policy: who may change what in jwt mode")
@@ -14,7 +15,9 @@ struct WritePolicyTests {
     }
 
     private func forbidden(_ body: () throws -> Void) -> Bool {
-        do { try body() } catch let error as APIError { return error.status == .forbidden && error.code == "forbidden" } catch { return false }
+        do { try body() } catch let error as APIError { return error.status == .forbidden && error.code == "forbidden" } catch {
+            return false
+        }
         return false
     }
 
@@ -25,8 +28,9 @@ struct WritePolicyTests {
         try WritePolicy.check(command(.user, alice, by: alice, .deleteUser), creator: nil)
         try WritePolicy.check(command(.user, UUID(), by: bob, .createUser(user)), creator: nil)
         #expect(forbidden { try WritePolicy.check(command(.user, alice, by: bob, .updateUser(user)), creator: nil) })
-        #expect(forbidden { try WritePolicy.check(command(.user, alice, by: bob, .deleteUser), creator: bob.lowercasedString) },
-                "who created a user record does not matter")
+        #expect(
+            forbidden { try WritePolicy.check(command(.user, alice, by: bob, .deleteUser), creator: bob.lowercasedString) },
+            "who created a user record does not matter")
     }
 
     @Test("music and playlists: anyone signed in creates, only the creator changes; no known creator means anyone")
@@ -36,7 +40,10 @@ struct WritePolicyTests {
         try WritePolicy.check(command(.music, song, by: alice, .deleteMusic), creator: alice.lowercasedString)
         #expect(forbidden { try WritePolicy.check(command(.music, song, by: bob, .deleteMusic), creator: alice.lowercasedString) })
         let list = UUID()
-        #expect(forbidden { try WritePolicy.check(command(.playlist, list, by: bob, .renamePlaylist(name: "mine")), creator: alice.lowercasedString) })
+        #expect(
+            forbidden {
+                try WritePolicy.check(command(.playlist, list, by: bob, .renamePlaylist(name: "mine")), creator: alice.lowercasedString)
+            })
         #expect(forbidden { try WritePolicy.check(command(.playlist, list, by: bob, .addSong(song)), creator: alice.lowercasedString) })
         try WritePolicy.check(command(.playlist, list, by: alice, .removeSong(song)), creator: alice.lowercasedString)
         try WritePolicy.check(command(.playlist, list, by: bob, .deletePlaylist), creator: nil)
@@ -61,14 +68,16 @@ struct WritePolicyTests {
     func creator() {
         let id = UUID()
         func outcome(_ type: RecordType, _ status: CommandOutcome.Status, _ actor: String?) -> CommandOutcome {
-            CommandOutcome(commandID: UUID(), kind: .playlist, entityID: id, recordType: type, status: status, rejection: nil, version: 1,
-                           position: LogPosition(topic: "t", partition: 0, offset: 0), timestamp: Date(), actor: actor, envelope: Data())
+            CommandOutcome(
+                commandID: UUID(), kind: .playlist, entityID: id, recordType: type, status: status, rejection: nil, version: 1,
+                position: LogPosition(topic: "t", partition: 0, offset: 0), timestamp: Date(), actor: actor, envelope: Data())
         }
         #expect(WritePolicy.creator(in: []) == nil)
         #expect(WritePolicy.creator(in: [outcome(.playlistCreate, .applied, "a"), outcome(.playlistRename, .applied, "b")]) == "a")
         #expect(WritePolicy.creator(in: [outcome(.playlistCreate, .applied, "a"), outcome(.playlistCreate, .rejected, "b")]) == "a")
-        #expect(WritePolicy.creator(in: [
-            outcome(.playlistCreate, .applied, "a"), outcome(.playlistDelete, .applied, "a"), outcome(.playlistCreate, .applied, "c"),
-        ]) == "c", "a re-created entity belongs to its new creator")
+        #expect(
+            WritePolicy.creator(in: [
+                outcome(.playlistCreate, .applied, "a"), outcome(.playlistDelete, .applied, "a"), outcome(.playlistCreate, .applied, "c"),
+            ]) == "c", "a re-created entity belongs to its new creator")
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Gateway
 
 @Suite("Write rate limiter: token buckets per client")

@@ -27,7 +27,9 @@ struct JournalFileTests {
     }
 
     /// Opens a journal whose manifest lists one partition and appends `records` to it.
-    static func journal(in directory: URL, appending records: [JournalRecord] = [], logger: Logger = Logger(label: "test")) throws -> Journal {
+    static func journal(in directory: URL, appending records: [JournalRecord] = [], logger: Logger = Logger(label: "test")) throws
+        -> Journal
+    {
         let journal = try Journal(directory: directory, logger: logger)
         if journal.manifest == nil { try journal.save(JournalManifest(clusterID: "test-cluster", topics: [partition.topic: 1])) }
         if !records.isEmpty { try journal.append([partition: records]) }

@@ -54,7 +54,8 @@ struct LogCopyTests {
             let running = Task { try await keeper.run() }
             let produced = try await Self.produce(300, to: topic, on: broker)
             for report in produced {
-                try await keeper.waitUntilDurable(TopicPartition(report.topic, report.partition), offset: report.offset, timeout: .seconds(30))
+                try await keeper.waitUntilDurable(
+                    TopicPartition(report.topic, report.partition), offset: report.offset, timeout: .seconds(30))
             }
             // Durable means on disk: a journal opened afresh (after the keeper let go) has every record.
             running.cancel()
@@ -65,15 +66,21 @@ struct LogCopyTests {
         try await TestBroker.with { fresh in
             let journal = try Journal(directory: directory, logger: fresh.logger)
             #expect(journal.recordCount == 300)
-            let summary = try await LogRestorer(journal: journal, kafka: KafkaConfiguration(bootstrapServers: fresh.bootstrapServers), logger: fresh.logger).restore()
+            let summary = try await LogRestorer(
+                journal: journal, kafka: KafkaConfiguration(bootstrapServers: fresh.bootstrapServers), logger: fresh.logger
+            ).restore()
             #expect(summary.records == 300)
             #expect(summary.partitions == 3)
             #expect(summary.sourceClusterID == "encore-test-cluster")
-            #expect(try await Self.contents(of: topic, on: fresh) == original, "same records at the same offsets with the same keys, headers and timestamps")
+            #expect(
+                try await Self.contents(of: topic, on: fresh) == original,
+                "same records at the same offsets with the same keys, headers and timestamps")
         }
     }
 
-    @Test("backup, then an incremental backup copies only what is new; restore reproduces it, refuses a non-empty topic, and --force overwrites")
+    @Test(
+        "backup, then an incremental backup copies only what is new; restore reproduces it, refuses a non-empty topic, and --force overwrites"
+    )
     func backupAndRestore() async throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -86,12 +93,16 @@ struct LogCopyTests {
             try await consumer.commit([TopicPartitionOffset(TopicPartition(topic, 0), KafkaOffset(5))])
             await consumer.close()
             let kafka = KafkaConfiguration(bootstrapServers: broker.bootstrapServers)
-            let first = try await LogBackup(journal: Journal(directory: directory, logger: broker.logger), kafka: kafka, logger: broker.logger)
-                .backup(topics: [topic], groups: [group])
+            let first = try await LogBackup(
+                journal: Journal(directory: directory, logger: broker.logger), kafka: kafka, logger: broker.logger
+            )
+            .backup(topics: [topic], groups: [group])
             #expect(first.copied == 200)
             try await Self.produce(50, to: topic, on: broker, base: 200)
-            let second = try await LogBackup(journal: Journal(directory: directory, logger: broker.logger), kafka: kafka, logger: broker.logger)
-                .backup(topics: [topic], groups: [group])
+            let second = try await LogBackup(
+                journal: Journal(directory: directory, logger: broker.logger), kafka: kafka, logger: broker.logger
+            )
+            .backup(topics: [topic], groups: [group])
             #expect(second.copied == 50, "only the new records")
             #expect(second.records == 250)
             let id = try await broker.admin().clusterID()

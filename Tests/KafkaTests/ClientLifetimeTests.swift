@@ -25,8 +25,12 @@ struct ClientLifetimeTests {
                 _ = try await producer.send(ProducerMessage(topic: topic, key: nil, value: Data("x".utf8)))
                 await producer.close()
                 await producer.close()
-                await #expect(throws: KafkaError.closed) { _ = try await producer.send(ProducerMessage(topic: topic, key: nil, value: Data())) }
-                await #expect(throws: KafkaError.closed) { _ = try await producer.sendInOrder([ProducerMessage(topic: topic, key: nil, value: Data())]) }
+                await #expect(throws: KafkaError.closed) {
+                    _ = try await producer.send(ProducerMessage(topic: topic, key: nil, value: Data()))
+                }
+                await #expect(throws: KafkaError.closed) {
+                    _ = try await producer.sendInOrder([ProducerMessage(topic: topic, key: nil, value: Data())])
+                }
 
                 let consumer = try broker.consumer()
                 try consumer.assign([TopicPartitionOffset(TopicPartition(topic, 0), .beginning)])
@@ -44,7 +48,9 @@ struct ClientLifetimeTests {
             struct Expected: Error {}
             var kept: KafkaAdmin?
             await #expect(throws: Expected.self) {
-                try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: broker.bootstrapServers), logger: broker.logger) { admin in
+                try await KafkaAdmin.with(
+                    configuration: KafkaConfiguration(bootstrapServers: broker.bootstrapServers), logger: broker.logger
+                ) { admin in
                     kept = admin
                     throw Expected()
                 }

@@ -17,16 +17,18 @@ struct ClientSettingsTests {
             ssl.ca.location=
             """
         let properties = try KafkaClientSettings.parse(properties: text, file: "client.properties")
-        #expect(properties == [
-            "security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "encore",
-            "sasl.password": "p=ss:word", "ssl.ca.location": "",
-        ])
+        #expect(
+            properties == [
+                "security.protocol": "SASL_SSL", "sasl.mechanism": "SCRAM-SHA-512", "sasl.username": "encore",
+                "sasl.password": "p=ss:word", "ssl.ca.location": "",
+            ])
     }
 
     @Test("a malformed line is refused naming the file and the line number")
     func malformedLine() {
         let noSeparator = #expect(throws: KafkaError.self) {
-            try KafkaClientSettings.parse(properties: "# ok\nsecurity.protocol=SSL\nssl.ca.location /etc/ca.pem\n", file: "/etc/encore/kafka.properties")
+            try KafkaClientSettings.parse(
+                properties: "# ok\nsecurity.protocol=SSL\nssl.ca.location /etc/ca.pem\n", file: "/etc/encore/kafka.properties")
         }
         #expect(noSeparator?.message == "/etc/encore/kafka.properties line 3: expected key=value or key: value")
         let noKey = #expect(throws: KafkaError.self) { try KafkaClientSettings.parse(properties: "=SSL", file: "f") }
@@ -74,12 +76,16 @@ struct ClientSettingsTests {
             file: nil, environment: ["ENCORE_KAFKA_CONFIG": file, "ENCORE_KAFKA_CLIENT_ID": "from-variable"], brokers: nil
         )
         #expect(settings.properties == ["security.protocol": "SSL", "client.id": "from-variable", "socket.timeout.ms": "5000"])
-        let producer = KafkaConfiguration.producer(bootstrapServers: settings.bootstrapServers, ["message.timeout.ms": "5000"].merging(settings.properties) { _, new in new })
+        let producer = KafkaConfiguration.producer(
+            bootstrapServers: settings.bootstrapServers, ["message.timeout.ms": "5000"].merging(settings.properties) { _, new in new })
         #expect(producer["security.protocol"] == "SSL")
         #expect(producer["linger.ms"] == "5")  // a default nobody overrode
         // --kafka-config wins over ENCORE_KAFKA_CONFIG.
         let other = try temporaryFile("client.id=other\n")
-        #expect(try KafkaClientSettings.load(file: other, environment: ["ENCORE_KAFKA_CONFIG": file], brokers: nil).properties == ["client.id": "other"])
+        #expect(
+            try KafkaClientSettings.load(file: other, environment: ["ENCORE_KAFKA_CONFIG": file], brokers: nil).properties == [
+                "client.id": "other"
+            ])
     }
 
     @Test("the broker list: --brokers or bootstrap.servers, the default without either, both at once refused")
@@ -95,10 +101,12 @@ struct ClientSettingsTests {
         #expect(both?.message.contains("given twice") == true)
     }
 
-    @Test("properties Encore owns are refused with the reason", arguments: [
-        "enable.idempotence", "acks", "request.required.acks", "isolation.level", "group.id", "enable.auto.commit",
-        "transactional.id", "auto.offset.reset", "session.timeout.ms",
-    ])
+    @Test(
+        "properties Encore owns are refused with the reason",
+        arguments: [
+            "enable.idempotence", "acks", "request.required.acks", "isolation.level", "group.id", "enable.auto.commit",
+            "transactional.id", "auto.offset.reset", "session.timeout.ms",
+        ])
     func ownedProperty(name: String) {
         let error = #expect(throws: KafkaError.self) { try KafkaClientSettings(fileProperties: [name: "x"]) }
         #expect(error?.message.hasPrefix("the Kafka property \(name) cannot be set: ") == true)
@@ -107,7 +115,8 @@ struct ClientSettingsTests {
 
     @Test("check() asks librdkafka: an unknown key is named, a good set passes")
     func check() throws {
-        try KafkaClientSettings(fileProperties: ["security.protocol": "SSL", "ssl.ca.location": "/tmp/ca.pem", "socket.timeout.ms": "2000"]).check()
+        try KafkaClientSettings(fileProperties: ["security.protocol": "SSL", "ssl.ca.location": "/tmp/ca.pem", "socket.timeout.ms": "2000"])
+            .check()
         let error = #expect(throws: KafkaError.self) { try KafkaClientSettings(fileProperties: ["ssl.ca.locaton": "x"]).check() }
         #expect(error?.message.contains("ssl.ca.locaton") == true)
     }
@@ -122,7 +131,9 @@ struct ClientSettingsTests {
         let secret = "hunter2-\(UUID().uuidString)"
         // An invalid value for a secret property: librdkafka quotes it, Encore must not.
         let invalid = #expect(throws: KafkaError.self) {
-            try KafkaClientSettings(fileProperties: ["ssl.key.password": secret, "ssl.key.pem": secret, "sasl.password": secret, "nonsense.password": secret]).check()
+            try KafkaClientSettings(fileProperties: [
+                "ssl.key.password": secret, "ssl.key.pem": secret, "sasl.password": secret, "nonsense.password": secret,
+            ]).check()
         }
         #expect(invalid?.message.contains("nonsense.password") == true)
         #expect(invalid?.description.contains(secret) == false)

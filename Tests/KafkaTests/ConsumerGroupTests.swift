@@ -48,7 +48,8 @@ struct ConsumerGroupTests {
             // It now reads records from every partition.
             let producer = try broker.producer()
             for partition in Int32(0)..<6 {
-                _ = try await producer.send(ProducerMessage(topic: topic, key: nil, value: Data("p\(partition)".utf8), partition: partition))
+                _ = try await producer.send(
+                    ProducerMessage(topic: topic, key: nil, value: Data("p\(partition)".utf8), partition: partition))
             }
             await producer.close()
             try await eventually("records from all 6 partitions arrive") {

@@ -10,9 +10,10 @@ struct ProduceConsumeTests {
         try await TestBroker.with { broker in
             let topic = try await broker.createTopic(partitions: 3)
             let producer = try broker.producer()
-            let report = try await producer.send(ProducerMessage(
-                topic: topic, key: Data("k1".utf8), value: Data("hello".utf8), headers: [KafkaHeader("trace", "abc")]
-            ))
+            let report = try await producer.send(
+                ProducerMessage(
+                    topic: topic, key: Data("k1".utf8), value: Data("hello".utf8), headers: [KafkaHeader("trace", "abc")]
+                ))
             #expect(report.topic == topic)
             #expect((0..<3).contains(report.partition))
             #expect(report.offset == 0)
@@ -48,9 +49,11 @@ struct ProduceConsumeTests {
                     group.addTask {
                         var reports: [DeliveryReport] = []
                         for sequence in 0..<perKey {
-                            reports.append(try await producer.send(ProducerMessage(
-                                topic: topic, key: Data("key-\(key)".utf8), value: Data("\(key):\(sequence)".utf8)
-                            )))
+                            reports.append(
+                                try await producer.send(
+                                    ProducerMessage(
+                                        topic: topic, key: Data("key-\(key)".utf8), value: Data("\(key):\(sequence)".utf8)
+                                    )))
                         }
                         return reports
                     }

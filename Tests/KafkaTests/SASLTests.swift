@@ -22,7 +22,8 @@ struct SASLTests {
             )
             try settings.check()
             #expect(!settings.description.contains(password))
-            let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: settings.bootstrapServers, settings.properties), logger: broker.logger)
+            let admin = try KafkaAdmin(
+                configuration: KafkaConfiguration(bootstrapServers: settings.bootstrapServers, settings.properties), logger: broker.logger)
             let started = ContinuousClock.now
             let error = await #expect(throws: KafkaError.self) { _ = try await admin.clusterID(timeout: .seconds(5)) }
             #expect(ContinuousClock.now - started < .seconds(15))

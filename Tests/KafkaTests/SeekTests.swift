@@ -78,7 +78,8 @@ struct SeekTests {
             let producer = try broker.producer()
             for partition in Int32(0)..<2 {
                 for index in 0..<3 {
-                    _ = try await producer.send(ProducerMessage(topic: topic, key: nil, value: Data("\(partition)-\(index)".utf8), partition: partition))
+                    _ = try await producer.send(
+                        ProducerMessage(topic: topic, key: nil, value: Data("\(partition)-\(index)".utf8), partition: partition))
                 }
             }
             await producer.close()

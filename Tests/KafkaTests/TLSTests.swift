@@ -20,17 +20,21 @@ struct TLSTests {
             #expect(settings.properties["ssl.endpoint.identification.algorithm"] == nil)  // librdkafka's default: https, host name checked
             let logger = tls.broker.logger
             let topic = "tls-\(UUID().uuidString.prefix(8).lowercased())"
-            try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: settings.bootstrapServers, settings.properties), logger: logger) {
+            try await KafkaAdmin.with(
+                configuration: KafkaConfiguration(bootstrapServers: settings.bootstrapServers, settings.properties), logger: logger
+            ) {
                 try await $0.createTopics([TopicSpecification(name: topic, partitions: 2)], ifNotExists: false)
             }
-            let producer = try KafkaProducer(configuration: .producer(bootstrapServers: settings.bootstrapServers, settings.properties), logger: logger)
+            let producer = try KafkaProducer(
+                configuration: .producer(bootstrapServers: settings.bootstrapServers, settings.properties), logger: logger)
             for index in 0..<20 {
                 _ = try await producer.send(ProducerMessage(topic: topic, key: Data("k\(index)".utf8), value: Data("v\(index)".utf8)))
             }
             await producer.close()
             let consumer = try KafkaConsumer(
                 configuration: .consumer(
-                    bootstrapServers: settings.bootstrapServers, groupID: "tls-\(UUID().uuidString)", sessionTimeout: TestBroker.sessionTimeout,
+                    bootstrapServers: settings.bootstrapServers, groupID: "tls-\(UUID().uuidString)",
+                    sessionTimeout: TestBroker.sessionTimeout,
                     ["fetch.wait.max.ms": "50"].merging(settings.properties) { _, new in new }
                 ),
                 logger: logger
@@ -56,7 +60,9 @@ struct TLSTests {
                 brokers: tls.bootstrapServers
             )
             let producer = try KafkaProducer(
-                configuration: .producer(bootstrapServers: settings.bootstrapServers, ["message.timeout.ms": "5000"].merging(settings.properties) { _, new in new }),
+                configuration: .producer(
+                    bootstrapServers: settings.bootstrapServers,
+                    ["message.timeout.ms": "5000"].merging(settings.properties) { _, new in new }),
                 logger: tls.broker.logger
             )
             let started = ContinuousClock.now
@@ -78,7 +84,9 @@ struct TLSTests {
             let settings = try KafkaClientSettings(
                 variableProperties: tls.clientProperties, brokers: "127.0.0.1:\(tls.proxy.port)"
             )
-            let admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: settings.bootstrapServers, settings.properties), logger: tls.broker.logger)
+            let admin = try KafkaAdmin(
+                configuration: KafkaConfiguration(bootstrapServers: settings.bootstrapServers, settings.properties),
+                logger: tls.broker.logger)
             let started = ContinuousClock.now
             let error = await #expect(throws: KafkaError.self) { _ = try await admin.clusterID(timeout: .seconds(5)) }
             #expect(ContinuousClock.now - started < .seconds(15))

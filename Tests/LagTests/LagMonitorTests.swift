@@ -27,8 +27,9 @@ private func sample(_ monitor: LagMonitor) async throws -> LagReport {
 /// The lag monitor against a real broker and store: a projector stopped while writes continue.
 @Suite("Lag monitor")
 struct LagMonitorTests {
-    @Test("a stopped projector's lag is exactly the unprocessed records, its age is the oldest one's, and it reads STOPPED until it is back",
-          arguments: StoreBackend.allCases)
+    @Test(
+        "a stopped projector's lag is exactly the unprocessed records, its age is the oldest one's, and it reads STOPPED until it is back",
+        arguments: StoreBackend.allCases)
     func stoppedProjector(backend: StoreBackend) async throws {
         try await TestBroker.with { broker in
             try await withStoreURL(backend) { url in
@@ -44,7 +45,8 @@ struct LagMonitorTests {
                     )
                     let producer = try broker.producer()
                     let appender = CommandAppender(producer: producer, topicPrefix: prefix)
-                    let configuration = ProjectorConfiguration(brokers: broker.bootstrapServers, topicPrefix: prefix, sessionTimeout: TestBroker.sessionTimeout)
+                    let configuration = ProjectorConfiguration(
+                        brokers: broker.bootstrapServers, topicPrefix: prefix, sessionTimeout: TestBroker.sessionTimeout)
 
                     var projecting = Task { try await Projector(configuration: configuration, store: store, logger: logger).run() }
                     let first = Array(SyntheticWorkload(count: 300, seed: 1))
@@ -72,7 +74,9 @@ struct LagMonitorTests {
                     let report = try await sample(monitor)
                     for group in report.groups {
                         let kind = try #require(EntityKind.allCases.first { $0.topicSuffix == group.projection })
-                        #expect(group.lag == expected[kind, default: 0], "\(group.group) \(group.partitions.map { "\($0.partition):\($0.checkpoint)/\($0.logEnd)" })")
+                        #expect(
+                            group.lag == expected[kind, default: 0],
+                            "\(group.group) \(group.partitions.map { "\($0.partition):\($0.checkpoint)/\($0.logEnd)" })")
                         #expect(group.partitions.allSatisfy { $0.lag == $0.logEnd - $0.checkpoint })
                         // The oldest unprocessed record was written between these two instants.
                         let age = try #require(group.lagSeconds)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Lag
 
 /// Rates and statuses from a partition's observations: pure, no I/O.

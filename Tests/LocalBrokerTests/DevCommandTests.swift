@@ -21,8 +21,10 @@ struct DevCommandTests {
             let brokerPort = try TansuBroker.freePort()
             let process = Process()
             process.executableURL = encoreBinary
-            process.arguments = ["dev", "--broker-port", String(brokerPort), "--port", String(try TansuBroker.freePort()),
-                                 "--data-dir", dataDir, "--log-level", "warning"]
+            process.arguments = [
+                "dev", "--broker-port", String(brokerPort), "--port", String(try TansuBroker.freePort()),
+                "--data-dir", dataDir, "--log-level", "warning",
+            ]
             process.standardOutput = FileHandle.nullDevice
             _ = FileManager.default.createFile(atPath: errors, contents: nil)
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
@@ -78,7 +80,8 @@ struct DevCommandTests {
     func portInUse() async throws {
         try await TestBroker.with { running in
             let port = Int(running.bootstrapServers.split(separator: ":").last!)!
-            let second = TansuBroker(configuration: .init(executable: try TansuBroker.locateExecutable(), port: port), logger: running.logger)
+            let second = TansuBroker(
+                configuration: .init(executable: try TansuBroker.locateExecutable(), port: port), logger: running.logger)
             let error = await #expect(throws: TansuBrokerError.self) { try await second.start() }
             #expect(error.map { "\($0)" }?.contains("already in use") == true)
         }

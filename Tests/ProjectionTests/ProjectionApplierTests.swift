@@ -29,10 +29,11 @@ struct ProjectionApplierTests {
     func foldsAndCheckpoints() async throws {
         let sink = InMemoryProjectionSink()
         let id = UUID()
-        let batch = try await apply(records([
-            Command(entityID: id, action: .createMusic(Song(artist: "A", songTitle: "B"))),
-            Command(entityID: id, action: .updateMusic(Song(artist: "A", songTitle: "C"))),
-        ]), to: sink)
+        let batch = try await apply(
+            records([
+                Command(entityID: id, action: .createMusic(Song(artist: "A", songTitle: "B"))),
+                Command(entityID: id, action: .updateMusic(Song(artist: "A", songTitle: "C"))),
+            ]), to: sink)
         #expect(batch.snapshots.count == 1)
         let stored = try #require(try await sink.snapshots(.music, ids: [id])[id])
         #expect(stored.version == 2)

@@ -4,10 +4,11 @@ import Kafka
 import Locking
 import Logging
 import Projection
-@testable import Projector
 import Store
 import StoreTesting
 import Testing
+
+@testable import Projector
 
 /// The projector's handling of one polled batch, without a broker: poison to the dead-letter
 /// topic before the checkpoint may pass it, durability waited for before the commit, and
@@ -45,7 +46,9 @@ struct BatchProcessorTests {
     }
 
     func processor(_ producer: RecordingProducer, durability: RecordingDurability? = nil) -> BatchProcessor {
-        BatchProcessor(kind: .music, deadLetterTopic: Self.deadLetterTopic, deadLetters: producer, durability: durability, logger: Logger(label: "test"))
+        BatchProcessor(
+            kind: .music, deadLetterTopic: Self.deadLetterTopic, deadLetters: producer, durability: durability,
+            logger: Logger(label: "test"))
     }
 
     /// A create, bytes that are no command, and an update of the same song, at offsets 0, 1, 2.
@@ -56,9 +59,13 @@ struct BatchProcessorTests {
             Command(entityID: song, action: .updateMusic(Song(artist: "A", songTitle: "C"))),
         ]
         func record(_ offset: Int64, _ value: Data) -> LogRecord {
-            LogRecord(position: LogPosition(topic: "encore.music", partition: 0, offset: offset), key: Data(song.lowercasedString.utf8), value: value)
+            LogRecord(
+                position: LogPosition(topic: "encore.music", partition: 0, offset: offset), key: Data(song.lowercasedString.utf8),
+                value: value)
         }
-        return (song, [record(0, CommandCodec.encode(commands[0])), record(1, Data("{".utf8)), record(2, CommandCodec.encode(commands[1]))])
+        return (
+            song, [record(0, CommandCodec.encode(commands[0])), record(1, Data("{".utf8)), record(2, CommandCodec.encode(commands[1]))]
+        )
     }
 
     @Test("a poison record is dead-lettered with its position and reason; the rest is folded and the checkpoint passes it")
@@ -70,9 +77,13 @@ struct BatchProcessorTests {
         #expect(checkpoints == [LogPosition(topic: "encore.music", partition: 0, offset: 3)])
         let letters = producer.sent.withLock { $0 }
         try #require(letters.count == 1)
-        let headers = Dictionary(letters[0].headers.map { ($0.name, String(decoding: $0.value ?? Data(), as: UTF8.self)) }, uniquingKeysWith: { first, _ in first })
+        let headers = Dictionary(
+            letters[0].headers.map { ($0.name, String(decoding: $0.value ?? Data(), as: UTF8.self)) },
+            uniquingKeysWith: { first, _ in first })
         #expect(letters[0].topic == Self.deadLetterTopic && letters[0].value == records[1].value && letters[0].key == records[1].key)
-        #expect(headers["dlq.topic"] == "encore.music" && headers["dlq.partition"] == "0" && headers["dlq.offset"] == "1" && headers["dlq.projection"] == "music")
+        #expect(
+            headers["dlq.topic"] == "encore.music" && headers["dlq.partition"] == "0" && headers["dlq.offset"] == "1"
+                && headers["dlq.projection"] == "music")
         #expect(!(headers["dlq.reason"] ?? "").isEmpty)
         let stored = try await sink.snapshots(.music, ids: [song])[song]
         #expect(stored?.version == 2 && stored?.state == .music(Song(artist: "A", songTitle: "C")))
@@ -81,7 +92,9 @@ struct BatchProcessorTests {
     @Test("a dead letter the broker does not acknowledge fails the batch: nothing is committed, so the poison is read again")
     func unacknowledgedDeadLetterCommitsNothing() async throws {
         let sink = InMemoryProjectionSink()
-        await #expect(throws: KafkaError.self) { try await processor(RecordingProducer(refuses: true)).process(batchWithPoison().records, into: sink) }
+        await #expect(throws: KafkaError.self) {
+            try await processor(RecordingProducer(refuses: true)).process(batchWithPoison().records, into: sink)
+        }
         #expect(sink.commits == 0)
         #expect(try await sink.checkpoints(projection: "music").isEmpty)
     }
@@ -96,7 +109,8 @@ struct BatchProcessorTests {
 
         let refused = InMemoryProjectionSink()
         await #expect(throws: CancellationError.self) {
-            try await processor(RecordingProducer(), durability: RecordingDurability(refuses: true)).process(batchWithPoison().records, into: refused)
+            try await processor(RecordingProducer(), durability: RecordingDurability(refuses: true)).process(
+                batchWithPoison().records, into: refused)
         }
         #expect(refused.commits == 0)
     }

@@ -1,21 +1,27 @@
 import Domain
 import Foundation
-@testable import Store
 import Testing
+
+@testable import Store
 
 @Suite("Entity state JSON")
 struct EntityStateJSONTests {
     @Test("uses the payload field names, sorted")
     func fieldNames() {
-        #expect(EntityStateJSON.encode(.user(User(fname: "A", lname: "B", email: "a@b.c"))) == #"{"email":"a@b.c","fname":"A","lname":"B"}"#)
+        #expect(
+            EntityStateJSON.encode(.user(User(fname: "A", lname: "B", email: "a@b.c"))) == #"{"email":"a@b.c","fname":"A","lname":"B"}"#)
         #expect(EntityStateJSON.encode(.music(Song(artist: "X", songTitle: "Y"))) == #"{"Artist":"X","SongTitle":"Y"}"#)
         let song = UUID(uuidString: "E621E1F8-C36C-495A-93FC-0C247A3E6E5F")!
-        #expect(EntityStateJSON.encode(.playlist(Playlist(name: "P", songs: [song]))) == #"{"Name":"P","Songs":["e621e1f8-c36c-495a-93fc-0c247a3e6e5f"]}"#)
+        #expect(
+            EntityStateJSON.encode(.playlist(Playlist(name: "P", songs: [song])))
+                == #"{"Name":"P","Songs":["e621e1f8-c36c-495a-93fc-0c247a3e6e5f"]}"#)
     }
 
-    @Test("escapes what JSON requires and decodes back", arguments: [
-        "plain", "", #"quote " backslash \ slash /"#, "line\nbreak\r\ttab", "\u{01}\u{1f}control", "Ünïcødé ♫ 日本語 🎷", "\u{2028}",
-    ])
+    @Test(
+        "escapes what JSON requires and decodes back",
+        arguments: [
+            "plain", "", #"quote " backslash \ slash /"#, "line\nbreak\r\ttab", "\u{01}\u{1f}control", "Ünïcødé ♫ 日本語 🎷", "\u{2028}",
+        ])
     func roundTrip(text: String) throws {
         for state in [
             EntityState.user(User(fname: text, lname: text, email: text)),

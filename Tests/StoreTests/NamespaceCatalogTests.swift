@@ -1,8 +1,9 @@
 import Domain
 import Foundation
-@testable import Store
 import StoreTesting
 import Testing
+
+@testable import Store
 
 /// The namespace catalog: which namespace serves each read model, activation without going
 /// back in time, retired namespaces refusing commits, dropping.
@@ -20,16 +21,20 @@ struct NamespaceCatalogTests {
         }
     }
 
-    @Test("activation waits until the new namespace has folded as far as the live one, then retires it",
-          arguments: StoreBackend.allCases)
+    @Test(
+        "activation waits until the new namespace has folded as far as the live one, then retires it",
+        arguments: StoreBackend.allCases)
     func activation(backend: StoreBackend) async throws {
         try await withStore(backend) { live async throws in
-            try await live.commit(Fixtures.batch(snapshots: [Fixtures.user()], checkpoints: [Self.checkpoint(10), Self.checkpoint(4, partition: 1)]))
+            try await live.commit(
+                Fixtures.batch(snapshots: [Fixtures.user()], checkpoints: [Self.checkpoint(10), Self.checkpoint(4, partition: 1)]))
             let rebuilt = try await live.sibling(namespace: "r1")
             try await rebuilt.register(projection: "users", state: .building, asOf: nil, progress: Data(#"{"done":1}"#.utf8))
             try await rebuilt.commit(Fixtures.batch(checkpoints: [Self.checkpoint(10), Self.checkpoint(3, partition: 1)]))
 
-            #expect(try await rebuilt.activate(projection: "users", force: false) == .behind(active: "main", positions: [Self.checkpoint(4, partition: 1)]))
+            #expect(
+                try await rebuilt.activate(projection: "users", force: false)
+                    == .behind(active: "main", positions: [Self.checkpoint(4, partition: 1)]))
             #expect(try await live.activeNamespaces()["users"] == "main")
 
             try await rebuilt.commit(Fixtures.batch(checkpoints: [Self.checkpoint(4, partition: 1)]))
@@ -112,8 +117,9 @@ struct NamespaceCatalogTests {
         }
     }
 
-    @Test("a frozen namespace keeps serving reads, refuses commits, and is retired by the activation that catches up with it",
-          arguments: StoreBackend.allCases)
+    @Test(
+        "a frozen namespace keeps serving reads, refuses commits, and is retired by the activation that catches up with it",
+        arguments: StoreBackend.allCases)
     func freeze(backend: StoreBackend) async throws {
         try await withStore(backend) { live async throws in
             try await live.commit(Fixtures.batch(checkpoints: [Self.checkpoint(7)]))
@@ -127,7 +133,9 @@ struct NamespaceCatalogTests {
                 try await live.commit(Fixtures.batch(checkpoints: [Self.checkpoint(8)]))
                 // Right only once the freeze has lapsed: a loaded CI run took longer than the
                 // lease (15 s) from the freeze to this commit on PostgreSQL.
-                #expect(Date().timeIntervalSince(freezing) >= NamespaceEntry.freezeLease, "a commit was accepted into a namespace frozen moments ago")
+                #expect(
+                    Date().timeIntervalSince(freezing) >= NamespaceEntry.freezeLease,
+                    "a commit was accepted into a namespace frozen moments ago")
             } catch is NamespaceRetired {}
             #expect(try await rebuilt.freeze(projection: "users") == nil, "already frozen")
 

@@ -1,8 +1,9 @@
 import Foundation
 import KafkaTesting
-@testable import Store
 import StoreTesting
 import Testing
+
+@testable import Store
 
 /// PostgreSQL over TLS for real: a private server with `ssl=on` and a certificate for
 /// `localhost` from a CA made for this test.

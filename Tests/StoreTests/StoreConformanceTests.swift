@@ -97,7 +97,8 @@ struct StoreConformanceTests {
             let other = UUID()
             // Written out of log order, across two batches and two partitions.
             var late = Fixtures.outcome(entity: entity, offset: 120, version: 3, actor: nil)
-            var rejected = Fixtures.outcome(entity: entity, offset: 7, status: .rejected, rejection: .versionMismatch, version: 1, actor: "")
+            var rejected = Fixtures.outcome(
+                entity: entity, offset: 7, status: .rejected, rejection: .versionMismatch, version: 1, actor: "")
             // Timestamps keep whole microseconds, also before PostgreSQL's 2000 epoch.
             late.timestamp = Date(timeIntervalSince1970: 1_790_000_000.123457)
             rejected.timestamp = Date(timeIntervalSince1970: 946_684_799.000001)
@@ -117,7 +118,10 @@ struct StoreConformanceTests {
             #expect(try await store.outcome(commandID: UUID()) == nil)
 
             let unknown = UUID()
-            #expect(try await store.existingOutcomes(commandIDs: [first.commandID, unknown, otherKind.commandID]) == [first.commandID, otherKind.commandID])
+            #expect(
+                try await store.existingOutcomes(commandIDs: [first.commandID, unknown, otherKind.commandID]) == [
+                    first.commandID, otherKind.commandID,
+                ])
             #expect(try await store.existingOutcomes(commandIDs: []).isEmpty)
         }
     }
@@ -135,7 +139,9 @@ struct StoreConformanceTests {
 
             // Both bounds are exclusive: after the last one seen, before a checkpoint.
             #expect(offsets(try await store.outcomes(.user, partition: 0, after: 3, before: 12, limit: 10)) == [4, 5, 9])
-            #expect(try await store.outcomes(.user, partition: 0, after: -1, before: 100, limit: 10) == onZero.sorted { $0.position.offset < $1.position.offset })
+            #expect(
+                try await store.outcomes(.user, partition: 0, after: -1, before: 100, limit: 10)
+                    == onZero.sorted { $0.position.offset < $1.position.offset })
             #expect(offsets(try await store.outcomes(.user, partition: 0, after: -1, before: 100, limit: 2)) == [3, 4])
             #expect(offsets(try await store.outcomes(.user, partition: 1, after: -1, before: 100, limit: 10)) == [6])
             #expect(offsets(try await store.outcomes(.music, partition: 0, after: 0, before: 8, limit: 10)) == [7])
@@ -169,7 +175,9 @@ struct StoreConformanceTests {
         }
     }
 
-    @Test("a bulk load with the outcome indexes suspended reads back the same, and migrate or restore builds them again", arguments: StoreBackend.allCases)
+    @Test(
+        "a bulk load with the outcome indexes suspended reads back the same, and migrate or restore builds them again",
+        arguments: StoreBackend.allCases)
     func bulkLoad(backend: StoreBackend) async throws {
         try await withStore(backend) { store in
             let entity = UUID()
@@ -203,19 +211,26 @@ struct StoreConformanceTests {
     func checkpoints(backend: StoreBackend) async throws {
         try await withStore(backend) { store in
             #expect(try await store.checkpoints(projection: "users").isEmpty)
-            try await store.commit(Fixtures.batch("users", checkpoints: [
-                LogPosition(topic: "encore.users", partition: 3, offset: 10),
-                LogPosition(topic: "encore.users", partition: 0, offset: 4),
-            ]))
+            try await store.commit(
+                Fixtures.batch(
+                    "users",
+                    checkpoints: [
+                        LogPosition(topic: "encore.users", partition: 3, offset: 10),
+                        LogPosition(topic: "encore.users", partition: 0, offset: 4),
+                    ]))
             try await store.commit(Fixtures.batch("music", checkpoints: [LogPosition(topic: "encore.music", partition: 0, offset: 99)]))
-            try await store.commit(Fixtures.batch("users", checkpoints: [
-                LogPosition(topic: "encore.users", partition: 0, offset: 5),
-                LogPosition(topic: "encore.users", partition: 0, offset: 8),  // the last one of a batch wins
-            ]))
-            #expect(try await store.checkpoints(projection: "users") == [
-                LogPosition(topic: "encore.users", partition: 0, offset: 8),
-                LogPosition(topic: "encore.users", partition: 3, offset: 10),
-            ])
+            try await store.commit(
+                Fixtures.batch(
+                    "users",
+                    checkpoints: [
+                        LogPosition(topic: "encore.users", partition: 0, offset: 5),
+                        LogPosition(topic: "encore.users", partition: 0, offset: 8),  // the last one of a batch wins
+                    ]))
+            #expect(
+                try await store.checkpoints(projection: "users") == [
+                    LogPosition(topic: "encore.users", partition: 0, offset: 8),
+                    LogPosition(topic: "encore.users", partition: 3, offset: 10),
+                ])
             #expect(try await store.checkpoints(projection: "music") == [LogPosition(topic: "encore.music", partition: 0, offset: 99)])
         }
     }
@@ -234,7 +249,10 @@ struct StoreConformanceTests {
             // offset violates a CHECK constraint) fails last, so the rollback must undo them.
             let bad = Fixtures.batch(
                 snapshots: [changed, added], outcomes: [outcome],
-                checkpoints: [LogPosition(topic: "encore.users", partition: 0, offset: 4), LogPosition(topic: "encore.users", partition: 1, offset: -1)]
+                checkpoints: [
+                    LogPosition(topic: "encore.users", partition: 0, offset: 4),
+                    LogPosition(topic: "encore.users", partition: 1, offset: -1),
+                ]
             )
             let error = try await #require(throws: StoreError.self) { try await store.commit(bad) }
             #expect(error.operation == "commit")
@@ -286,9 +304,12 @@ struct StoreConformanceTests {
             #expect(try await gateway.snapshot(.music, id: song.id) == nil)  // reader opened before the write
             for version in 1...3 {
                 let next = Fixtures.song(song.id, version: version, title: "Take \(version)")
-                let outcome = Fixtures.outcome(kind: .music, entity: song.id, offset: Int64(version), topic: "encore.music", version: version)
-                try await projector.commit(Fixtures.batch("music", snapshots: [next], outcomes: [outcome],
-                                                          checkpoints: [LogPosition(topic: "encore.music", partition: 0, offset: Int64(version + 1))]))
+                let outcome = Fixtures.outcome(
+                    kind: .music, entity: song.id, offset: Int64(version), topic: "encore.music", version: version)
+                try await projector.commit(
+                    Fixtures.batch(
+                        "music", snapshots: [next], outcomes: [outcome],
+                        checkpoints: [LogPosition(topic: "encore.music", partition: 0, offset: Int64(version + 1))]))
                 #expect(try await gateway.snapshot(.music, id: song.id) == next)
                 #expect(try await gateway.outcome(commandID: outcome.commandID) == outcome)
             }
@@ -354,14 +375,18 @@ struct StoreConformanceTests {
                 }
                 allIDs += users.map(\.id)
                 commandIDs += outcomes.map(\.commandID)
-                let checkpoints = (0..<6).map { LogPosition(topic: "encore.users", partition: Int32($0), offset: Int64((batch + 1) * batchSize)) }
+                let checkpoints = (0..<6).map {
+                    LogPosition(topic: "encore.users", partition: Int32($0), offset: Int64((batch + 1) * batchSize))
+                }
                 elapsed += try await clock.measure {
                     try await store.commit(Fixtures.batch(snapshots: users, outcomes: outcomes, checkpoints: checkpoints))
                 }
             }
             let rows = batches * batchSize * 2
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            print("\(backend): committed \(rows) rows (\(batches) batches of \(batchSize) snapshots + \(batchSize) outcomes) in \(elapsed): \(Int(Double(rows) / seconds)) rows/s")
+            print(
+                "\(backend): committed \(rows) rows (\(batches) batches of \(batchSize) snapshots + \(batchSize) outcomes) in \(elapsed): \(Int(Double(rows) / seconds)) rows/s"
+            )
 
             #expect(try await store.existingOutcomes(commandIDs: commandIDs).count == commandIDs.count)
             let found = try await store.snapshots(.user, ids: allIDs)
@@ -375,7 +400,8 @@ struct StoreConformanceTests {
                 cursor = last.id
             }
             #expect(listed == allIDs.count)
-            #expect(try await store.checkpoints(projection: "users").map(\.offset) == Array(repeating: Int64(batches * batchSize), count: 6))
+            #expect(
+                try await store.checkpoints(projection: "users").map(\.offset) == Array(repeating: Int64(batches * batchSize), count: 6))
         }
     }
 

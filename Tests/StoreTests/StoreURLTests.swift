@@ -1,8 +1,9 @@
 import Domain
 import Foundation
-@testable import Store
 import StoreTesting
 import Testing
+
+@testable import Store
 
 @Suite("Store URLs")
 struct StoreURLTests {
@@ -140,7 +141,9 @@ struct StoreURLTests {
         let verifyCA = try PostgresEndpoint(url: "postgres://u@h/d?sslmode=verify-ca")
         #expect(verifyCA.rootCertificate == nil)
         #expect(try verifyCA.tlsConfiguration().certificateVerification == .noHostnameVerification)
-        #expect(try PostgresEndpoint(url: "postgres://u@h/d?sslmode=verify-full").tlsConfiguration().certificateVerification == .fullVerification)
+        #expect(
+            try PostgresEndpoint(url: "postgres://u@h/d?sslmode=verify-full").tlsConfiguration().certificateVerification
+                == .fullVerification)
         #expect(try PostgresEndpoint(url: "postgres://u@h/d?sslmode=require").tlsConfiguration().certificateVerification == .none)
         #expect(try PostgresEndpoint(url: "postgres://u@h/d?sslmode=disable").tls == .disable)
         // libpq: require with a root certificate file verifies the chain, as verify-ca.

@@ -30,40 +30,52 @@ public enum GatewayApplication {
             namespaces: namespaces, settings: configuration.lag, localProjector: configuration.localProjector, logger: logger
         )
         let watch = CheckpointWatch(namespaces: namespaces, logger: logger)
-        let logEnds = try LogEnds(brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties, logger: logger)
+        let logEnds = try LogEnds(
+            brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties,
+            logger: logger)
         let feed = ChangeFeed(namespaces: namespaces, settings: configuration.feeds, logger: logger)
-        var services: [any Service] = [NamespaceFollower(namespaces: namespaces, interval: configuration.namespaceRefresh), monitor, watch, logEnds, feed]
+        var services: [any Service] = [
+            NamespaceFollower(namespaces: namespaces, interval: configuration.namespaceRefresh), monitor, watch, logEnds, feed,
+        ]
         var commands: CommandService?
         if configuration.role.writes {
             let producer = try KafkaProducer(
-                configuration: .producer(bootstrapServers: configuration.brokers, ["message.timeout.ms": "5000"].merging(configuration.kafkaProperties) { _, new in new }),
+                configuration: .producer(
+                    bootstrapServers: configuration.brokers,
+                    ["message.timeout.ms": "5000"].merging(configuration.kafkaProperties) { _, new in new }),
                 logger: logger
             )
             services.append(producer)
             commands = CommandService(
-                producer: producer, durability: configuration.durability, namespaces: namespaces, watch: watch, topicPrefix: configuration.topicPrefix, logger: logger
+                producer: producer, durability: configuration.durability, namespaces: namespaces, watch: watch,
+                topicPrefix: configuration.topicPrefix, logger: logger
             )
         }
         let gateway = GatewayServices(
             commands: commands,
-            reads: ReadService(namespaces: namespaces, watch: watch, consistencyTimeout: configuration.consistencyTimeout, logEnds: logEnds),
+            reads: ReadService(
+                namespaces: namespaces, watch: watch, consistencyTimeout: configuration.consistencyTimeout, logEnds: logEnds),
             authenticator: authenticator,
             configuration: configuration,
             monitor: monitor
         )
         let router = makeRouter(services: gateway, feed: feed)
-        OperationsRoutes(namespaces: namespaces, monitor: monitor, registry: registry, lagThreshold: configuration.readyLagThreshold, lagInterval: configuration.lag.interval,
-                         lagLimitsReadiness: configuration.role.reads)
-            .add(to: router)
+        OperationsRoutes(
+            namespaces: namespaces, monitor: monitor, registry: registry, lagThreshold: configuration.readyLagThreshold,
+            lagInterval: configuration.lag.interval,
+            lagLimitsReadiness: configuration.role.reads
+        )
+        .add(to: router)
         return Application(
             router: router,
             // Header limits well above what a client of this API sends (a token, a few short
             // headers): beyond them the request is answered 400 and its connection closed before
             // any route runs. Idle keep-alive connections close after a minute.
-            server: .http1(configuration: .init(
-                idleTimeout: .seconds(60),
-                httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 100)
-            )),
+            server: .http1(
+                configuration: .init(
+                    idleTimeout: .seconds(60),
+                    httpDecoderConfiguration: .init(maxHeaderFieldSize: 16 * 1024, maxHeaderListSize: 32 * 1024, maxHeaderFieldCount: 100)
+                )),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "encore"),
             services: services,
             logger: logger
@@ -74,7 +86,10 @@ public enum GatewayApplication {
     static func makeRouter(services: GatewayServices, feed: ChangeFeed? = nil) -> Router<EncoreRequestContext> {
         let router = Router(context: EncoreRequestContext.self)
         // A feed's access_token must not reach the traces (see Authenticator.credential).
-        router.addMiddleware { TracingMiddleware(recordingHeaders: [.requestID], redactingQueryParameters: ["access_token"]); RequestIDMiddleware() }
+        router.addMiddleware {
+            TracingMiddleware(recordingHeaders: [.requestID], redactingQueryParameters: ["access_token"])
+            RequestIDMiddleware()
+        }
         // Outside the error middleware, so that errors reach a page as readable answers too.
         router.add(middleware: CrossOriginMiddleware(policy: services.configuration.crossOrigin))
         router.add(middleware: ErrorMiddleware())

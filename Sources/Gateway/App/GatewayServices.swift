@@ -62,7 +62,8 @@ struct GatewayServices: Sendable {
         let writer = try writer()
         try await authorize(command)
         if needsProjector, let monitor, await monitor.isConsumed(command.kind) == false {
-            throw APIError.noProjector(command.kind, group: EncoreTopics.projectorGroup(prefix: configuration.topicPrefix, kind: command.kind))
+            throw APIError.noProjector(
+                command.kind, group: EncoreTopics.projectorGroup(prefix: configuration.topicPrefix, kind: command.kind))
         }
         let appended = try await writer.append(command, traceparent: request.headers[.traceparent])
         guard !async else { return .accepted(token: appended.token) }
@@ -75,7 +76,8 @@ struct GatewayServices: Sendable {
 
     /// Enforces ``WritePolicy``; looks the creator up only when the policy needs it.
     private func authorize(_ command: Command) async throws {
-        let creator = WritePolicy.needsCreator(command)
+        let creator =
+            WritePolicy.needsCreator(command)
             ? WritePolicy.creator(in: try await reads.store(for: command.kind).history(command.kind, id: command.entityID))
             : nil
         try WritePolicy.check(command, creator: creator)

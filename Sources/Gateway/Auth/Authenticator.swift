@@ -48,11 +48,12 @@ final class Authenticator: Sendable {
     func issue(for userID: UUID) async throws -> String {
         guard mode == .jwt else { return "legacy-\(userID.uuidString.lowercased())" }
         let now = Date()
-        return try await keys.sign(Claims(
-            sub: SubjectClaim(value: userID.uuidString.lowercased()),
-            exp: ExpirationClaim(value: now.addingTimeInterval(Double(lifetime.components.seconds))),
-            iat: IssuedAtClaim(value: now)
-        ))
+        return try await keys.sign(
+            Claims(
+                sub: SubjectClaim(value: userID.uuidString.lowercased()),
+                exp: ExpirationClaim(value: now.addingTimeInterval(Double(lifetime.components.seconds))),
+                iat: IssuedAtClaim(value: now)
+            ))
     }
 
     /// The caller's identity from its credential (see `credential(_:)`); throws 401 when it is not acceptable.
@@ -94,7 +95,7 @@ final class Authenticator: Sendable {
     private static func credential(_ request: Request) -> String? {
         if let header = request.headers[.authorization], !header.isEmpty { return header }
         guard request.method == .get, request.uri.path.hasSuffix("/events"),
-              let token = request.uri.queryParameters["access_token"], !token.isEmpty
+            let token = request.uri.queryParameters["access_token"], !token.isEmpty
         else { return nil }
         return String(token)
     }
@@ -128,7 +129,7 @@ struct AuthMiddleware: RouterMiddleware {
         context.identity = try await authenticator.identify(request)
         if let identity = context.identity {
             guard let user = UUID(uuidString: identity),
-                  let snapshot = try await reads.store(for: .user).snapshot(.user, id: user), !snapshot.isDeleted
+                let snapshot = try await reads.store(for: .user).snapshot(.user, id: user), !snapshot.isDeleted
             else {
                 throw APIError.unauthorized("the token's user does not exist (deleted users' tokens are no longer valid)")
             }

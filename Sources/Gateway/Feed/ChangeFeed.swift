@@ -207,7 +207,9 @@ final class ChangeFeed: Service, Sendable {
     ) async throws {
         if let entity = filter.entity {
             // One entity's commands are few and indexed by entity: read its history.
-            let outcomes = try await store.history(filter.kind, id: entity).filter { !position.covers($0.position) && target.covers($0.position) }
+            let outcomes = try await store.history(filter.kind, id: entity).filter {
+                !position.covers($0.position) && target.covers($0.position)
+            }
             try await deliver(try await FeedStates.events(outcomes, kind: filter.kind, in: store).filter(filter.matches))
             return
         }

@@ -24,10 +24,11 @@ struct FeedEvent: Sendable {
         let body: Data
         if isRejected {
             name = "rejected"
-            body = try encoder.encode(Rejected(
-                commandId: outcome.commandID.lowercasedString, id: outcome.entityID.lowercasedString, type: outcome.recordType.rawValue,
-                reason: outcome.rejection?.code, version: outcome.version
-            ))
+            body = try encoder.encode(
+                Rejected(
+                    commandId: outcome.commandID.lowercasedString, id: outcome.entityID.lowercasedString, type: outcome.recordType.rawValue,
+                    reason: outcome.rejection?.code, version: outcome.version
+                ))
         } else if let state {
             name = outcome.recordType.rawValue
             body = try encoder.encode(V2.Resource(snapshot: state))

@@ -24,7 +24,7 @@ struct FeedPosition: Sendable, Hashable, CustomStringConvertible {
         for entry in text.split(separator: ",", omittingEmptySubsequences: false) where !text.isEmpty {
             let parts = entry.split(separator: ":", omittingEmptySubsequences: false)
             guard parts.count == 2, let partition = Int32(parts[0]), partition >= 0, let offset = Int64(parts[1]), offset >= 0,
-                  offsets[partition] == nil
+                offsets[partition] == nil
             else { return nil }
             offsets[partition] = offset
         }

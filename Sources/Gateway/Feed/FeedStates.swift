@@ -9,7 +9,8 @@ import Store
 /// of them, so every event carries its own version's state.
 enum FeedStates {
     /// By command id: the entity after each applied, non-deleting command of `outcomes`.
-    static func after(_ outcomes: [CommandOutcome], kind: EntityKind, in store: any ReadModelReader) async throws -> [UUID: EntitySnapshot] {
+    static func after(_ outcomes: [CommandOutcome], kind: EntityKind, in store: any ReadModelReader) async throws -> [UUID: EntitySnapshot]
+    {
         let changes = Dictionary(grouping: outcomes.filter { $0.status == .applied && !$0.recordType.isDelete }, by: \.entityID)
         guard !changes.isEmpty else { return [:] }
         let latest = try await store.snapshots(kind, ids: Array(changes.keys))

@@ -66,7 +66,8 @@ struct FeedStream: Sendable {
         var text = ""
         for event in events {
             position.advance(event.position.partition, to: event.position.offset)
-            let id = filter.entity == nil ? position.description : FeedPosition([event.position.partition: event.position.offset]).description
+            let id =
+                filter.entity == nil ? position.description : FeedPosition([event.position.partition: event.position.offset]).description
             text += event.text(id: id)
         }
         try await writer.write(ByteBuffer(string: text))

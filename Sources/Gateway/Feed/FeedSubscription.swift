@@ -76,7 +76,10 @@ final class FeedSubscription: Sendable {
                         state.waiter = continuation
                         return nil
                     }
-                    defer { state.pending.events = []; state.pending.heartbeat = false }
+                    defer {
+                        state.pending.events = []
+                        state.pending.heartbeat = false
+                    }
                     return state.pending
                 }
                 if let ready { continuation.resume(returning: ready) }
@@ -96,7 +99,10 @@ final class FeedSubscription: Sendable {
             let result = change(&state.pending)
             guard let waiter = state.waiter, !Self.isEmpty(state.pending) else { return (result, nil) }
             state.waiter = nil
-            defer { state.pending.events = []; state.pending.heartbeat = false }
+            defer {
+                state.pending.events = []
+                state.pending.heartbeat = false
+            }
             return (result, (waiter, state.pending))
         }
         if case let (waiter, batch)? = handoff { waiter.resume(returning: batch) }

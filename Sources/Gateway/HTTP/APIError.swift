@@ -27,10 +27,12 @@ public struct APIError: HTTPResponseError, Sendable {
         guard APIVersionOfPath(request.uri.path) == .v2 else {
             return try Body(error: code, detail: detail).answer(status, headers: headers).response(from: request, context: context)
         }
-        let problem = Problem(type: "urn:encore:error:\(code)", title: status.reasonPhrase, status: status.code, detail: detail, error: code)
+        let problem = Problem(
+            type: "urn:encore:error:\(code)", title: status.reasonPhrase, status: status.code, detail: detail, error: code)
         var headers = headers
         headers[.contentType] = "application/problem+json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(problem))))
+        return Response(
+            status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(problem))))
     }
 
     /// What a v1 client reads.
@@ -139,22 +141,29 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as StoreError {
             // Not transient: a retry gets the same answer, so no Retry-After.
             context.logger.error("store failed [\(error.code.rawValue)]: \(error)")
-            let converted = switch error.code {
-            case .conflict: APIError(.conflict, "store_conflict", "the read-model store refused the operation as conflicting with its state")
-            case .corruptData: APIError(.internalServerError, "corrupt_data", "the read-model store holds data this server cannot read")
-            case .unavailable, .misuse: APIError(.internalServerError, "internal", "the server failed to answer this request")
-            }
+            let converted =
+                switch error.code {
+                case .conflict:
+                    APIError(.conflict, "store_conflict", "the read-model store refused the operation as conflicting with its state")
+                case .corruptData: APIError(.internalServerError, "corrupt_data", "the read-model store holds data this server cannot read")
+                case .unavailable, .misuse: APIError(.internalServerError, "internal", "the server failed to answer this request")
+                }
             return try converted.response(from: request, context: context)
         } catch let error as HTTPError {
-            let converted: APIError = switch error.status {
-            case .notFound: .notFound("no route for \(request.method) \(request.uri.path)")
-            case .contentTooLarge: APIError(.contentTooLarge, "body_too_large", "request bodies are limited to 1 MiB")
-            default: APIError(error.status, error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_"), error.body ?? error.status.reasonPhrase)
-            }
+            let converted: APIError =
+                switch error.status {
+                case .notFound: .notFound("no route for \(request.method) \(request.uri.path)")
+                case .contentTooLarge: APIError(.contentTooLarge, "body_too_large", "request bodies are limited to 1 MiB")
+                default:
+                    APIError(
+                        error.status, error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_"),
+                        error.body ?? error.status.reasonPhrase)
+                }
             return try converted.response(from: request, context: context)
         } catch {
             context.logger.error("unhandled error: \(error)")
-            return try APIError(.internalServerError, "internal", "the server failed to answer this request").response(from: request, context: context)
+            return try APIError(.internalServerError, "internal", "the server failed to answer this request").response(
+                from: request, context: context)
         }
     }
 }

@@ -12,16 +12,20 @@ public struct CrossOriginPolicy: Sendable, Equatable {
     public init(_ entries: [String]) throws {
         let trimmed = entries.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         if trimmed.contains("*") {
-            guard trimmed.count == 1 else { throw ConfigurationError("--cors-origins (ENCORE_CORS_ORIGINS): * allows every origin and stands alone") }
+            guard trimmed.count == 1 else {
+                throw ConfigurationError("--cors-origins (ENCORE_CORS_ORIGINS): * allows every origin and stands alone")
+            }
             self.init(validated: ["*"])
             return
         }
-        self.init(validated: try trimmed.map { entry in
-            guard let origin = Self.serialized(entry) else {
-                throw ConfigurationError("--cors-origins (ENCORE_CORS_ORIGINS): \(entry) is not an origin (scheme://host[:port], no path), nor *")
-            }
-            return origin
-        })
+        self.init(
+            validated: try trimmed.map { entry in
+                guard let origin = Self.serialized(entry) else {
+                    throw ConfigurationError(
+                        "--cors-origins (ENCORE_CORS_ORIGINS): \(entry) is not an origin (scheme://host[:port], no path), nor *")
+                }
+                return origin
+            })
     }
 
     /// No origin but the gateway's own.
@@ -41,8 +45,8 @@ public struct CrossOriginPolicy: Sendable, Equatable {
     /// The origin as browsers send it in `Origin`; nil for anything with a path, query or user.
     private static func serialized(_ text: String) -> String? {
         guard let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(), ["http", "https"].contains(scheme),
-              let host = url.host, !host.isEmpty, url.user == nil, url.password == nil,
-              url.path.isEmpty, url.query == nil, url.fragment == nil
+            let host = url.host, !host.isEmpty, url.user == nil, url.password == nil,
+            url.path.isEmpty, url.query == nil, url.fragment == nil
         else { return nil }
         // Browsers leave the scheme's default port out of Origin.
         let port = url.port.flatMap { (scheme, $0) == ("http", 80) || (scheme, $0) == ("https", 443) ? nil : $0 }

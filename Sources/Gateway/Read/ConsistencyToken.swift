@@ -19,9 +19,10 @@ public struct ConsistencyToken: Sendable, Hashable, CustomStringConvertible {
     public init?(_ text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3,
-              let kind = EntityKind.allCases.first(where: { $0.topicSuffix == parts[0] }),
-              let partition = Int32(parts[1]), partition >= 0,
-              let offset = Int64(parts[2]), offset >= 0 else { return nil }
+            let kind = EntityKind.allCases.first(where: { $0.topicSuffix == parts[0] }),
+            let partition = Int32(parts[1]), partition >= 0,
+            let offset = Int64(parts[2]), offset >= 0
+        else { return nil }
         self.init(kind: kind, partition: partition, offset: offset)
     }
 

@@ -30,8 +30,10 @@ struct ReadService: Sendable {
         let checkpoints = try await store(for: token.kind).checkpoints(projection: token.kind.topicSuffix)
         if checkpoints.contains(where: { $0.partition == token.partition && $0.offset > token.offset }) { return }
         guard waiting.enter(client) else {
-            throw APIError(.tooManyRequests, "too_many_waiting_reads",
-                           "this client already has \(waiting.limit) reads waiting for consistency tokens; retry after 1 s", headers: [.retryAfter: "1"])
+            throw APIError(
+                .tooManyRequests, "too_many_waiting_reads",
+                "this client already has \(waiting.limit) reads waiting for consistency tokens; retry after 1 s",
+                headers: [.retryAfter: "1"])
         }
         defer { waiting.leave(client) }
         let reached = try await withThrowingTaskGroup(of: Bool?.self) { group in
@@ -49,8 +51,9 @@ struct ReadService: Sendable {
             return false
         }
         guard reached else {
-            throw APIError(.serviceUnavailable, "not_yet_consistent",
-                           "the read model has not reached \(token) within \(consistencyTimeout)", headers: [.retryAfter: "1"])
+            throw APIError(
+                .serviceUnavailable, "not_yet_consistent",
+                "the read model has not reached \(token) within \(consistencyTimeout)", headers: [.retryAfter: "1"])
         }
     }
 
@@ -61,9 +64,11 @@ struct ReadService: Sendable {
         case nil, .inLog?:
             return nil
         case .beyondEnd(let end)?:
-            detail = "partition \(token.partition) of \(token.kind.topicSuffix) ends at offset \(end), before \(token.offset): this log never acknowledged that write (is the token from another cluster?)"
+            detail =
+                "partition \(token.partition) of \(token.kind.topicSuffix) ends at offset \(end), before \(token.offset): this log never acknowledged that write (is the token from another cluster?)"
         case .noPartition(let count)?:
-            detail = count == 0
+            detail =
+                count == 0
                 ? "the log has no \(token.kind.topicSuffix) topic yet, so no write made \(token)"
                 : "\(token.kind.topicSuffix) has \(count) partitions, so no write made \(token)"
         }

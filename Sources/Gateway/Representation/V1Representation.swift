@@ -5,7 +5,8 @@ import Hummingbird
 /// The original system's JSON: `{"Items":[…],"Count":n}`, `user_id`, `Artist`, `Name`,
 /// playlists' songs as one comma-separated string in requests.
 enum V1: APIVersion {
-    static let names = FieldNames(artist: "Artist", songTitle: "SongTitle", playlistName: "Name", playlistSongs: "Playlist", songReference: "music_id")
+    static let names = FieldNames(
+        artist: "Artist", songTitle: "SongTitle", playlistName: "Name", playlistSongs: "Playlist", songReference: "music_id")
 
     static func idField(_ kind: EntityKind) -> String {
         switch kind {

@@ -5,7 +5,8 @@ import Store
 
 /// The native v2 JSON: `id`, `version` and lower-camel fields.
 enum V2: APIVersion {
-    static let names = FieldNames(artist: "artist", songTitle: "songTitle", playlistName: "name", playlistSongs: "songs", songReference: "musicId")
+    static let names = FieldNames(
+        artist: "artist", songTitle: "songTitle", playlistName: "name", playlistSongs: "songs", songReference: "musicId")
 
     /// One entity: id, version, then its fields.
     struct Resource: ResponseEncodable {

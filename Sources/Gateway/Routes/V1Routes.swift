@@ -85,13 +85,17 @@ struct V1Routes {
 
     private func create(_ kind: EntityKind, _ action: Action, request: Request, context: EncoreRequestContext) async throws -> Response {
         let id = UUID()
-        let result = try await services.write(Command(entityID: id, actor: context.identity, action: action), request: request, needsProjector: true)
+        let result = try await services.write(
+            Command(entityID: id, actor: context.identity, action: action), request: request, needsProjector: true)
         return try respond(result, V1.WriteAnswer(kind: kind, id: id), request: request, context: context)
     }
 
-    private func modify(_ kind: EntityKind, _ id: UUID, _ action: Action, request: Request, context: EncoreRequestContext) async throws -> Response {
+    private func modify(_ kind: EntityKind, _ id: UUID, _ action: Action, request: Request, context: EncoreRequestContext) async throws
+        -> Response
+    {
         _ = try await services.reads.live(kind, id)
-        let result = try await services.write(Command(entityID: id, actor: context.identity, action: action), request: request, needsProjector: true)
+        let result = try await services.write(
+            Command(entityID: id, actor: context.identity, action: action), request: request, needsProjector: true)
         return try respond(result, V1.WriteAnswer(kind: kind, id: id), request: request, context: context)
     }
 
@@ -117,16 +121,19 @@ struct V1Routes {
     private func login(_ request: Request, context: EncoreRequestContext) async throws -> Response {
         // The same answer as with login by id turned off, so clients handle one refusal.
         guard services.configuration.authMode != .oidc else {
-            throw APIError(.forbidden, "login_disabled", "this gateway does not issue tokens (--auth oidc); get one from the identity provider")
+            throw APIError(
+                .forbidden, "login_disabled", "this gateway does not issue tokens (--auth oidc); get one from the identity provider")
         }
         guard services.configuration.loginByID else {
-            throw APIError(.forbidden, "login_disabled", "this gateway does not issue tokens by user id; get one from the identity provider")
+            throw APIError(
+                .forbidden, "login_disabled", "this gateway does not issue tokens by user id; get one from the identity provider")
         }
         let uid = try await request.decode(as: V1.Login.self, context: context).uid
         _ = try await services.reads.live(.user, uid)
         let token = try await services.authenticator.issue(for: uid)
         // The original answered the bare token as the body.
-        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: token)))
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: token)))
     }
 }
 
@@ -137,7 +144,9 @@ struct Page {
 
     init(_ query: Parameters, cursorName: String) throws {
         if let text = query.get("limit") {
-            guard let limit = Int(text), (1...1000).contains(limit) else { throw APIError.badRequest("limit must be an integer from 1 to 1000") }
+            guard let limit = Int(text), (1...1000).contains(limit) else {
+                throw APIError.badRequest("limit must be an integer from 1 to 1000")
+            }
             self.limit = limit
         } else {
             limit = 100

@@ -20,11 +20,12 @@ struct V2Routes {
         routes.get(":id") { request, context in
             let id = try context.parameters.uuid("id")
             let reader = try await services.reader(for: request, context: context)
-            let snapshot = if let moment = try Self.moment(request) {
-                try await reader.past(kind, id, at: moment)
-            } else {
-                try await reader.live(kind, id)
-            }
+            let snapshot =
+                if let moment = try Self.moment(request) {
+                    try await reader.past(kind, id, at: moment)
+                } else {
+                    try await reader.live(kind, id)
+                }
             return V2.Resource(snapshot: snapshot).answer(headers: [.eTag: V2.etag(snapshot.version)])
         }
         routes.get(":id/history") { request, context in
@@ -35,11 +36,12 @@ struct V2Routes {
         }
         routes.delete(":id") { request, context in
             let id = try context.parameters.uuid("id")
-            let delete: Action = switch kind {
-            case .user: .deleteUser
-            case .music: .deleteMusic
-            case .playlist: .deletePlaylist
-            }
+            let delete: Action =
+                switch kind {
+                case .user: .deleteUser
+                case .music: .deleteMusic
+                case .playlist: .deletePlaylist
+                }
             return try await modify(kind, id, delete, request: request, context: context, status: .noContent)
         }
         switch kind {

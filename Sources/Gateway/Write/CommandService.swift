@@ -23,7 +23,8 @@ struct CommandService: Sendable {
     private let produceTimer = Timer(label: "encore_gateway_produce_seconds")
 
     init(
-        producer: KafkaProducer, durability: (any LogDurability)?, namespaces: ActiveNamespaces, watch: CheckpointWatch, topicPrefix: String,
+        producer: KafkaProducer, durability: (any LogDurability)?, namespaces: ActiveNamespaces, watch: CheckpointWatch,
+        topicPrefix: String,
         logger: Logger
     ) {
         self.producer = producer
@@ -75,7 +76,8 @@ struct CommandService: Sendable {
                 throw APIError.brokerUnavailable("the command was not appended: the broker did not acknowledge it in time")
             }
             do {
-                try await durability?.waitUntilDurable(TopicPartition(report.topic, report.partition), offset: report.offset, timeout: .seconds(5))
+                try await durability?.waitUntilDurable(
+                    TopicPartition(report.topic, report.partition), offset: report.offset, timeout: .seconds(5))
             } catch {
                 logger.warning("append not durable: \(error)")
                 throw APIError.brokerUnavailable("the command reached the broker but was not made durable in time; it may still be applied")
@@ -83,8 +85,13 @@ struct CommandService: Sendable {
             produceTimer.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
             span.attributes["messaging.destination.partition.id"] = "\(report.partition)"
             span.attributes["messaging.kafka.offset"] = Int(report.offset)
-            logger.debug("command appended", metadata: ["type": "\(command.action.recordType.rawValue)", "partition": "\(report.partition)", "offset": "\(report.offset)"])
-            return Appended(command: command, token: ConsistencyToken(kind: command.kind, partition: report.partition, offset: report.offset))
+            logger.debug(
+                "command appended",
+                metadata: [
+                    "type": "\(command.action.recordType.rawValue)", "partition": "\(report.partition)", "offset": "\(report.offset)",
+                ])
+            return Appended(
+                command: command, token: ConsistencyToken(kind: command.kind, partition: report.partition, offset: report.offset))
         }
     }
 

@@ -71,9 +71,12 @@ public final class ActiveNamespaces: Closable {
     /// error (slow, restarting), it is tried again for up to `patience`: a gateway or projector
     /// started beside a busy database waits for it rather than failing its start.
     public func refreshAtStart(patience: Duration = .seconds(30)) async throws {
-        try await retryWhileUnavailable(patience: patience, retrying: { error in
-            logger.warning("the read-model store is not answering yet; trying again", metadata: ["error": "\(error)"])
-        }) { _ = try await refresh() }
+        try await retryWhileUnavailable(
+            patience: patience,
+            retrying: { error in
+                logger.warning("the read-model store is not answering yet; trying again", metadata: ["error": "\(error)"])
+            }
+        ) { _ = try await refresh() }
     }
 
     /// Refreshes every `interval` until cancelled; a failed refresh is logged and retried.

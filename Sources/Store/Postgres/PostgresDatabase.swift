@@ -40,7 +40,8 @@ final class PostgresDatabase: Sendable {
                 try await connection.close()
             }
         } catch is DeadlineExceeded {
-            throw StoreError(.unavailable, backend: .postgres, operation: "open", message: "no answer from \(endpoint) within \(connectTimeout)")
+            throw StoreError(
+                .unavailable, backend: .postgres, operation: "open", message: "no answer from \(endpoint) within \(connectTimeout)")
         } catch {
             throw StoreError(
                 PostgresStore.code(of: error), backend: .postgres, operation: "open",

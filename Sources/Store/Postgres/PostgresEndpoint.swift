@@ -29,7 +29,8 @@ struct PostgresEndpoint: Sendable, CustomStringConvertible {
             StoreError(.misuse, backend: .postgres, operation: "open", message: "invalid URL \(Self.redact(url)): \(why)")
         }
         guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(),
-              scheme == "postgres" || scheme == "postgresql" else {
+            scheme == "postgres" || scheme == "postgresql"
+        else {
             throw invalid("expected postgres://user:password@host:port/database")
         }
         guard let host = components.host, !host.isEmpty else { throw invalid("no host") }
@@ -42,7 +43,8 @@ struct PostgresEndpoint: Sendable, CustomStringConvertible {
             switch item.name {
             case "sslmode":
                 guard let mode = item.value.flatMap(TLSMode.init(rawValue:)) else {
-                    throw invalid("unknown sslmode \(item.value ?? "") (expected disable, allow, prefer, require, verify-ca or verify-full)")
+                    throw invalid(
+                        "unknown sslmode \(item.value ?? "") (expected disable, allow, prefer, require, verify-ca or verify-full)")
                 }
                 tls = mode
             case "sslrootcert":
@@ -68,11 +70,12 @@ struct PostgresEndpoint: Sendable, CustomStringConvertible {
 
     /// The configuration of ``PostgresClient`` (the store's pool).
     func clientConfiguration(connectTimeout: Duration) throws -> PostgresClient.Configuration {
-        let tls: PostgresClient.Configuration.TLS = switch self.tls {
-        case .disable: .disable
-        case .allow, .prefer: .prefer(try tlsConfiguration())
-        case .require, .verifyCA, .verifyFull: .require(try tlsConfiguration())
-        }
+        let tls: PostgresClient.Configuration.TLS =
+            switch self.tls {
+            case .disable: .disable
+            case .allow, .prefer: .prefer(try tlsConfiguration())
+            case .require, .verifyCA, .verifyFull: .require(try tlsConfiguration())
+            }
         var configuration = PostgresClient.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls
         )
@@ -83,11 +86,12 @@ struct PostgresEndpoint: Sendable, CustomStringConvertible {
     /// The configuration of a single probe connection (which reports why it cannot connect,
     /// where the pool would just keep retrying).
     func connectionConfiguration(connectTimeout: Duration) throws -> PostgresConnection.Configuration {
-        let tls: PostgresConnection.Configuration.TLS = switch self.tls {
-        case .disable: .disable
-        case .allow, .prefer: .prefer(try NIOSSLContext(configuration: tlsConfiguration()))
-        case .require, .verifyCA, .verifyFull: .require(try NIOSSLContext(configuration: tlsConfiguration()))
-        }
+        let tls: PostgresConnection.Configuration.TLS =
+            switch self.tls {
+            case .disable: .disable
+            case .allow, .prefer: .prefer(try NIOSSLContext(configuration: tlsConfiguration()))
+            case .require, .verifyCA, .verifyFull: .require(try NIOSSLContext(configuration: tlsConfiguration()))
+            }
         var configuration = PostgresConnection.Configuration(
             host: host, port: port, username: username, password: password, database: database, tls: tls
         )
@@ -100,16 +104,18 @@ struct PostgresEndpoint: Sendable, CustomStringConvertible {
     /// NIOSSL's client configuration for ``tls``: what is verified, and which roots are trusted.
     func tlsConfiguration() throws(StoreError) -> TLSConfiguration {
         var configuration = TLSConfiguration.makeClientConfiguration()
-        configuration.certificateVerification = switch tls {
-        case .verifyFull: .fullVerification
-        case .verifyCA: .noHostnameVerification
-        case .disable, .allow, .prefer, .require: .none
-        }
+        configuration.certificateVerification =
+            switch tls {
+            case .verifyFull: .fullVerification
+            case .verifyCA: .noHostnameVerification
+            case .disable, .allow, .prefer, .require: .none
+            }
         if let rootCertificate {
             do {
                 configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(rootCertificate))
             } catch {
-                throw StoreError(.misuse, backend: .postgres, operation: "open", message: "cannot read sslrootcert \(rootCertificate): \(error)")
+                throw StoreError(
+                    .misuse, backend: .postgres, operation: "open", message: "cannot read sslrootcert \(rootCertificate): \(error)")
             }
         }
         return configuration

@@ -21,13 +21,18 @@ extension PostgresStore {
                 logger: logger
             )
             var entries: [NamespaceEntry] = []
-            for try await (namespace, projection, stateText, asOf, created, changed, progress) in rows.decode((String, String, String, Int64?, Int64, Int64, String?).self) {
-                guard let state = NamespaceEntry.State(rawValue: stateText) else { throw CorruptRow("unknown namespace state \(stateText)") }
-                entries.append(NamespaceEntry(
-                    namespace: namespace, projection: projection, state: state, asOf: asOf.map(Date.init(microsecondsSince1970:)),
-                    createdAt: Date(microsecondsSince1970: created), changedAt: Date(microsecondsSince1970: changed),
-                    progress: progress.map { Data($0.utf8) }
-                ))
+            for try await (namespace, projection, stateText, asOf, created, changed, progress) in rows.decode(
+                (String, String, String, Int64?, Int64, Int64, String?).self)
+            {
+                guard let state = NamespaceEntry.State(rawValue: stateText) else {
+                    throw CorruptRow("unknown namespace state \(stateText)")
+                }
+                entries.append(
+                    NamespaceEntry(
+                        namespace: namespace, projection: projection, state: state, asOf: asOf.map(Date.init(microsecondsSince1970:)),
+                        createdAt: Date(microsecondsSince1970: created), changedAt: Date(microsecondsSince1970: changed),
+                        progress: progress.map { Data($0.utf8) }
+                    ))
             }
             return entries
         }
@@ -62,7 +67,8 @@ extension PostgresStore {
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtext('encore.activate.' || \(projection)))", logger: logger)
                 var active: String?
                 let rows = try await connection.query(
-                    "SELECT namespace FROM encore.catalog WHERE projection = \(projection) AND state IN ('active', 'frozen') FOR UPDATE", logger: logger
+                    "SELECT namespace FROM encore.catalog WHERE projection = \(projection) AND state IN ('active', 'frozen') FOR UPDATE",
+                    logger: logger
                 )
                 for try await name in rows.decode(String.self) { active = name }
                 if active == namespace { return .alreadyActive }
@@ -112,7 +118,8 @@ extension PostgresStore {
     public func thaw(projection: String) async throws {
         try await perform("thaw") { client, logger in
             try await client.query(
-                "UPDATE encore.catalog SET state = 'active', changed_at = now() WHERE projection = \(projection) AND state = 'frozen'", logger: logger
+                "UPDATE encore.catalog SET state = 'active', changed_at = now() WHERE projection = \(projection) AND state = 'frozen'",
+                logger: logger
             )
         }
     }
@@ -122,12 +129,15 @@ extension PostgresStore {
         try await perform("drop") { [quotedSchema] client, logger in
             try await client.withTransaction(logger: logger) { connection in
                 let rows = try await connection.query(
-                    "SELECT projection FROM encore.catalog WHERE namespace = \(namespace) AND state IN ('active', 'frozen') FOR UPDATE", logger: logger
+                    "SELECT projection FROM encore.catalog WHERE namespace = \(namespace) AND state IN ('active', 'frozen') FOR UPDATE",
+                    logger: logger
                 )
                 var active: [String] = []
                 for try await projection in rows.decode(String.self) { active.append(projection) }
                 guard active.isEmpty else {
-                    throw StoreError(.conflict, backend: .postgres, operation: "drop", message: "namespace \(namespace) serves \(active.joined(separator: ", ")); activate another namespace first")
+                    throw StoreError(
+                        .conflict, backend: .postgres, operation: "drop",
+                        message: "namespace \(namespace) serves \(active.joined(separator: ", ")); activate another namespace first")
                 }
                 try await connection.query("DELETE FROM encore.catalog WHERE namespace = \(namespace)", logger: logger)
                 try await connection.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \(quotedSchema) CASCADE"), logger: logger)
@@ -137,7 +147,9 @@ extension PostgresStore {
 
     public func clusterID() async throws -> String? {
         try await perform("clusterID", timeout: database.readTimeout) { client, logger in
-            for try await value in try await client.query("SELECT value FROM encore.settings WHERE key = 'kafka.cluster_id'", logger: logger).decode(String.self) {
+            for try await value in try await client.query(
+                "SELECT value FROM encore.settings WHERE key = 'kafka.cluster_id'", logger: logger
+            ).decode(String.self) {
                 return value
             }
             return nil

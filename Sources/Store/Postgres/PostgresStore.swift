@@ -67,7 +67,8 @@ public final class PostgresStore: ReadModelStore {
                 logger: logger
             )
             for try await (version, deleted, state) in rows.decode((Int64, Bool, String?).self) {
-                return try StoredEntity.snapshot(kind: kind, id: id, version: version, deleted: deleted, stateJSON: state.map { Data($0.utf8) })
+                return try StoredEntity.snapshot(
+                    kind: kind, id: id, version: version, deleted: deleted, stateJSON: state.map { Data($0.utf8) })
             }
             return nil
         }
@@ -85,7 +86,8 @@ public final class PostgresStore: ReadModelStore {
             )
             var found: [UUID: EntitySnapshot] = [:]
             for try await (id, version, deleted, state) in rows.decode((UUID, Int64, Bool, String?).self) {
-                found[id] = try StoredEntity.snapshot(kind: kind, id: id, version: version, deleted: deleted, stateJSON: state.map { Data($0.utf8) })
+                found[id] = try StoredEntity.snapshot(
+                    kind: kind, id: id, version: version, deleted: deleted, stateJSON: state.map { Data($0.utf8) })
             }
             return found
         }
@@ -101,8 +103,12 @@ public final class PostgresStore: ReadModelStore {
                 WHERE kind = \(kind.rawValue) AND (\(includingDeleted) OR NOT deleted) AND id > \(cursor) ORDER BY id LIMIT \(limit)
                 """
             var page: [EntitySnapshot] = []
-            for try await (id, version, deleted, state) in try await client.query(query, logger: logger).decode((UUID, Int64, Bool, String?).self) {
-                page.append(try StoredEntity.snapshot(kind: kind, id: id, version: version, deleted: deleted, stateJSON: state.map { Data($0.utf8) }))
+            for try await (id, version, deleted, state) in try await client.query(query, logger: logger).decode(
+                (UUID, Int64, Bool, String?).self)
+            {
+                page.append(
+                    try StoredEntity.snapshot(
+                        kind: kind, id: id, version: version, deleted: deleted, stateJSON: state.map { Data($0.utf8) }))
             }
             return page
         }
@@ -111,7 +117,9 @@ public final class PostgresStore: ReadModelStore {
     public func outcome(commandID: UUID) async throws -> CommandOutcome? {
         try await perform("outcome", timeout: database.readTimeout) { [quotedSchema] client, logger in
             try await Self.outcomes(
-                client.query("SELECT \(unescaped: Self.outcomeSelection) FROM \(unescaped: quotedSchema).outcomes WHERE command_id = \(commandID)", logger: logger)
+                client.query(
+                    "SELECT \(unescaped: Self.outcomeSelection) FROM \(unescaped: quotedSchema).outcomes WHERE command_id = \(commandID)",
+                    logger: logger)
             ).first
         }
     }
@@ -136,7 +144,8 @@ public final class PostgresStore: ReadModelStore {
 
     public func commandIDs(_ kind: EntityKind) async throws -> Set<UUID> {
         try await perform("commandIDs", timeout: database.readTimeout) { [quotedSchema] client, logger in
-            let rows = try await client.query("SELECT command_id FROM \(unescaped: quotedSchema).outcomes WHERE kind = \(kind.rawValue)", logger: logger)
+            let rows = try await client.query(
+                "SELECT command_id FROM \(unescaped: quotedSchema).outcomes WHERE kind = \(kind.rawValue)", logger: logger)
             var found = Set<UUID>()
             for try await id in rows.decode(UUID.self) { found.insert(id) }
             return found
@@ -145,27 +154,29 @@ public final class PostgresStore: ReadModelStore {
 
     public func history(_ kind: EntityKind, id: UUID) async throws -> [CommandOutcome] {
         try await perform("history", timeout: database.readTimeout) { [quotedSchema] client, logger in
-            try await Self.outcomes(client.query(
-                """
-                SELECT \(unescaped: Self.outcomeSelection) FROM \(unescaped: quotedSchema).outcomes
-                WHERE kind = \(kind.rawValue) AND entity_id = \(id) ORDER BY log_topic, log_partition, log_offset
-                """,
-                logger: logger
-            ))
+            try await Self.outcomes(
+                client.query(
+                    """
+                    SELECT \(unescaped: Self.outcomeSelection) FROM \(unescaped: quotedSchema).outcomes
+                    WHERE kind = \(kind.rawValue) AND entity_id = \(id) ORDER BY log_topic, log_partition, log_offset
+                    """,
+                    logger: logger
+                ))
         }
     }
 
     public func outcomes(_ kind: EntityKind, partition: Int32, after: Int64, before: Int64, limit: Int) async throws -> [CommandOutcome] {
         guard limit > 0, before > after + 1 else { return [] }
         return try await perform("outcomes", timeout: database.readTimeout) { [quotedSchema] client, logger in
-            try await Self.outcomes(client.query(
-                """
-                SELECT \(unescaped: Self.outcomeSelection) FROM \(unescaped: quotedSchema).outcomes
-                WHERE kind = \(kind.rawValue) AND log_partition = \(partition) AND log_offset > \(after) AND log_offset < \(before)
-                ORDER BY log_offset LIMIT \(limit)
-                """,
-                logger: logger
-            ))
+            try await Self.outcomes(
+                client.query(
+                    """
+                    SELECT \(unescaped: Self.outcomeSelection) FROM \(unescaped: quotedSchema).outcomes
+                    WHERE kind = \(kind.rawValue) AND log_partition = \(partition) AND log_offset > \(after) AND log_offset < \(before)
+                    ORDER BY log_offset LIMIT \(limit)
+                    """,
+                    logger: logger
+                ))
         }
     }
 
@@ -201,7 +212,8 @@ public final class PostgresStore: ReadModelStore {
                 )
                 for try await (text, changed) in states.decode((String, Int64).self) {
                     if let state = NamespaceEntry.State(rawValue: text),
-                       NamespaceEntry.refusesCommits(state, changedAt: Date(microsecondsSince1970: changed)) {
+                        NamespaceEntry.refusesCommits(state, changedAt: Date(microsecondsSince1970: changed))
+                    {
                         throw NamespaceRetired(namespace: namespace, projection: projection, state: state)
                     }
                 }
@@ -264,10 +276,14 @@ public final class PostgresStore: ReadModelStore {
     }
 
     /// A namespace schema's checkpoints for one projection, inside a transaction.
-    static func positions(_ connection: PostgresConnection, schema: String, projection: String, logger: Logger) async throws -> [LogPosition] {
-        try await positions(connection.query(
-            "SELECT topic, log_partition, next_offset FROM \(unescaped: schema).checkpoints WHERE projection = \(projection)", logger: logger
-        ))
+    static func positions(_ connection: PostgresConnection, schema: String, projection: String, logger: Logger) async throws
+        -> [LogPosition]
+    {
+        try await positions(
+            connection.query(
+                "SELECT topic, log_partition, next_offset FROM \(unescaped: schema).checkpoints WHERE projection = \(projection)",
+                logger: logger
+            ))
     }
 
     /// Checkpoint rows: topic, partition, next offset.
@@ -305,15 +321,18 @@ public final class PostgresStore: ReadModelStore {
         }
         let timeout = timeout ?? database.operationTimeout
         do {
-            return try await withDeadline(timeout) { [client = database.client, logger = database.logger] in try await body(client, logger) }
+            return try await withDeadline(timeout) { [client = database.client, logger = database.logger] in try await body(client, logger)
+            }
         } catch is DeadlineExceeded {
-            throw StoreError(.unavailable, backend: .postgres, operation: operation, message: "no answer from \(database.endpoint) within \(timeout)")
+            throw StoreError(
+                .unavailable, backend: .postgres, operation: operation, message: "no answer from \(database.endpoint) within \(timeout)")
         } catch let error as CancellationError {
             throw error
         } catch let error as PostgresTransactionError where error.closureError is any CommitRefusal {
             throw error.closureError!  // Not a store failure: the caller lost its partition or namespace.
         } catch {
-            throw StoreError(Self.code(of: error), backend: .postgres, operation: operation, message: Self.describe(error), underlying: error)
+            throw StoreError(
+                Self.code(of: error), backend: .postgres, operation: operation, message: Self.describe(error), underlying: error)
         }
     }
 
@@ -335,10 +354,12 @@ public final class PostgresStore: ReadModelStore {
         for try await row in rows {
             let (commandID, kind, entityID, recordType, status, rejection, version, topic, partition, offset, timestamp, actor, envelope) =
                 try row.decode((UUID, String, UUID, String, String, String?, Int64, String, Int32, Int64, Int64, String?, Data).self)
-            outcomes.append(try StoredOutcome(
-                commandID: commandID, kind: kind, entityID: entityID, recordType: recordType, status: status, rejection: rejection,
-                version: version, topic: topic, partition: partition, offset: offset, timestampMicroseconds: timestamp, actor: actor, envelope: envelope
-            ).outcome())
+            outcomes.append(
+                try StoredOutcome(
+                    commandID: commandID, kind: kind, entityID: entityID, recordType: recordType, status: status, rejection: rejection,
+                    version: version, topic: topic, partition: partition, offset: offset, timestampMicroseconds: timestamp, actor: actor,
+                    envelope: envelope
+                ).outcome())
         }
         return outcomes
     }

@@ -35,7 +35,9 @@ final class SQLiteConnection: Sendable {
         do {
             return try await blocking(on: queue) {
                 try self.database.withLock { current throws -> T in
-                    guard let current else { throw StoreError(.misuse, backend: .sqlite, operation: operation, message: "the store is closed") }
+                    guard let current else {
+                        throw StoreError(.misuse, backend: .sqlite, operation: operation, message: "the store is closed")
+                    }
                     return try body(current)
                 }
             }

@@ -1,6 +1,7 @@
 import CSQLite
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An open SQLite handle and its prepared statements. Not thread-safe by design: only its
@@ -59,7 +60,7 @@ final class SQLiteDatabase {
         while true {
             do {
                 return try body()
-            } catch where error.code & 0xff == SQLITE_BUSY && ContinuousClock.now < deadline {
+            } catch  where error.code & 0xff == SQLITE_BUSY && ContinuousClock.now < deadline {
                 usleep(10_000)
             }
         }

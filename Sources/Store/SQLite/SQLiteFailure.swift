@@ -8,7 +8,8 @@ struct SQLiteFailure: Error, Sendable, CustomStringConvertible {
     /// Reads the message of the last failed call on `handle` (or SQLite's text for `code`).
     init(code: Int32, handle: OpaquePointer?, context: String? = nil) {
         self.code = code
-        let text = handle.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+        let text =
+            handle.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
             ?? String(cString: sqlite3_errstr(code))
         message = context.map { "\($0): \(text)" } ?? text
     }

@@ -56,11 +56,13 @@ final class SQLiteStatement {
                 code = sqlite3_bind_int64(handle, index, number)
             case .text(var text):
                 // withUTF8 gives a nil base address for "", which SQLite would bind as NULL.
-                code = text.isEmpty
+                code =
+                    text.isEmpty
                     ? sqlite3_bind_text(handle, index, "", 0, sqliteTransient)
                     : text.withUTF8 { sqlite3_bind_text(handle, index, $0.baseAddress, Int32($0.count), sqliteTransient) }
             case .blob(let data):
-                code = data.isEmpty
+                code =
+                    data.isEmpty
                     ? sqlite3_bind_zeroblob(handle, index, 0)
                     : data.withUnsafeBytes { sqlite3_bind_blob(handle, index, $0.baseAddress, Int32($0.count), sqliteTransient) }
             }

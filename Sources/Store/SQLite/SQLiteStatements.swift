@@ -44,10 +44,12 @@ struct SQLiteStatements: Sendable {
         CREATE UNIQUE INDEX IF NOT EXISTS encore_catalog_one_active ON encore_catalog (projection) WHERE state IN ('active', 'frozen');
         CREATE TABLE IF NOT EXISTS encore_settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
         """
-    static let catalog = "SELECT namespace, projection, state, as_of_us, created_us, changed_us, progress FROM encore_catalog ORDER BY created_us, namespace, projection"
+    static let catalog =
+        "SELECT namespace, projection, state, as_of_us, created_us, changed_us, progress FROM encore_catalog ORDER BY created_us, namespace, projection"
     static let catalogState = "SELECT state, changed_us FROM encore_catalog WHERE namespace = ?1 AND projection = ?2"
     static let activeNamespace = "SELECT namespace FROM encore_catalog WHERE projection = ?1 AND state IN ('active', 'frozen')"
-    static let freeze = "UPDATE encore_catalog SET state = 'frozen', changed_us = ?2 WHERE projection = ?1 AND state = 'active' RETURNING namespace"
+    static let freeze =
+        "UPDATE encore_catalog SET state = 'frozen', changed_us = ?2 WHERE projection = ?1 AND state = 'active' RETURNING namespace"
     static let thaw = "UPDATE encore_catalog SET state = 'active', changed_us = ?2 WHERE projection = ?1 AND state = 'frozen'"
     /// Registers a namespace as active for a projection that has no active namespace yet.
     static let claimActive = """
@@ -67,7 +69,8 @@ struct SQLiteStatements: Sendable {
     static let deleteCatalogRows = "DELETE FROM encore_catalog WHERE namespace = ?1"
     static let activeRows = "SELECT projection FROM encore_catalog WHERE namespace = ?1 AND state IN ('active', 'frozen')"
     static let setting = "SELECT value FROM encore_settings WHERE key = ?1"
-    static let upsertSetting = "INSERT INTO encore_settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+    static let upsertSetting =
+        "INSERT INTO encore_settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value"
 
     /// Another namespace's checkpoints for a projection (to compare before activating).
     static func checkpoints(of namespace: StoreNamespace) -> String {

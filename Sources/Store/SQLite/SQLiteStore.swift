@@ -38,7 +38,9 @@ public final class SQLiteStore: ReadModelStore {
         do {
             writer = try await SQLiteConnection(path: path, label: "writer", busyTimeout: busyTimeout) { database in
                 // WAL is a property of the file: set once, every later connection uses it.
-                let mode = try SQLiteDatabase.retryingBusy(for: busyTimeout) { () throws(SQLiteFailure) in try database.pragma("journal_mode = WAL") }
+                let mode = try SQLiteDatabase.retryingBusy(for: busyTimeout) { () throws(SQLiteFailure) in
+                    try database.pragma("journal_mode = WAL")
+                }
                 guard mode?.lowercased() == "wal" else {
                     throw SQLiteFailure(code: 1, message: "cannot switch \(path) to WAL (journal mode is \(mode ?? "unknown"))")
                 }
@@ -69,7 +71,9 @@ public final class SQLiteStore: ReadModelStore {
                 if namespace == "main" {
                     let now = Date().microsecondsSince1970
                     for kind in EntityKind.allCases {
-                        try database.statement(SQLiteStatements.claimActive).execute([.text(namespace), .text(kind.topicSuffix), .integer(now)])
+                        try database.statement(SQLiteStatements.claimActive).execute([
+                            .text(namespace), .text(kind.topicSuffix), .integer(now),
+                        ])
                     }
                 }
             }
@@ -105,8 +109,11 @@ public final class SQLiteStore: ReadModelStore {
         // "" sorts before every id, so no cursor means from the start.
         let cursor = after?.storeText ?? ""
         return try await reader.run("list") { [sql] database in
-            try database.statement(includingDeleted ? sql.listAll : sql.list).query([.text(kind.rawValue), .text(cursor), .integer(Int64(limit))]) { row throws(CorruptRow) in
-                try StoredEntity.snapshot(kind: kind, id: row.uuid(0), version: row.integer(1), deleted: row.integer(2) != 0, stateJSON: row.blob(3))
+            try database.statement(includingDeleted ? sql.listAll : sql.list).query([
+                .text(kind.rawValue), .text(cursor), .integer(Int64(limit)),
+            ]) { row throws(CorruptRow) in
+                try StoredEntity.snapshot(
+                    kind: kind, id: row.uuid(0), version: row.integer(1), deleted: row.integer(2) != 0, stateJSON: row.blob(3))
             }
         }
     }
@@ -119,11 +126,12 @@ public final class SQLiteStore: ReadModelStore {
 
     public func existingOutcomes(commandIDs: [UUID]) async throws -> Set<UUID> {
         guard !commandIDs.isEmpty else { return [] }
-        return Set(try await reader.run("existingOutcomes") { [sql] database in
-            try database.statement(sql.existingOutcomes).query([.text(Self.jsonArray(commandIDs))]) { row throws(CorruptRow) in
-                try row.uuid(0)
-            }
-        })
+        return Set(
+            try await reader.run("existingOutcomes") { [sql] database in
+                try database.statement(sql.existingOutcomes).query([.text(Self.jsonArray(commandIDs))]) { row throws(CorruptRow) in
+                    try row.uuid(0)
+                }
+            })
     }
 
     public func history(_ kind: EntityKind, id: UUID) async throws -> [CommandOutcome] {
@@ -214,9 +222,10 @@ public final class SQLiteStore: ReadModelStore {
     }
 
     public func commandIDs(_ kind: EntityKind) async throws -> Set<UUID> {
-        Set(try await reader.run("commandIDs") { [sql] database in
-            try database.statement(sql.commandIDs).query([.text(kind.rawValue)]) { row throws(CorruptRow) in try row.uuid(0) }
-        })
+        Set(
+            try await reader.run("commandIDs") { [sql] database in
+                try database.statement(sql.commandIDs).query([.text(kind.rawValue)]) { row throws(CorruptRow) in try row.uuid(0) }
+            })
     }
 
     /// The outcome indexes, unless the table is a legacy one whose primary key is the command-id index.
@@ -238,7 +247,9 @@ public final class SQLiteStore: ReadModelStore {
         try await reader.run("catalog") { database in
             try database.statement(SQLiteStatements.catalog).query([]) { row throws(CorruptRow) in
                 let stateText = try row.requiredText(2)
-                guard let state = NamespaceEntry.State(rawValue: stateText) else { throw CorruptRow("unknown namespace state \(stateText)") }
+                guard let state = NamespaceEntry.State(rawValue: stateText) else {
+                    throw CorruptRow("unknown namespace state \(stateText)")
+                }
                 return NamespaceEntry(
                     namespace: try row.requiredText(0), projection: try row.requiredText(1), state: state,
                     asOf: row.isNull(3) ? nil : Date(microsecondsSince1970: row.integer(3)),
@@ -264,7 +275,8 @@ public final class SQLiteStore: ReadModelStore {
         let namespace = namespace
         return try await writer.run("activate") { [sql] database in
             try database.writeTransaction { () throws -> Activation in
-                let active = try database.statement(SQLiteStatements.activeNamespace).query([.text(projection)]) { row in row.text(0) }.first ?? nil
+                let active =
+                    try database.statement(SQLiteStatements.activeNamespace).query([.text(projection)]) { row in row.text(0) }.first ?? nil
                 if active == namespace { return .alreadyActive }
                 let now = Date().microsecondsSince1970
                 if let active {
@@ -275,12 +287,16 @@ public final class SQLiteStore: ReadModelStore {
                         let ahead = Activation.positionsAhead(theirs, of: ours)
                         if !ahead.isEmpty { return .behind(active: active, positions: ahead) }
                     }
-                    try database.statement(SQLiteStatements.setState).execute([.text(active), .text(projection), .text("retired"), .integer(now)])
+                    try database.statement(SQLiteStatements.setState).execute([
+                        .text(active), .text(projection), .text("retired"), .integer(now),
+                    ])
                 }
                 try database.statement(SQLiteStatements.register).execute([
                     .text(namespace), .text(projection), .text("building"), .null, .integer(now), .null,
                 ])
-                try database.statement(SQLiteStatements.setState).execute([.text(namespace), .text(projection), .text("active"), .integer(now)])
+                try database.statement(SQLiteStatements.setState).execute([
+                    .text(namespace), .text(projection), .text("active"), .integer(now),
+                ])
                 return .switched(previous: active)
             }
         }
@@ -289,9 +305,11 @@ public final class SQLiteStore: ReadModelStore {
     public func freeze(projection: String) async throws -> (namespace: String, checkpoints: [LogPosition])? {
         try await writer.run("freeze") { database in
             try database.writeTransaction { () throws -> (namespace: String, checkpoints: [LogPosition])? in
-                let frozen = try database.statement(SQLiteStatements.freeze).query([.text(projection), .integer(Date().microsecondsSince1970)]) { row in
-                    row.text(0)
-                }.first ?? nil
+                let frozen =
+                    try database.statement(SQLiteStatements.freeze).query([.text(projection), .integer(Date().microsecondsSince1970)]) {
+                        row in
+                        row.text(0)
+                    }.first ?? nil
                 guard let frozen else { return nil }
                 let checkpoints = try database.statement(SQLiteStatements.checkpoints(of: try StoreNamespace(frozen, backend: .sqlite)))
                     .query([.text(projection)], Self.position)
@@ -310,9 +328,12 @@ public final class SQLiteStore: ReadModelStore {
         let namespace = namespace
         try await writer.run("drop") { [sql] database in
             try database.writeTransaction {
-                let active = try database.statement(SQLiteStatements.activeRows).query([.text(namespace)]) { row in row.text(0) }.compactMap { $0 }
+                let active = try database.statement(SQLiteStatements.activeRows).query([.text(namespace)]) { row in row.text(0) }.compactMap
+                { $0 }
                 guard active.isEmpty else {
-                    throw StoreError(.conflict, backend: .sqlite, operation: "drop", message: "namespace \(namespace) serves \(active.joined(separator: ", ")); activate another namespace first")
+                    throw StoreError(
+                        .conflict, backend: .sqlite, operation: "drop",
+                        message: "namespace \(namespace) serves \(active.joined(separator: ", ")); activate another namespace first")
                 }
                 try database.statement(SQLiteStatements.deleteCatalogRows).execute([.text(namespace)])
                 try database.execute(sql.dropTables)

@@ -25,7 +25,8 @@ struct ChildHTTP: Sendable {
             body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json))
             fields[.contentType] = "application/json"
         }
-        let request = TestClient.Request(path, method: HTTPRequest.Method(method)!, authority: "127.0.0.1:\(port)", headers: fields, body: body)
+        let request = TestClient.Request(
+            path, method: HTTPRequest.Method(method)!, authority: "127.0.0.1:\(port)", headers: fields, body: body)
         let response = try await TestClient.withClient(host: "127.0.0.1", port: port, configuration: .init(timeout: .seconds(30))) {
             try await $0.execute(request)
         }
@@ -44,21 +45,30 @@ struct ChildHTTP: Sendable {
         let readUser = try await request("GET", "/api/v1/user/\(userID)")
         expectStatus(readUser, 200, "the user read back")
         #expect(readUser.text.contains("nina@example.org"), "\(round): \(readUser.text)")
-        expectStatus(try await request("PUT", "/api/v1/user/\(userID)", json: ["fname": "Nina", "lname": "Simone", "email": "nina@encore.example"]), 200, "a user update")
-        #expect(try await request("GET", "/api/v1/user/\(userID)").text.contains("nina@encore.example"), "\(round): the update is read back at once")
+        expectStatus(
+            try await request("PUT", "/api/v1/user/\(userID)", json: ["fname": "Nina", "lname": "Simone", "email": "nina@encore.example"]),
+            200, "a user update")
+        #expect(
+            try await request("GET", "/api/v1/user/\(userID)").text.contains("nina@encore.example"),
+            "\(round): the update is read back at once")
 
         let song = try await request("POST", "/api/v1/music/", json: ["Artist": "Nina Simone", "SongTitle": "Sinnerman"])
         expectStatus(song, 200, "a song create")
         let songID = try #require(song.json?["music_id"] as? String, "\(round): \(song.text)")
         expectStatus(try await request("GET", "/api/v1/music/\(songID)"), 200, "the song read back")
-        let other = try #require(try await request("POST", "/api/v1/music/", json: ["Artist": "Nina Simone", "SongTitle": "Feeling Good"]).json?["music_id"] as? String)
+        let other = try #require(
+            try await request("POST", "/api/v1/music/", json: ["Artist": "Nina Simone", "SongTitle": "Feeling Good"]).json?["music_id"]
+                as? String)
 
         let playlist = try await request("POST", "/api/v1/playlist/", json: ["Name": "Evening", "Playlist": songID])
         expectStatus(playlist, 200, "a playlist create")
         let playlistID = try #require(playlist.json?["playlist_id"] as? String, "\(round): \(playlist.text)")
         expectStatus(try await request("POST", "/api/v1/playlist/\(playlistID)/add", json: ["music_id": other]), 200, "a song added")
-        expectStatus(try await request("POST", "/api/v1/playlist/\(playlistID)/add", json: ["music_id": other]), 409, "the same song added again")
-        #expect(try await request("GET", "/api/v1/playlist/\(playlistID)").text.contains(other), "\(round): the added song is read back at once")
+        expectStatus(
+            try await request("POST", "/api/v1/playlist/\(playlistID)/add", json: ["music_id": other]), 409, "the same song added again")
+        #expect(
+            try await request("GET", "/api/v1/playlist/\(playlistID)").text.contains(other), "\(round): the added song is read back at once"
+        )
         expectStatus(try await request("POST", "/api/v1/playlist/\(playlistID)/delete", json: ["music_id": songID]), 200, "a song removed")
         expectStatus(try await request("DELETE", "/api/v1/playlist/\(playlistID)"), 200, "a playlist delete")
         expectStatus(try await request("GET", "/api/v1/playlist/\(playlistID)"), 404, "the deleted playlist")

@@ -13,7 +13,9 @@ final class ChildProcess {
 
     /// Runs the `encore` binary built next to this test bundle, with `environment` added to this
     /// process's, its standard error going to `standardError`.
-    static func encore(_ arguments: [String], environment: [String: String] = [:], standardError: FileHandle = .standardError) throws -> ChildProcess {
+    static func encore(_ arguments: [String], environment: [String: String] = [:], standardError: FileHandle = .standardError) throws
+        -> ChildProcess
+    {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments

@@ -47,9 +47,14 @@ final class DevInstance: @unchecked Sendable {
         let httpPort = try TansuBroker.freePort()
         let process = Process()
         process.executableURL = ChildProcess.binary
-        process.arguments = ["dev", "--broker-port", String(try TansuBroker.freePort()), "--port", String(httpPort),
-                             "--data-dir", dataDir, "--log-level", "notice"] + (auth.map { ["--auth", $0] } ?? [])
-        process.environment = ProcessInfo.processInfo.environment.merging(["ENCORE_WRITE_RATE_LIMIT": "0"].merging(environment) { _, new in new }) { _, new in new }
+        process.arguments =
+            [
+                "dev", "--broker-port", String(try TansuBroker.freePort()), "--port", String(httpPort),
+                "--data-dir", dataDir, "--log-level", "notice",
+            ] + (auth.map { ["--auth", $0] } ?? [])
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["ENCORE_WRITE_RATE_LIMIT": "0"].merging(environment) { _, new in new }
+        ) { _, new in new }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errors))
         try process.run()

@@ -53,7 +53,8 @@ struct EncoreHarness: Sendable {
             try await EncoreTopics.ensure(brokers: broker.bootstrapServers, prefix: prefix, partitions: 6, logger: logger)
             try await StoreDatabase.withStore(url: storeURL, logger: logger) { store in
                 let projector = Projector(
-                    configuration: ProjectorConfiguration(brokers: broker.bootstrapServers, topicPrefix: prefix, sessionTimeout: TestBroker.sessionTimeout),
+                    configuration: ProjectorConfiguration(
+                        brokers: broker.bootstrapServers, topicPrefix: prefix, sessionTimeout: TestBroker.sessionTimeout),
                     store: store, logger: logger
                 )
                 let projecting = Task { try await projector.run() }
@@ -88,7 +89,9 @@ struct EncoreHarness: Sendable {
 
     /// Sends a request with an optional JSON body (any JSON value, or raw bytes).
     @discardableResult
-    func request(_ method: HTTPRequest.Method, _ uri: String, json: Any? = nil, raw: String? = nil, headers: HTTPFields = [:]) async throws -> Answer {
+    func request(_ method: HTTPRequest.Method, _ uri: String, json: Any? = nil, raw: String? = nil, headers: HTTPFields = [:]) async throws
+        -> Answer
+    {
         var body: ByteBuffer?
         if let json { body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json, options: [.fragmentsAllowed])) }
         if let raw { body = ByteBuffer(string: raw) }
@@ -120,7 +123,8 @@ struct EncoreHarness: Sendable {
                 for kind in EntityKind.allCases {
                     let ends = try await admin.watermarks(topic: kind.topic(prefix: prefix))
                     let checkpoints = try await namespaces.store(for: kind).checkpoints(projection: kind.topicSuffix)
-                    for (partition, marks) in ends where marks.high != (checkpoints.first { $0.partition == partition.partition }?.offset ?? 0) {
+                    for (partition, marks) in ends
+                    where marks.high != (checkpoints.first { $0.partition == partition.partition }?.offset ?? 0) {
                         return false
                     }
                 }

@@ -1,7 +1,8 @@
 import Foundation
 import Locking
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A curl-style client of a `text/event-stream`: one HTTP/1.1 request on its own socket, the
@@ -38,9 +39,12 @@ final class EventStreamClient: @unchecked Sendable {
 
     /// Connects to 127.0.0.1:`port` and sends `GET path`; returns once the answer's head arrived.
     /// `receiveBuffer` shrinks the socket's receive buffer (a client that never reads fills it soon).
-    static func open(port: Int, path: String, headers: [String: String] = [:], receiveBuffer: Int32? = nil) async throws -> EventStreamClient {
+    static func open(port: Int, path: String, headers: [String: String] = [:], receiveBuffer: Int32? = nil) async throws
+        -> EventStreamClient
+    {
         let queue = DispatchQueue(label: "event-stream-client")
-        let (fd, status, head, rest, chunked) = try await blocking(on: queue) { () throws -> (Int32, Int, [String: String], [UInt8], Bool) in
+        let (fd, status, head, rest, chunked) = try await blocking(on: queue) {
+            () throws -> (Int32, Int, [String: String], [UInt8], Bool) in
             let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard fd >= 0 else { throw ClientError(description: "socket: \(errno)") }
             if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
@@ -175,7 +179,10 @@ final class EventStreamClient: @unchecked Sendable {
             let line = String(decoding: body[..<newline], as: UTF8.self)
             body.removeFirst(newline + 1)
             if line.isEmpty {
-                defer { pending = Event(name: "message", id: pending.id, data: ""); hasData = false }
+                defer {
+                    pending = Event(name: "message", id: pending.id, data: "")
+                    hasData = false
+                }
                 if hasData { return pending }
                 continue
             }
@@ -183,7 +190,10 @@ final class EventStreamClient: @unchecked Sendable {
                 comments.append(String(line.dropFirst()).trimmingCharacters(in: .whitespaces))
                 continue
             }
-            let (field, value) = line.firstIndex(of: ":").map { (String(line[..<$0]), String(line[line.index(after: $0)...].drop { $0 == " " })) } ?? (line, "")
+            let (field, value) =
+                line.firstIndex(of: ":").map { (String(line[..<$0]), String(line[line.index(after: $0)...].drop { $0 == " " })) } ?? (
+                    line, ""
+                )
             switch field {
             case "event": pending.name = value
             case "id": pending.id = value

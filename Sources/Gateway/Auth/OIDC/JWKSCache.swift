@@ -82,7 +82,9 @@ actor JWKSCache {
             logger.info("JWKS refreshed", metadata: ["reason": "\(reason)", "source": "\(source)", "keys": "\(keys.algorithms.count)"])
         } catch {
             // The old keys stay: a provider outage must not log everyone out.
-            logger.warning("JWKS refresh failed; keeping the keys read before", metadata: ["reason": "\(reason)", "source": "\(source)", "error": "\(error)"])
+            logger.warning(
+                "JWKS refresh failed; keeping the keys read before",
+                metadata: ["reason": "\(reason)", "source": "\(source)", "error": "\(error)"])
         }
     }
 }

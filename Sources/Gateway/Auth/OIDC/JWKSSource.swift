@@ -66,7 +66,7 @@ extension GatewayConfiguration.OIDC {
         case (nil, let path?):
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-                  FileManager.default.isReadableFile(atPath: path)
+                FileManager.default.isReadableFile(atPath: path)
             else {
                 throw ConfigurationError("cannot read the JWKS file \(path) (--jwks-file, ENCORE_JWKS_FILE)")
             }

@@ -29,7 +29,8 @@ struct OIDCVerifier: Sendable {
             try await keys.load()
         } catch {
             guard case .url = source else { throw ConfigurationError("\(error)") }
-            logger.warning("cannot read the identity provider's keys yet; tokens are refused until they can be", metadata: ["error": "\(error)"])
+            logger.warning(
+                "cannot read the identity provider's keys yet; tokens are refused until they can be", metadata: ["error": "\(error)"])
         }
     }
 
@@ -83,7 +84,7 @@ struct OIDCVerifier: Sendable {
         init?(_ token: String) {
             let parts = token.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count == 3, let data = Self.base64URLDecoded(parts[0]),
-                  let header = try? JSONDecoder().decode(Header.self, from: data)
+                let header = try? JSONDecoder().decode(Header.self, from: data)
             else { return nil }
             self = header
         }

@@ -35,7 +35,9 @@ struct VerificationKeys: Sendable {
                 try await collection.add(jwk: key)
                 algorithms[kid] = algorithm
             } catch {
-                logger.warning("JWKS key left out: jwt-kit refuses its key material", metadata: ["kid": "\(kid)", "source": "\(source)", "error": "\(error)"])
+                logger.warning(
+                    "JWKS key left out: jwt-kit refuses its key material",
+                    metadata: ["kid": "\(kid)", "source": "\(source)", "error": "\(error)"])
             }
         }
         logger.debug("JWKS read", metadata: ["source": "\(source)", "keys": "\(document.keys.count)", "accepted": "\(algorithms.count)"])
