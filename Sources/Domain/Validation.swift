@@ -1,7 +1,7 @@
 import Foundation
 
 /// Input that a command may not carry: which field, and why.
-public struct ValidationError: Error, Sendable, Hashable, CustomStringConvertible {
+public struct InvalidField: Error, Sendable, Hashable, CustomStringConvertible {
     /// An entity field a rule applies to. Each API version spells it its own way, so the API
     /// names it in its errors as its clients sent it; the raw value is the name dead-letter
     /// reasons have always used.
@@ -26,7 +26,7 @@ public enum Validation {
     public static let maxTextLength = 500
     public static let maxPlaylistSongs = 10_000
 
-    public static func validate(_ action: Action) throws(ValidationError) {
+    public static func validate(_ action: Action) throws(InvalidField) {
         switch action {
         case .createUser(let user), .updateUser(let user):
             try text(user.fname, field: .fname)
@@ -38,10 +38,10 @@ public enum Validation {
         case .createPlaylist(let playlist):
             try text(playlist.name, field: .playlistName)
             guard playlist.songs.count <= maxPlaylistSongs else {
-                throw ValidationError(field: .playlistSongs, "at most \(maxPlaylistSongs) songs")
+                throw InvalidField(field: .playlistSongs, "at most \(maxPlaylistSongs) songs")
             }
             guard Set(playlist.songs).count == playlist.songs.count else {
-                throw ValidationError(field: .playlistSongs, "a song may appear only once")
+                throw InvalidField(field: .playlistSongs, "a song may appear only once")
             }
         case .renamePlaylist(let name):
             try text(name, field: .playlistName)
@@ -50,33 +50,33 @@ public enum Validation {
         }
     }
 
-    private static func text(_ value: String, field: ValidationError.Field) throws(ValidationError) {
+    private static func text(_ value: String, field: InvalidField.Field) throws(InvalidField) {
         // Printable ASCII (what nearly every command carries): one pass over the bytes decides
         // the three rules below exactly as they do: no control characters, one character per
         // byte, and the space as the only whitespace.
         if value.utf8.allSatisfy({ (0x20...0x7e).contains($0) }) {
-            guard value.utf8.contains(where: { $0 != 0x20 }) else { throw ValidationError(field: field, "must not be empty") }
-            guard value.utf8.count <= maxTextLength else { throw ValidationError(field: field, "at most \(maxTextLength) characters") }
+            guard value.utf8.contains(where: { $0 != 0x20 }) else { throw InvalidField(field: field, "must not be empty") }
+            guard value.utf8.count <= maxTextLength else { throw InvalidField(field: field, "at most \(maxTextLength) characters") }
             return
         }
         guard !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw ValidationError(field: field, "must not be empty")
+            throw InvalidField(field: field, "must not be empty")
         }
         guard value.count <= maxTextLength else {
-            throw ValidationError(field: field, "at most \(maxTextLength) characters")
+            throw InvalidField(field: field, "at most \(maxTextLength) characters")
         }
         guard !value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
-            throw ValidationError(field: field, "must not contain control characters")
+            throw InvalidField(field: field, "must not contain control characters")
         }
     }
 
-    private static func email(_ value: String) throws(ValidationError) {
+    private static func email(_ value: String) throws(InvalidField) {
         try text(value, field: .email)
         let parts = value.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
             !value.contains(where: \.isWhitespace)
         else {
-            throw ValidationError(field: .email, "not an email address")
+            throw InvalidField(field: .email, "not an email address")
         }
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The error `Validation.validate` throws for `action`, or nil if it accepts it.
-private func failure(_ action: Action) -> ValidationError? {
+private func failure(_ action: Action) -> InvalidField? {
     do {
         try Validation.validate(action)
         return nil
@@ -13,7 +13,7 @@ private func failure(_ action: Action) -> ValidationError? {
 }
 
 /// Each text field, and an action carrying `value` in it (valid everywhere else).
-private let textFields: [(field: ValidationError.Field, action: @Sendable (String) -> Action)] = [
+private let textFields: [(field: InvalidField.Field, action: @Sendable (String) -> Action)] = [
     (.fname, { .createUser(User(fname: $0, lname: "L", email: "a@b.co")) }),
     (.lname, { .updateUser(User(fname: "F", lname: $0, email: "a@b.co")) }),
     (.email, { .createUser(User(fname: "F", lname: "L", email: $0)) }),

@@ -91,7 +91,7 @@ public struct APIError: HTTPResponseError, Sendable {
     )
 
     /// A field the write side refused, named as the client's API version spells it.
-    static func validation(_ error: ValidationError, names: FieldNames) -> APIError {
+    static func validation(_ error: InvalidField, names: FieldNames) -> APIError {
         APIError(.unprocessableContent, "invalid_field", "\(names.name(of: error.field)): \(error.message)")
     }
 
@@ -131,7 +131,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return try error.response(from: request, context: context)
-        } catch let error as ValidationError {
+        } catch let error as InvalidField {
             return try APIError.validation(error, names: APIVersionOfPath(request.uri.path).names).response(from: request, context: context)
         } catch let error as StoreError where error.code.isRetriable {
             // The read-model store did not answer (server down, restarting, or over its deadline):

@@ -15,7 +15,7 @@ struct FieldNames: Sendable {
     static let userFields: Set<String> = ["fname", "lname", "email"]
 
     /// What this version calls a field that a validation rule refused.
-    func name(of field: ValidationError.Field) -> String {
+    func name(of field: InvalidField.Field) -> String {
         switch field {
         case .fname, .lname, .email: field.rawValue
         case .artist: artist

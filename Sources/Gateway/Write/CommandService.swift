@@ -47,7 +47,7 @@ struct CommandService: Sendable {
     /// goes into the record's headers, so the projector's `apply` span continues the trace.
     /// With tracing off there is no span: the caller's own `traceparent` is forwarded as is.
     func append(_ command: Command, traceparent callerTraceparent: String?) async throws -> Appended {
-        // A refusal is a ValidationError: the API answers it with the field as its version names it.
+        // A refusal is a InvalidField: the API answers it with the field as its version names it.
         try Validation.validate(command.action)
         var logger = logger
         logger[metadataKey: "command.id"] = "\(command.id.lowercasedString)"
