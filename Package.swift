@@ -41,11 +41,14 @@ let package = Package(
         // Async/await Kafka client: producer, consumer, admin.
         // A lock ThreadSanitizer can see (Synchronization.Mutex on Linux it cannot).
         .target(name: "Locking"),
+        // The keys of every log line's metadata, in one place.
+        .target(name: "MetadataKeys"),
         // Child processes this one starts: free ports, and a watchdog so none outlives it.
         .target(name: "ProcessSupport"),
         .target(
             name: "Kafka",
             dependencies: [
+                "MetadataKeys",
                 "CRdKafka", "Locking",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -56,6 +59,7 @@ let package = Package(
         .target(
             name: "Journal",
             dependencies: [
+                "MetadataKeys",
                 "Kafka", "CZlib", "Locking",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -67,6 +71,7 @@ let package = Package(
         .target(
             name: "Store",
             dependencies: [
+                "MetadataKeys",
                 "Domain", "Locking",
                 "CSQLite",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -79,6 +84,7 @@ let package = Package(
         .target(
             name: "Log",
             dependencies: [
+                "MetadataKeys",
                 "Domain", "Kafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -89,6 +95,7 @@ let package = Package(
         .target(
             name: "Projection",
             dependencies: [
+                "MetadataKeys",
                 "Domain", "Kafka", "Log", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
@@ -98,6 +105,7 @@ let package = Package(
         .target(
             name: "Projector",
             dependencies: [
+                "MetadataKeys",
                 "Domain", "Kafka", "Locking", "Log", "Projection", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -108,12 +116,15 @@ let package = Package(
         // Rebuilds read models from the log into new namespaces; verifies; reads one entity's history.
         .target(
             name: "Replay",
-            dependencies: ["Domain", "Kafka", "Locking", "Log", "Projection", "Store", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "MetadataKeys", "Domain", "Kafka", "Locking", "Log", "Projection", "Store", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // Consumer-lag monitoring of the projector groups: records, seconds, rate, status.
         .target(
             name: "Lag",
             dependencies: [
+                "MetadataKeys",
                 "Domain", "Kafka", "Locking", "Log", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -124,6 +135,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
+                "MetadataKeys",
                 "Domain", "Kafka", "Locking", "Log", "Store", "Lag",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -140,6 +152,7 @@ let package = Package(
         .target(
             name: "LocalBroker",
             dependencies: [
+                "MetadataKeys",
                 "Locking", "ProcessSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -158,6 +171,7 @@ let package = Package(
         .executableTarget(
             name: "encore",
             dependencies: [
+                "MetadataKeys",
                 "Kafka", "LocalBroker", "Locking", "Journal", "Domain", "Log", "Store", "Projection", "Projector", "Gateway", "Replay",
                 "Lag",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

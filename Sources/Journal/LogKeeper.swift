@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Locking
 import Logging
+import MetadataKeys
 import ServiceLifecycle
 
 /// Keeps a broker's topics durable on local disk: tails every partition of `topics` into the
@@ -128,7 +129,7 @@ public final class LogKeeper: Service, LogDurability {
         do {
             found = try await admin.listTopics(timeout: .seconds(2)).filter { topics.contains($0.name) && !$0.partitions.isEmpty }
         } catch {
-            logger.warning("log keeper cannot read the broker's topics (will retry): \(error)")
+            logger.warning("log keeper cannot read the broker's topics; will retry", metadata: [MetadataKey.error: "\(error)"])
             return assigned
         }
         let partitions = Set(found.flatMap(\.topicPartitions))
@@ -140,7 +141,7 @@ public final class LogKeeper: Service, LogDurability {
         let ends = journal.ends
         waiting.withLock { state in state.ends.merge(ends) { old, _ in old } }
         try consumer.assign(partitions.sorted().map { TopicPartitionOffset($0, KafkaOffset(ends[$0] ?? 0)) })
-        logger.debug("log keeper follows \(partitions.count) partitions")
+        logger.debug("log keeper follows the partitions", metadata: [MetadataKey.partitions: "\(partitions.count)"])
         return partitions
     }
 

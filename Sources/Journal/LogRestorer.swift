@@ -2,6 +2,7 @@ import Foundation
 import Kafka
 import Locking
 import Logging
+import MetadataKeys
 
 /// Produces a journal's records into a cluster so that every record lands at its original
 /// offset, then proves it: each partition's end offset and a checksum of its records read back.
@@ -106,7 +107,9 @@ public struct LogRestorer: Sendable {
                     )
                 }
                 overwrite.append(topic)
-                logger.warning("overwriting topic \(topic): deleting its \(held) records and re-creating it from the journal")
+                logger.warning(
+                    "overwriting a topic: deleting its records and re-creating it from the journal",
+                    metadata: [MetadataKey.topic: "\(topic)", MetadataKey.records: "\(held)"])
             } else if found.partitions.count != Int(count) {
                 guard force else {
                     throw JournalError.mismatch(

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Logging
+import MetadataKeys
 
 #if canImport(Glibc)
     import Glibc
@@ -79,8 +80,11 @@ final class PartitionLog {
                 throw .corrupt("\(file): damaged record at byte \(position) (\(why)) with records after it")
             }
             logger.warning(
-                "journal \(partition): torn tail in \(file) (\(why)); truncated \(bytes.count - position) bytes at byte \(position), keeping offsets up to \(next - 1)"
-            )
+                "journal: torn tail truncated, keeping every whole record before it",
+                metadata: [
+                    MetadataKey.partition: "\(partition)", MetadataKey.path: "\(file)", MetadataKey.reason: "\(why)",
+                    MetadataKey.position: "\(position)", MetadataKey.offset: "\(next - 1)",
+                ])
             guard truncate(file, off_t(position)) == 0 else { throw .io("cannot truncate \(file)", POSIXError.current) }
             try Self.syncFile(file)
         }

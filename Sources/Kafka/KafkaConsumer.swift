@@ -2,6 +2,7 @@ import CRdKafka
 import Foundation
 import Locking
 import Logging
+import MetadataKeys
 import ServiceLifecycle
 import Synchronization
 
@@ -98,7 +99,7 @@ public final class KafkaConsumer: Closable, Service {
                     if error.isFatal {
                         fatal = KafkaError(err, message: fatalReason())
                     } else {
-                        client.context.logger.warning("consumer: \(error)")
+                        client.context.logger.warning("consumer error", metadata: [MetadataKey.error: "\(error)"])
                     }
                 }
             }
@@ -253,27 +254,27 @@ private let rebalanceCallback:
         // NULL when the group is not joined or is terminating (a probe's revoke during close).
         let cooperative = rd_kafka_rebalance_protocol(handle).map { String(cString: $0) } == "COOPERATIVE"
         if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
-            context.logger.info("partitions assigned: \(partitions.sorted())")
+            context.logger.info("partitions assigned", metadata: [MetadataKey.partitions: "\(partitions.sorted())"])
             let failure =
                 cooperative
                 ? rd_kafka_incremental_assign(handle, list).map(KafkaError.init(consuming:))
                 : KafkaError(rd_kafka_assign(handle, list)).nilIfSuccess
-            if let failure { context.logger.error("assigning partitions failed: \(failure)") }
+            if let failure { context.logger.error("assigning partitions failed", metadata: [MetadataKey.error: "\(failure)"]) }
             // Paused before this callback returns, so no fetch starts before the owner has sought them.
             if context.rebalanceListener?.holdsAssignedPartitions == true,
                 let failure = KafkaError(rd_kafka_pause_partitions(handle, list)).nilIfSuccess
             {
-                context.logger.error("holding assigned partitions failed: \(failure)")
+                context.logger.error("holding assigned partitions failed", metadata: [MetadataKey.error: "\(failure)"])
             }
             context.rebalanceListener?.partitionsAssigned(partitions)
         } else {
-            context.logger.info("partitions revoked: \(partitions.sorted())")
+            context.logger.info("partitions revoked", metadata: [MetadataKey.partitions: "\(partitions.sorted())"])
             context.rebalanceListener?.partitionsRevoked(partitions)
             let failure =
                 cooperative
                 ? rd_kafka_incremental_unassign(handle, list).map(KafkaError.init(consuming:))
                 : KafkaError(rd_kafka_assign(handle, nil)).nilIfSuccess
-            if let failure { context.logger.error("revoking partitions failed: \(failure)") }
+            if let failure { context.logger.error("revoking partitions failed", metadata: [MetadataKey.error: "\(failure)"]) }
         }
     }
 

@@ -2,6 +2,7 @@ import CRdKafka
 import Foundation
 import Locking
 import Logging
+import MetadataKeys
 import ServiceLifecycle
 import Synchronization
 
@@ -120,7 +121,9 @@ public final class KafkaProducer: RecordProducer, Closable, Service {
             return current
         }
         guard let old else { return }
-        logger.error("producer unusable (\(fatal ? String(errorBuffer: reason) : "\(error)")); replaced it with a new producer")
+        logger.error(
+            "producer unusable; replaced it with a new producer",
+            metadata: [MetadataKey.error: "\(fatal ? String(errorBuffer: reason) : "\(error)")"])
         try? await blocking {
             rd_kafka_purge(old.client.handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
             rd_kafka_flush(old.client.handle, 1000)
@@ -151,7 +154,9 @@ public final class KafkaProducer: RecordProducer, Closable, Service {
         try? await blocking { [client = current.client, poller = current.poller] in
             let handle = client.handle
             if rd_kafka_flush(handle, flushTimeout.milliseconds) != RD_KAFKA_RESP_ERR_NO_ERROR {
-                client.context.logger.warning("producer closing with \(rd_kafka_outq_len(handle)) undelivered records; failing them")
+                client.context.logger.warning(
+                    "producer closing with undelivered records; failing them",
+                    metadata: [MetadataKey.records: "\(rd_kafka_outq_len(handle))"])
                 // Purged records get error delivery reports, so no caller waits forever.
                 rd_kafka_purge(handle, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
                 rd_kafka_flush(handle, 1000)

@@ -2,6 +2,7 @@ import CRdKafka
 import Foundation
 import Locking
 import Logging
+import MetadataKeys
 
 /// What librdkafka's C callbacks reach through the client's opaque pointer.
 final class ClientContext: Sendable {
@@ -109,7 +110,7 @@ private let logCallback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CC
     context.logger.log(
         level: Logger.Level(syslog: level),
         "\(message.map { String(cString: $0) } ?? "")",
-        metadata: ["rdkafka.facility": "\(fac)"]
+        metadata: [MetadataKey.rdkafkaFacility: "\(fac)"]
     )
 }
 
@@ -131,7 +132,7 @@ private let statisticsCallback: @convention(c) (OpaquePointer?, UnsafeMutablePoi
         let statistics = try KafkaStatistics.decode(Data(bytes: json, count: length))
         context.latestStatistics.withLock { $0 = statistics }
     } catch {
-        context.logger.debug("unreadable librdkafka statistics: \(error)")
+        context.logger.debug("unreadable librdkafka statistics", metadata: [MetadataKey.error: "\(error)"])
     }
     return 0  // librdkafka keeps ownership of the JSON buffer.
 }

@@ -4,6 +4,7 @@ import Kafka
 import Locking
 import Log
 import Logging
+import MetadataKeys
 import ServiceLifecycle
 import Store
 
@@ -94,7 +95,7 @@ public final class LagMonitor: Service, Closable {
                 } catch is CancellationError {
                     break
                 } catch {
-                    self.logger.warning("lag sample failed: \(error)")
+                    self.logger.warning("lag sample failed", metadata: [MetadataKey.error: "\(error)"])
                 }
                 try? await Task.sleep(for: self.settings.interval)
             }

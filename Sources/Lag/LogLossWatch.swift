@@ -3,6 +3,7 @@ import Kafka
 import Locking
 import Log
 import Logging
+import MetadataKeys
 import Store
 
 /// Notices a lost log (see ``LogIntegrity``) and remembers it until the read models move to other
@@ -39,7 +40,9 @@ final class LogLossWatch: Sendable {
         let active = kinds.map { namespaces.store(for: $0).namespace }
         let due = state.withLock { state -> Bool in
             if let seen = state.seen, seen.namespaces != active {
-                logger.notice("the read models moved to namespaces \(active); the lost log no longer applies")
+                logger.notice(
+                    "the read models moved to other namespaces; the lost log no longer applies",
+                    metadata: [MetadataKey.namespaces: "\(active)"])
                 state.seen = nil
             }
             defer { state.samples += 1 }
@@ -49,11 +52,12 @@ final class LogLossWatch: Sendable {
         do {
             let found = try await integrity.problems(admin: admin, folded: namespaces, kinds: kinds, bind: false)
             guard !found.isEmpty else { return [] }
-            logger.error("\(LogLost(problems: found))")
+            logger.error(
+                "the log lost what the read models were built from", metadata: [MetadataKey.problems: "\(LogLost(problems: found))"])
             state.withLock { $0.seen = (active, found) }
             return found
         } catch {
-            logger.warning("log integrity check failed (will retry): \(error)")
+            logger.warning("log integrity check failed; will retry", metadata: [MetadataKey.error: "\(error)"])
             return []
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Locking
 import Logging
+import MetadataKeys
 import ProcessSupport
 import ServiceLifecycle
 import Synchronization
@@ -69,7 +70,7 @@ public final class TansuBroker: Sendable, Service {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        logger.info("Tansu broker ready", metadata: ["address": "\(bootstrapServers)"])
+        logger.info("Tansu broker ready", metadata: [MetadataKey.address: "\(bootstrapServers)"])
     }
 
     /// Stops the broker (SIGTERM) and waits for it to exit. Safe to call more than once.
@@ -95,7 +96,7 @@ public final class TansuBroker: Sendable, Service {
         else { return }
         broker.requestStop()
         let status = await broker.exit.value
-        logger.info("Tansu broker stopped", metadata: ["status": "\(status)"])
+        logger.info("Tansu broker stopped", metadata: [MetadataKey.status: "\(status)"])
     }
 
     /// Starts the broker unless ``start(readyTimeout:)`` already did, then supervises it until

@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Kafka
 import Logging
+import MetadataKeys
 
 /// Detects a log that lost data under the read models, before anything is folded on top of it.
 ///
@@ -47,12 +48,12 @@ public struct LogIntegrity: Sendable {
                 } catch is CancellationError {
                     throw CancellationError()
                 } catch {
-                    logger.warning("log integrity check failed (will retry): \(error)")
+                    logger.warning("log integrity check failed; will retry", metadata: [MetadataKey.error: "\(error)"])
                     continue
                 }
                 if !found.isEmpty {
                     let lost = LogLost(problems: found)
-                    logger.error("\(lost)")
+                    logger.error("the log lost what the read models were built from", metadata: [MetadataKey.problems: "\(lost)"])
                     throw lost
                 }
             }
@@ -73,7 +74,7 @@ public struct LogIntegrity: Sendable {
         guard let recorded = try await folded.boundClusterID() else {
             guard bind else { return [] }
             try await folded.bind(toCluster: cluster)
-            logger.info("read models are now bound to Kafka cluster \(cluster)")
+            logger.info("read models are now bound to the Kafka cluster", metadata: [MetadataKey.cluster: "\(cluster)"])
             return []
         }
         guard recorded == cluster else {

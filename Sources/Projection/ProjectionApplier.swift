@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import Log
 import Logging
+import MetadataKeys
 import Store
 import Tracing
 
@@ -17,7 +18,7 @@ public struct ProjectionApplier: Sendable {
     public init(kind: EntityKind, logger: Logger = Logger(label: "encore.projector")) {
         folder = BatchFolder(kind: kind)
         var logger = logger
-        logger[metadataKey: "projection"] = "\(kind.topicSuffix)"
+        logger[metadataKey: MetadataKey.projection] = "\(kind.topicSuffix)"
         self.logger = logger
     }
 
@@ -56,11 +57,11 @@ public struct ProjectionApplier: Sendable {
             logger.debug(
                 "command folded",
                 metadata: [
-                    "command.id": "\(command.id.lowercasedString)",
-                    "type": "\(command.action.recordType.rawValue)",
-                    "position": "\(record.position)",
-                    "outcome": "\(outcome?.status.rawValue ?? "duplicate")",
-                    "reason": "\(outcome?.rejection?.rawValue ?? "")",
+                    MetadataKey.commandID: "\(command.id.lowercasedString)",
+                    MetadataKey.type: "\(command.action.recordType.rawValue)",
+                    MetadataKey.position: "\(record.position)",
+                    MetadataKey.outcome: "\(outcome?.status.rawValue ?? "duplicate")",
+                    MetadataKey.reason: "\(outcome?.rejection?.rawValue ?? "")",
                 ])
         }
     }

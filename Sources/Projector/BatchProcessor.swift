@@ -3,6 +3,7 @@ import Domain
 import Kafka
 import Log
 import Logging
+import MetadataKeys
 import Metrics
 import Projection
 import Store
@@ -69,7 +70,8 @@ struct BatchProcessor: Sendable {
     }
 
     private func deadLetter(_ record: LogRecord, reason: String) async throws -> DeliveryReport {
-        logger.warning("dead-lettering poison record", metadata: ["position": "\(record.position)", "reason": "\(reason)"])
+        logger.warning(
+            "dead-lettering poison record", metadata: [MetadataKey.position: "\(record.position)", MetadataKey.reason: "\(reason)"])
         let report = try await deadLetters.send(
             ProducerMessage(
                 topic: deadLetterTopic,

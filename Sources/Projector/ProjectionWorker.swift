@@ -4,6 +4,7 @@ import Kafka
 import Locking
 import Log
 import Logging
+import MetadataKeys
 import Projection
 import Store
 
@@ -32,7 +33,7 @@ final class ProjectionWorker: Sendable {
         self.configuration = configuration
         self.namespaces = namespaces
         var logger = logger
-        logger[metadataKey: "projection"] = "\(kind.topicSuffix)"
+        logger[metadataKey: MetadataKey.projection] = "\(kind.topicSuffix)"
         self.logger = logger
         processor = BatchProcessor(
             kind: kind, deadLetterTopic: configuration.deadLetterTopic, deadLetters: deadLetters, durability: configuration.durability,
@@ -70,7 +71,8 @@ final class ProjectionWorker: Sendable {
             }
         }
         assignments.workerStarted()
-        logger.info("projector started", metadata: ["topic": "\(topic)", "group": "\(configuration.groupID(for: kind))"])
+        logger.info(
+            "projector started", metadata: [MetadataKey.topic: "\(topic)", MetadataKey.group: "\(configuration.groupID(for: kind))"])
         var throttle = configuration.maxRecordsPerSecond.map(RecordThrottle.init(perSecond:))
         let batchLimit = throttle?.batchLimit(configuration.maxBatch) ?? configuration.maxBatch
         try await consumer.closing { consumer in
@@ -86,7 +88,7 @@ final class ProjectionWorker: Sendable {
                     // Another member went further on a partition this batch read: nothing was
                     // written. Re-read its partitions from the store's checkpoints; the group will
                     // revoke what this process no longer owns.
-                    logger.warning("batch refused: \(fenced); re-reading from the store's checkpoints")
+                    logger.warning("batch refused; re-reading from the store's checkpoints", metadata: [MetadataKey.reason: "\(fenced)"])
                     try await rewind(consumer, to: Set(records.map(\.topicPartition)))
                     continue
                 } catch let retired as NamespaceRetired {
@@ -95,32 +97,37 @@ final class ProjectionWorker: Sendable {
                     try await namespaces.refresh()
                     let next = namespaces.store(for: kind).namespace
                     if next == retired.namespace {
-                        logger.debug("\(retired); waiting")
+                        logger.debug("namespace frozen for a replay; waiting", metadata: [MetadataKey.reason: "\(retired)"])
                         try await Task.sleep(for: .milliseconds(50))
                     } else {
-                        logger.notice("\(retired); continuing in namespace \(next)")
+                        logger.notice(
+                            "namespace retired; continuing in the active one",
+                            metadata: [MetadataKey.reason: "\(retired)", MetadataKey.namespace: "\(next)"])
                     }
                     try await rewind(consumer, to: assignments.current.filter { $0.topic == topic })
                     continue
                 } catch let unavailable as StoreError where unavailable.code.isRetriable {
                     // Nothing of the batch was committed: pause until the store answers again,
                     // then resume from its checkpoints.
-                    logger.warning("store unavailable, pausing: \(unavailable)")
+                    logger.warning("store unavailable, pausing", metadata: [MetadataKey.error: "\(unavailable)"])
                     try await resumeWhenStoreAnswers(consumer, partitions: Set(records.map(\.topicPartition)))
                     continue
                 } catch let failure as StoreError {
                     // Retrying cannot help (a row this build cannot read, a refused statement):
                     // stop, naming it, rather than retry the same batch forever.
                     logger.critical(
-                        "projector stopped at \(records.first.map { "\($0.topicPartition)@\($0.offset)" } ?? "?"): \(failure) [\(failure.code.rawValue)]"
-                    )
+                        "projector stopped: the store refused a batch that retrying cannot help",
+                        metadata: [
+                            MetadataKey.position: "\(records.first.map { "\($0.topicPartition)@\($0.offset)" } ?? "?")",
+                            MetadataKey.error: "\(failure)", MetadataKey.code: "\(failure.code.rawValue)",
+                        ])
                     throw failure
                 }
                 do {
                     try await consumer.commit(checkpoints.map { TopicPartitionOffset($0.topic, $0.partition, KafkaOffset($0.offset)) })
                 } catch {
                     // The store's checkpoint is authoritative; Kafka's is informational.
-                    logger.warning("Kafka commit failed (store checkpoint is kept): \(error)")
+                    logger.warning("Kafka commit failed; the store's checkpoint is kept", metadata: [MetadataKey.error: "\(error)"])
                 }
             }
         }
@@ -132,16 +139,17 @@ final class ProjectionWorker: Sendable {
         guard !held.isEmpty else { return }
         do {
             let starts = try await rewind(consumer, to: held)
-            logger.info("resuming from store checkpoints", metadata: ["starts": "\(starts.map(\.description))"])
+            logger.info("resuming from store checkpoints", metadata: [MetadataKey.starts: "\(starts.map(\.description))"])
         } catch let error as StoreError where error.code.isRetriable {
             // Without checkpoints we must not guess: the group's committed offsets may be behind
             // the store (harmless: outcomes dedupe by command id) but never ahead of it.
-            logger.error("cannot read store checkpoints; starting from Kafka's committed offsets: \(error)")
+            logger.error(
+                "cannot read store checkpoints; starting from Kafka's committed offsets", metadata: [MetadataKey.error: "\(error)"])
         }
         do {
             try consumer.resume(held.sorted())
         } catch {
-            logger.warning("resuming assigned partitions failed (revoked meanwhile?): \(error)")
+            logger.warning("resuming assigned partitions failed (revoked meanwhile?)", metadata: [MetadataKey.error: "\(error)"])
         }
     }
 
@@ -154,7 +162,8 @@ final class ProjectionWorker: Sendable {
         let positions = try await checkpoints(of: Set(partitions))
         try consumer.assign(positions)
         assignments.take(partitions)
-        logger.info("assigned every partition at the store's checkpoints", metadata: ["starts": "\(positions.map(\.description))"])
+        logger.info(
+            "assigned every partition at the store's checkpoints", metadata: [MetadataKey.starts: "\(positions.map(\.description))"])
     }
 
     /// Retries every second until the store's checkpoints can be read, then rewinds to them.
@@ -179,7 +188,7 @@ final class ProjectionWorker: Sendable {
         do {
             try await consumer.seek(positions)
         } catch {
-            logger.warning("rewind failed (partition no longer assigned?): \(error)")
+            logger.warning("rewind failed (partition no longer assigned?)", metadata: [MetadataKey.error: "\(error)"])
         }
         return positions
     }

@@ -4,6 +4,7 @@ import Kafka
 import Locking
 import Log
 import Logging
+import MetadataKeys
 import Projection
 import Store
 import Synchronization
@@ -93,7 +94,9 @@ public final class Replayer: Sendable {
             progress.add(total: plans.last!.remaining)
         }
         if resuming {
-            logger.info("resuming replay into \(target.namespace) from its checkpoints", metadata: ["left": "\(progress.snapshot.total)"])
+            logger.info(
+                "resuming the replay from its checkpoints",
+                metadata: [MetadataKey.namespace: "\(target.namespace)", MetadataKey.left: "\(progress.snapshot.total)"])
         }
         // The read models are independent (own topic, own checkpoints): rebuild them side by side,
         // up to the log ends of the start, into a namespace whose outcome indexes wait until then.
@@ -112,7 +115,9 @@ public final class Replayer: Sendable {
         if bulk {
             let indexing = ContinuousClock.now
             try await target.restoreIndexes()
-            logger.info("indexed the outcomes of \(target.namespace) in \(ContinuousClock.now - indexing)")
+            logger.info(
+                "indexed the outcomes",
+                metadata: [MetadataKey.namespace: "\(target.namespace)", MetadataKey.duration: "\(ContinuousClock.now - indexing)"])
         }
         let results = try await withThrowingTaskGroup(of: (ReplaySummary.Model, [EntityDifference]).self) { group in
             for var plan in built {
@@ -242,8 +247,13 @@ public final class Replayer: Sendable {
         while true {
             switch try await target.activate(projection: projection, force: configuration.mode == .adoptLog) {
             case .switched(let previous):
-                let retired = previous.map { "; \($0) is retired and kept until dropped" } ?? ""
-                logger.notice("namespace \(target.namespace) now serves \(projection)\(retired)")
+                // The previous namespace is retired and kept until dropped.
+                logger.notice(
+                    "namespace activated",
+                    metadata: [
+                        MetadataKey.namespace: "\(target.namespace)", MetadataKey.projection: "\(projection)",
+                        MetadataKey.previous: "\(previous ?? "none")",
+                    ])
                 return previous
             case .alreadyActive:
                 return nil
@@ -260,7 +270,11 @@ public final class Replayer: Sendable {
                 }
                 guard let frozen = try await target.freeze(projection: projection) else { continue }
                 logger.info(
-                    "freezing namespace \(frozen.namespace) for \(projection) to catch up with it", metadata: ["chases": "\(chases)"])
+                    "freezing the live namespace to catch up with it",
+                    metadata: [
+                        MetadataKey.namespace: "\(frozen.namespace)", MetadataKey.projection: "\(projection)",
+                        MetadataKey.chases: "\(chases)",
+                    ])
                 do {
                     try await consume(
                         &plan, reader: reader, target: target, until: limits(plan, reaching: frozen.checkpoints), progress: progress)
@@ -302,7 +316,12 @@ public final class Replayer: Sendable {
             try await catchUp(&plan, to: checkpoints, reader: reader, target: target, progress: progress)
             differing = try await NamespaceComparison.some(plan.kind, ids: differing.map(\.id), live: liveStore, rebuilt: target)
         }
-        logger.info("verified \(projection): \(differing.count) difference(s)", metadata: ["namespace": "\(liveStore.namespace)"])
+        logger.info(
+            "verified",
+            metadata: [
+                MetadataKey.projection: "\(projection)", MetadataKey.differences: "\(differing.count)",
+                MetadataKey.namespace: "\(liveStore.namespace)",
+            ])
         return differing
     }
 

@@ -7,6 +7,7 @@ import Kafka
 import LocalBroker
 import Log
 import Logging
+import MetadataKeys
 import Projection
 import Projector
 import Prometheus
@@ -152,12 +153,12 @@ private struct DevStack: Service {
                 logger.notice(
                     "Encore dev is up; Ctrl-C stops it",
                     metadata: [
-                        "api": "http://127.0.0.1:\(command.port)",
-                        "dashboard": "http://127.0.0.1:\(command.port)/dashboard",
-                        "broker": "\(broker.bootstrapServers)",
-                        "log": "\(dataDir)/log",
-                        "store": "\(storeURL)",
-                        "auth": "\(command.auth.rawValue)",
+                        MetadataKey.api: "http://127.0.0.1:\(command.port)",
+                        MetadataKey.dashboard: "http://127.0.0.1:\(command.port)/dashboard",
+                        MetadataKey.broker: "\(broker.bootstrapServers)",
+                        MetadataKey.log: "\(dataDir)/log",
+                        MetadataKey.store: "\(storeURL)",
+                        MetadataKey.auth: "\(command.auth.rawValue)",
                     ])
                 // Shut down in reverse: gateway, projectors, the keeper (journaling what the broker
                 // still has), then the broker; escalate after 30 s. After a Ctrl-C during start-up the
@@ -199,8 +200,11 @@ private struct DevStack: Service {
             .restore { display.show($0, "restoring the log") }
         display.finish()
         logger.notice(
-            "restored the log from \(journal.directory.path): \(summary.records) records in \(summary.partitions) partitions in \(String(format: "%.1f", summary.seconds)) s"
-        )
+            "restored the log",
+            metadata: [
+                MetadataKey.path: "\(journal.directory.path)", MetadataKey.records: "\(summary.records)",
+                MetadataKey.partitions: "\(summary.partitions)", MetadataKey.seconds: "\(String(format: "%.1f", summary.seconds))",
+            ])
     }
 
     /// Refuses read models that the restored log cannot continue: another cluster's, or ahead of it.

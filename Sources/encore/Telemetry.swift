@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MetadataKeys
 import OTel
 import ServiceLifecycle
 import Tracing
@@ -28,9 +29,9 @@ enum Telemetry {
         logger.info(
             "tracing on",
             metadata: [
-                "endpoint":
+                MetadataKey.endpoint:
                     "\(environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "default")",
-                "service": "\(environment["OTEL_SERVICE_NAME"] ?? serviceName)",
+                MetadataKey.service: "\(environment["OTEL_SERVICE_NAME"] ?? serviceName)",
             ])
         return [backend.service]
     }

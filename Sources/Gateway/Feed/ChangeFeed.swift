@@ -2,6 +2,7 @@ import Domain
 import Foundation
 import Locking
 import Logging
+import MetadataKeys
 import ServiceLifecycle
 import Store
 
@@ -167,7 +168,9 @@ final class ChangeFeed: Service, Sendable {
                     try await advance(kind)
                 } catch {
                     // The streams wait: the next round reads the same range again.
-                    logger.warning("change feed: cannot read \(kind.topicSuffix) changes: \(error)")
+                    logger.warning(
+                        "change feed: cannot read changes",
+                        metadata: [MetadataKey.projection: "\(kind.topicSuffix)", MetadataKey.error: "\(error)"])
                 }
             }
             try? await Task.sleep(for: settings.pollInterval)

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Hummingbird
+import MetadataKeys
 import NIOCore
 import Store
 
@@ -136,11 +137,11 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as StoreError where error.code.isRetriable {
             // The read-model store did not answer (server down, restarting, or over its deadline):
             // transient, so say when to retry rather than failing as a server bug.
-            context.logger.warning("store unavailable: \(error)")
+            context.logger.warning("store unavailable", metadata: [MetadataKey.error: "\(error)"])
             return try APIError.storeUnavailable.response(from: request, context: context)
         } catch let error as StoreError {
             // Not transient: a retry gets the same answer, so no Retry-After.
-            context.logger.error("store failed [\(error.code.rawValue)]: \(error)")
+            context.logger.error("store failed", metadata: [MetadataKey.code: "\(error.code.rawValue)", MetadataKey.error: "\(error)"])
             let converted =
                 switch error.code {
                 case .conflict:
@@ -161,7 +162,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
                 }
             return try converted.response(from: request, context: context)
         } catch {
-            context.logger.error("unhandled error: \(error)")
+            context.logger.error("unhandled error", metadata: [MetadataKey.error: "\(error)"])
             return try APIError(.internalServerError, "internal", "the server failed to answer this request").response(
                 from: request, context: context)
         }

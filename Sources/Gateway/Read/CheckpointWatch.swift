@@ -1,6 +1,7 @@
 import Domain
 import Locking
 import Logging
+import MetadataKeys
 import ServiceLifecycle
 import Store
 
@@ -96,7 +97,9 @@ final class CheckpointWatch: Service, Sendable {
                     woke = woke || wokeHere
                 } catch {
                     // The waiters time out unless the store answers again before their deadline.
-                    logger.debug("checkpoint watch: \(kind.topicSuffix) checkpoints unreadable: \(error)")
+                    logger.debug(
+                        "checkpoint watch: checkpoints unreadable",
+                        metadata: [MetadataKey.projection: "\(kind.topicSuffix)", MetadataKey.error: "\(error)"])
                 }
             }
             let now = ContinuousClock.now

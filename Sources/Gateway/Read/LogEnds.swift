@@ -1,6 +1,7 @@
 import Domain
 import Kafka
 import Logging
+import MetadataKeys
 import ServiceLifecycle
 
 /// Where each partition of the command topics ends, so that a consistency token naming a position
@@ -54,7 +55,7 @@ actor LogEnds: Service {
         do {
             try await readAfter(ContinuousClock.now)
         } catch {
-            logger.debug("log ends unreadable, the consistency token waits: \(error)")
+            logger.debug("log ends unreadable, the consistency token waits", metadata: [MetadataKey.error: "\(error)"])
             return nil
         }
         let count = partitionCounts[topic] ?? 0

@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import Log
 import Logging
+import MetadataKeys
 import Metrics
 import Store
 import Tracing
@@ -50,7 +51,7 @@ struct CommandService: Sendable {
         // A refusal is a InvalidField: the API answers it with the field as its version names it.
         try Validation.validate(command.action)
         var logger = logger
-        logger[metadataKey: "command.id"] = "\(command.id.lowercasedString)"
+        logger[metadataKey: MetadataKey.commandID] = "\(command.id.lowercasedString)"
         let topic = command.kind.topic(prefix: topicPrefix)
         return try await withSpan("produce \(topic)", ofKind: .producer) { span in
             span.updateAttributes { attributes in
@@ -69,17 +70,17 @@ struct CommandService: Sendable {
             } catch let error as KafkaError where error.isFatal {
                 // The producer cannot be used again (its idempotence guarantee is gone): say so
                 // loudly; the command was not appended.
-                logger.critical("append failed, the producer is unusable until restart: \(error)")
+                logger.critical("append failed, the producer is unusable until restart", metadata: [MetadataKey.error: "\(error)"])
                 throw APIError.brokerUnavailable("the command was not appended: the gateway's Kafka producer failed; it must be restarted")
             } catch {
-                logger.warning("append failed: \(error)")
+                logger.warning("append failed", metadata: [MetadataKey.error: "\(error)"])
                 throw APIError.brokerUnavailable("the command was not appended: the broker did not acknowledge it in time")
             }
             do {
                 try await durability?.waitUntilDurable(
                     TopicPartition(report.topic, report.partition), offset: report.offset, timeout: .seconds(5))
             } catch {
-                logger.warning("append not durable: \(error)")
+                logger.warning("append not durable", metadata: [MetadataKey.error: "\(error)"])
                 throw APIError.brokerUnavailable("the command reached the broker but was not made durable in time; it may still be applied")
             }
             produceTimer.recordNanoseconds((ContinuousClock.now - started).nanoseconds)
@@ -88,7 +89,8 @@ struct CommandService: Sendable {
             logger.debug(
                 "command appended",
                 metadata: [
-                    "type": "\(command.action.recordType.rawValue)", "partition": "\(report.partition)", "offset": "\(report.offset)",
+                    MetadataKey.type: "\(command.action.recordType.rawValue)", MetadataKey.partition: "\(report.partition)",
+                    MetadataKey.offset: "\(report.offset)",
                 ])
             return Appended(
                 command: command, token: ConsistencyToken(kind: command.kind, partition: report.partition, offset: report.offset))

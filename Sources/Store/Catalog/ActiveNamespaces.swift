@@ -1,6 +1,7 @@
 import Domain
 import Locking
 import Logging
+import MetadataKeys
 
 /// Which namespace serves each read model, and an open store for each, followed from the catalog.
 ///
@@ -62,7 +63,9 @@ public final class ActiveNamespaces: Closable {
             return moved
         }
         for (projection, namespace) in moved.sorted(by: { $0.key < $1.key }) {
-            logger.info("read model now served from namespace \(namespace)", metadata: ["projection": "\(projection)"])
+            logger.info(
+                "read model now served from another namespace",
+                metadata: [MetadataKey.projection: "\(projection)", MetadataKey.namespace: "\(namespace)"])
         }
         return moved
     }
@@ -74,7 +77,7 @@ public final class ActiveNamespaces: Closable {
         try await retryWhileUnavailable(
             patience: patience,
             retrying: { error in
-                logger.warning("the read-model store is not answering yet; trying again", metadata: ["error": "\(error)"])
+                logger.warning("the read-model store is not answering yet; trying again", metadata: [MetadataKey.error: "\(error)"])
             }
         ) { _ = try await refresh() }
     }
@@ -85,7 +88,7 @@ public final class ActiveNamespaces: Closable {
             do {
                 try await refresh()
             } catch {
-                logger.warning("cannot refresh the namespace catalog: \(error)")
+                logger.warning("cannot refresh the namespace catalog", metadata: [MetadataKey.error: "\(error)"])
             }
             try? await Task.sleep(for: interval)
         }

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Logging
+import MetadataKeys
 import PostgresNIO
 import Synchronization
 
@@ -29,7 +30,8 @@ public final class PostgresStore: ReadModelStore {
         self.schema = "encore_\(validated.name)"
         self.quotedSchema = "\"encore_\(validated.name)\""
         self.database = database
-        database.logger.debug("PostgreSQL store opened", metadata: ["endpoint": "\(database.endpoint)", "schema": "\(schema)"])
+        database.logger.debug(
+            "PostgreSQL store opened", metadata: [MetadataKey.endpoint: "\(database.endpoint)", MetadataKey.schema: "\(schema)"])
     }
 
     public func migrate() async throws {
@@ -304,7 +306,8 @@ public final class PostgresStore: ReadModelStore {
     /// Refuses later calls; the pool is the database's and stops with it.
     public func close() async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        database.logger.debug("PostgreSQL store closed", metadata: ["endpoint": "\(database.endpoint)", "schema": "\(schema)"])
+        database.logger.debug(
+            "PostgreSQL store closed", metadata: [MetadataKey.endpoint: "\(database.endpoint)", MetadataKey.schema: "\(schema)"])
     }
 
     // MARK: - Helpers

@@ -1,6 +1,7 @@
 import Domain
 import Foundation
 import Logging
+import MetadataKeys
 import Synchronization
 
 /// The embedded read-model store: one SQLite file, tables prefixed by the namespace.
@@ -57,7 +58,7 @@ public final class SQLiteStore: ReadModelStore {
             await writer.close()
             throw StoreError(SQLiteConnection.code(of: error), backend: .sqlite, operation: "open", message: "\(error)", underlying: error)
         }
-        logger.debug("SQLite store opened", metadata: ["path": "\(path)", "namespace": "\(namespace)"])
+        logger.debug("SQLite store opened", metadata: [MetadataKey.path: "\(path)", MetadataKey.namespace: "\(namespace)"])
     }
 
     public func migrate() async throws {
@@ -362,7 +363,7 @@ public final class SQLiteStore: ReadModelStore {
     public func close() async {
         await reader.close()
         await writer.close()
-        logger.debug("SQLite store closed", metadata: ["path": "\(path)"])
+        logger.debug("SQLite store closed", metadata: [MetadataKey.path: "\(path)"])
     }
 
     /// A checkpoint row: topic, partition, next offset.

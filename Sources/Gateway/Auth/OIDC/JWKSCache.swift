@@ -1,4 +1,5 @@
 import Logging
+import MetadataKeys
 
 /// The provider's keys: read at start, again when a token names a `kid` they lack (a key
 /// rotation), and in the background once they are older than `maxAge` (so a key the provider
@@ -79,12 +80,14 @@ actor JWKSCache {
         defer { inFlight = nil }
         do {
             try await load()
-            logger.info("JWKS refreshed", metadata: ["reason": "\(reason)", "source": "\(source)", "keys": "\(keys.algorithms.count)"])
+            logger.info(
+                "JWKS refreshed",
+                metadata: [MetadataKey.reason: "\(reason)", MetadataKey.source: "\(source)", MetadataKey.keys: "\(keys.algorithms.count)"])
         } catch {
             // The old keys stay: a provider outage must not log everyone out.
             logger.warning(
                 "JWKS refresh failed; keeping the keys read before",
-                metadata: ["reason": "\(reason)", "source": "\(source)", "error": "\(error)"])
+                metadata: [MetadataKey.reason: "\(reason)", MetadataKey.source: "\(source)", MetadataKey.error: "\(error)"])
         }
     }
 }

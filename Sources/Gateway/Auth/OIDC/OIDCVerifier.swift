@@ -1,6 +1,7 @@
 import Foundation
 import JWTKit
 import Logging
+import MetadataKeys
 
 /// Checks an OpenID Connect provider's tokens and names their user: signature against the
 /// provider's JWKS, then `exp`, `nbf`, `iss` and `aud`.
@@ -30,7 +31,8 @@ struct OIDCVerifier: Sendable {
         } catch {
             guard case .url = source else { throw ConfigurationError("\(error)") }
             logger.warning(
-                "cannot read the identity provider's keys yet; tokens are refused until they can be", metadata: ["error": "\(error)"])
+                "cannot read the identity provider's keys yet; tokens are refused until they can be",
+                metadata: [MetadataKey.error: "\(error)"])
         }
     }
 

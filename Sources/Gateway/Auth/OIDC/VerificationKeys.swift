@@ -1,6 +1,7 @@
 import Foundation
 import JWTKit
 import Logging
+import MetadataKeys
 
 /// The provider's keys Encore verifies with: RSA keys for RS256 and P-256 keys for ES256, each
 /// with a `kid`. Everything else in the set (encryption keys, other algorithms, keys without a
@@ -37,10 +38,14 @@ struct VerificationKeys: Sendable {
             } catch {
                 logger.warning(
                     "JWKS key left out: jwt-kit refuses its key material",
-                    metadata: ["kid": "\(kid)", "source": "\(source)", "error": "\(error)"])
+                    metadata: [MetadataKey.kid: "\(kid)", MetadataKey.source: "\(source)", MetadataKey.error: "\(error)"])
             }
         }
-        logger.debug("JWKS read", metadata: ["source": "\(source)", "keys": "\(document.keys.count)", "accepted": "\(algorithms.count)"])
+        logger.debug(
+            "JWKS read",
+            metadata: [
+                MetadataKey.source: "\(source)", MetadataKey.keys: "\(document.keys.count)", MetadataKey.accepted: "\(algorithms.count)",
+            ])
         self.init(algorithms: algorithms, collection: collection)
     }
 
