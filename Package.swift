@@ -207,7 +207,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "Domain", "Kafka", "KafkaTesting", "Locking", "Store", "StoreTesting",
+                "Gateway", "Domain", "Kafka", "KafkaTesting", "Locking", "Log", "Store", "StoreTesting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -34,7 +34,7 @@ public final class LogKeeper: Service, LogDurability {
         var stopped: (any Error)?
     }
 
-    public init(journal: Journal, brokers: String, kafkaProperties: [String: String] = [:], topics: [String], logger: Logger) {
+    public init(journal: Journal, brokers: String, kafkaProperties: [String: String], topics: [String], logger: Logger) {
         self.journal = journal
         self.brokers = brokers
         self.kafkaProperties = kafkaProperties

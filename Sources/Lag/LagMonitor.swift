@@ -60,21 +60,21 @@ public final class LagMonitor: Service, Closable {
     /// - Parameter localProjector: projectors in this process that own partitions outside any
     ///   group (`encore dev`): each counts as a live member of the groups whose topics it owns.
     public init(
-        brokers: String, topicPrefix: String, kafkaProperties: [String: String] = [:], kinds: [EntityKind] = EntityKind.allCases,
+        log: LogLocation, kinds: [EntityKind] = EntityKind.allCases,
         namespaces: ActiveNamespaces, settings: Settings = Settings(), localProjector: (any PartitionOwnership)? = nil, logger: Logger
     ) throws {
         self.localProjector = localProjector
-        self.topicPrefix = topicPrefix
+        topicPrefix = log.topicPrefix
         self.kinds = kinds
         self.namespaces = namespaces
         self.settings = settings
         self.logger = logger
-        admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger)
+        admin = try KafkaAdmin(configuration: log.admin, logger: logger)
         ends = try LogEndProbe(admin: admin)
         timestamps = try admin.probeConsumer(["fetch.max.bytes": "1048576", "max.partition.fetch.bytes": "65536"])
         metrics = LagMetrics()
         logLoss = LogLossWatch(
-            integrity: LogIntegrity(brokers: brokers, topicPrefix: topicPrefix, kafkaProperties: kafkaProperties, logger: logger),
+            integrity: LogIntegrity(log: log, logger: logger),
             kinds: kinds, every: 5, logger: logger
         )
     }

@@ -17,12 +17,10 @@ public enum EncoreTopics {
     public static func projectorGroup(prefix: String, kind: EntityKind) -> String { "\(prefix).projector.\(kind.topicSuffix)" }
 
     /// Creates any of Encore's topics that do not exist yet.
-    public static func ensure(
-        brokers: String, prefix: String, partitions: Int32, kafkaProperties: [String: String] = [:], logger: Logger
-    ) async throws {
-        try await KafkaAdmin.with(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger) { admin in
+    public static func ensure(log: LogLocation, partitions: Int32, logger: Logger) async throws {
+        try await KafkaAdmin.with(configuration: log.admin, logger: logger) { admin in
             try await admin.createTopics(
-                names(prefix: prefix).map { TopicSpecification(name: $0, partitions: partitions) }, ifNotExists: true)
+                names(prefix: log.topicPrefix).map { TopicSpecification(name: $0, partitions: partitions) }, ifNotExists: true)
         }
     }
 }

@@ -11,22 +11,18 @@ import MetadataKeys
 /// a stored checkpoint (records the read model has folded are gone). Folding the new log onto
 /// the old state would serve a mix of both, so projectors and replays refuse.
 public struct LogIntegrity: Sendable {
-    let brokers: String
-    let topicPrefix: String
-    let kafkaProperties: [String: String]
+    let log: LogLocation
     let logger: Logger
 
-    public init(brokers: String, topicPrefix: String, kafkaProperties: [String: String] = [:], logger: Logger) {
-        self.brokers = brokers
-        self.topicPrefix = topicPrefix
-        self.kafkaProperties = kafkaProperties
+    public init(log: LogLocation, logger: Logger) {
+        self.log = log
         self.logger = logger
     }
 
     /// Throws ``LogLost`` if the log lost data under the read models; records the cluster
     /// id on first use.
     public func verify(folded: any FoldedLog, kinds: [EntityKind]) async throws {
-        let problems = try await KafkaAdmin.with(configuration: adminConfiguration, logger: logger) { admin in
+        let problems = try await KafkaAdmin.with(configuration: log.admin, logger: logger) { admin in
             try await self.problems(admin: admin, folded: folded, kinds: kinds)
         }
         if !problems.isEmpty { throw LogLost(problems: problems) }
@@ -38,7 +34,7 @@ public struct LogIntegrity: Sendable {
     /// Throws ``LogLost`` (after logging it as an error) when the log lost data; a check that
     /// fails for another reason (broker or store unreachable for a while) is only a warning.
     public func watch(folded: any FoldedLog, kinds: [EntityKind], every interval: Duration) async throws {
-        let admin = try KafkaAdmin(configuration: adminConfiguration, logger: logger)
+        let admin = try KafkaAdmin(configuration: log.admin, logger: logger)
         do {
             while true {
                 try await Task.sleep(for: interval)
@@ -62,8 +58,6 @@ public struct LogIntegrity: Sendable {
             throw error
         }
     }
-
-    private var adminConfiguration: KafkaConfiguration { KafkaConfiguration(bootstrapServers: brokers, kafkaProperties) }
 
     /// What is wrong, one sentence each; empty when the log holds everything the read models folded.
     ///

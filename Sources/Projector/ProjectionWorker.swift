@@ -29,7 +29,7 @@ final class ProjectionWorker: Sendable {
     ) {
         self.assignments = assignments
         self.kind = kind
-        self.topic = kind.topic(prefix: configuration.topicPrefix)
+        self.topic = configuration.log.topic(kind)
         self.configuration = configuration
         self.namespaces = namespaces
         var logger = logger
@@ -44,9 +44,8 @@ final class ProjectionWorker: Sendable {
     /// Polls and folds until the task is cancelled, then leaves the group.
     func run() async throws {
         let consumer = try KafkaConsumer(
-            configuration: .consumer(
-                bootstrapServers: configuration.brokers,
-                groupID: configuration.groupID(for: kind),
+            configuration: configuration.log.consumer(
+                group: configuration.groupID(for: kind),
                 sessionTimeout: configuration.sessionTimeout,
                 // Tansu answers a Fetch only when fetch.wait.max.ms has passed, not when data
                 // arrives (Apache Kafka answers at once): librdkafka's 500 ms default would add
@@ -54,7 +53,7 @@ final class ProjectionWorker: Sendable {
                 // The rebalance timeout is max.poll.interval.ms: a joining member waits that long
                 // for members that will never rejoin (Tansu keeps members whose client gave up on
                 // a stalled broker), so 5 minutes of no projection; 30 s bounds it.
-                ["fetch.wait.max.ms": "10", "max.poll.interval.ms": "30000"].merging(configuration.kafkaProperties) { _, new in new }
+                ["fetch.wait.max.ms": "10", "max.poll.interval.ms": "30000"]
             ),
             logger: logger,
             rebalanceListener: configuration.membership == .group ? CheckpointStarts(assignments: assignments) : nil
@@ -156,9 +155,9 @@ final class ProjectionWorker: Sendable {
     /// Assigns this consumer every partition of the topic, each at the store's checkpoint: the
     /// sole projector of this read model needs no group to share them.
     private func takeEveryPartition(_ consumer: KafkaConsumer) async throws {
-        let partitions = try await KafkaAdmin.with(
-            configuration: KafkaConfiguration(bootstrapServers: configuration.brokers, configuration.kafkaProperties), logger: logger
-        ) { try await $0.describeTopic(topic).topicPartitions }
+        let partitions = try await KafkaAdmin.with(configuration: configuration.log.admin, logger: logger) {
+            try await $0.describeTopic(topic).topicPartitions
+        }
         let positions = try await checkpoints(of: Set(partitions))
         try consumer.assign(positions)
         assignments.take(partitions)

@@ -37,29 +37,23 @@ public final class Projector: Service, PartitionOwnership {
     public func run() async throws {
         try await namespaces.closing { namespaces in
             try await namespaces.refreshAtStart()
-            try await LogIntegrity(
-                brokers: configuration.brokers, topicPrefix: configuration.topicPrefix,
-                kafkaProperties: configuration.kafkaProperties, logger: logger
-            )
-            .verify(folded: namespaces, kinds: configuration.kinds)
+            try await LogIntegrity(log: configuration.log, logger: logger)
+                .verify(folded: namespaces, kinds: configuration.kinds)
             try await project()
         }
     }
 
     private func project() async throws {
         try await KafkaProducer(
-            configuration: .producer(bootstrapServers: configuration.brokers, configuration.kafkaProperties),
+            configuration: configuration.log.producer(),
             logger: logger
         ).closing { deadLetters in
             do {
                 try await cancelWhenGracefulShutdown {
                     try await withThrowingDiscardingTaskGroup { group in
                         group.addTask {
-                            try await LogIntegrity(
-                                brokers: self.configuration.brokers, topicPrefix: self.configuration.topicPrefix,
-                                kafkaProperties: self.configuration.kafkaProperties, logger: self.logger
-                            )
-                            .watch(folded: self.namespaces, kinds: self.configuration.kinds, every: self.configuration.logCheckInterval)
+                            try await LogIntegrity(log: self.configuration.log, logger: self.logger)
+                                .watch(folded: self.namespaces, kinds: self.configuration.kinds, every: self.configuration.logCheckInterval)
                         }
                         for kind in self.configuration.kinds {
                             let worker = ProjectionWorker(

@@ -4,18 +4,14 @@ import Log
 
 /// Where a projector reads from and how it batches.
 public struct ProjectorConfiguration: Sendable {
-    /// `bootstrap.servers`.
-    public var brokers: String
-    /// Topic prefix: topics are `<prefix>.users`, `<prefix>.music`, `<prefix>.playlists`.
-    public var topicPrefix: String
+    /// Where the log is, and the operator's settings for the consumers and the dead-letter producer.
+    public var log: LogLocation
     /// The read models this process maintains (one consumer group each).
     public var kinds: [EntityKind]
     /// Records folded per store transaction at most.
     public var maxBatch: Int
     /// Consumer group session timeout (Tansu holds JoinGroup for half of it).
     public var sessionTimeout: Duration
-    /// Extra librdkafka properties for the consumer and the dead-letter producer.
-    public var kafkaProperties: [String: String]
     /// Folds at most this many records per second per read model; nil is unthrottled. A testing
     /// and operations knob: it keeps a projector deliberately behind (slow-consumer drills).
     public var maxRecordsPerSecond: Int?
@@ -41,12 +37,10 @@ public struct ProjectorConfiguration: Sendable {
     }
 
     public init(
-        brokers: String,
-        topicPrefix: String = "encore",
+        log: LogLocation,
         kinds: [EntityKind] = EntityKind.allCases,
         maxBatch: Int = 2000,
         sessionTimeout: Duration = .seconds(45),
-        kafkaProperties: [String: String] = [:],
         maxRecordsPerSecond: Int? = nil,
         logCheckInterval: Duration = .seconds(3),
         durability: (any LogDurability)? = nil,
@@ -54,19 +48,17 @@ public struct ProjectorConfiguration: Sendable {
     ) {
         self.membership = membership
         self.durability = durability
-        self.brokers = brokers
-        self.topicPrefix = topicPrefix
+        self.log = log
         self.kinds = kinds
         self.maxBatch = maxBatch
         self.sessionTimeout = sessionTimeout
-        self.kafkaProperties = kafkaProperties
         self.maxRecordsPerSecond = maxRecordsPerSecond
         self.logCheckInterval = logCheckInterval
     }
 
     /// Consumer group of one read model: `<prefix>.projector.<users|music|playlists>`.
-    public func groupID(for kind: EntityKind) -> String { EncoreTopics.projectorGroup(prefix: topicPrefix, kind: kind) }
+    public func groupID(for kind: EntityKind) -> String { log.projectorGroup(kind) }
 
     /// Where records no projector can fold are sent, with the reason in headers.
-    public var deadLetterTopic: String { EncoreTopics.deadLetter(prefix: topicPrefix) }
+    public var deadLetterTopic: String { EncoreTopics.deadLetter(prefix: log.topicPrefix) }
 }

@@ -12,14 +12,10 @@ import Store
 public enum EntityHistory {
     /// Reads `kind`'s topic from the beginning to its current end and folds the records keyed
     /// by `id`; returns their outcomes in log order (rejected commands included).
-    public static func read(
-        _ kind: EntityKind, id: UUID, brokers: String, topicPrefix: String, kafkaProperties: [String: String] = [:], logger: Logger
-    ) async throws -> [CommandOutcome] {
-        let records = try await KafkaAdmin.with(
-            configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger
-        ) { admin in
+    public static func read(_ kind: EntityKind, id: UUID, log: LogLocation, logger: Logger) async throws -> [CommandOutcome] {
+        let records = try await KafkaAdmin.with(configuration: log.admin, logger: logger) { admin in
             try await admin.probeConsumer(["fetch.wait.max.ms": "100", "fetch.max.bytes": "52428800"]).closing { reader in
-                try await recordsKeyed(id, topic: kind.topic(prefix: topicPrefix), admin: admin, reader: reader)
+                try await recordsKeyed(id, topic: log.topic(kind), admin: admin, reader: reader)
             }
         }
         let folder = BatchFolder(kind: kind)

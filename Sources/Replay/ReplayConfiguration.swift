@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import Log
 
 /// What `encore replay` rebuilds, from where, and what it does once caught up.
 public struct ReplayConfiguration: Sendable {
@@ -15,10 +16,8 @@ public struct ReplayConfiguration: Sendable {
         case adoptLog = "adopt-log"
     }
 
-    /// `bootstrap.servers`.
-    public var brokers: String
-    public var topicPrefix: String
-    public var kafkaProperties: [String: String]
+    /// Where the log is, and the operator's client settings.
+    public var log: LogLocation
     /// The read models to rebuild.
     public var kinds: [EntityKind]
     /// The namespace to build (or resume); nil picks an unfinished one or a new name.
@@ -32,13 +31,10 @@ public struct ReplayConfiguration: Sendable {
     public var activationTimeout: Duration
 
     public init(
-        brokers: String, topicPrefix: String = "encore", kafkaProperties: [String: String] = [:],
-        kinds: [EntityKind] = EntityKind.allCases, namespace: String? = nil, asOf: Date? = nil,
+        log: LogLocation, kinds: [EntityKind] = EntityKind.allCases, namespace: String? = nil, asOf: Date? = nil,
         mode: Mode = .activate, batchSize: Int = 4_000, activationTimeout: Duration = .seconds(120)
     ) {
-        self.brokers = brokers
-        self.topicPrefix = topicPrefix
-        self.kafkaProperties = kafkaProperties
+        self.log = log
         self.kinds = kinds
         self.namespace = namespace
         self.asOf = asOf

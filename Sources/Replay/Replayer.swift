@@ -39,8 +39,7 @@ public final class Replayer: Sendable {
     /// models (unless adopting the log), ``ReplayError`` for a refused or stuck replay.
     public func run() async throws -> ReplaySummary {
         let started = ContinuousClock.now
-        let kafka = KafkaConfiguration(bootstrapServers: configuration.brokers, configuration.kafkaProperties)
-        return try await KafkaAdmin.with(configuration: kafka, logger: logger) { admin in
+        return try await KafkaAdmin.with(configuration: configuration.log.admin, logger: logger) { admin in
             try await ActiveNamespaces(base: store, logger: logger).closing { live in
                 try await live.refresh()
                 return try await replay(admin: admin, live: live, started: started)
@@ -49,9 +48,7 @@ public final class Replayer: Sendable {
     }
 
     private func replay(admin: KafkaAdmin, live: ActiveNamespaces, started: ContinuousClock.Instant) async throws -> ReplaySummary {
-        let integrity = LogIntegrity(
-            brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties,
-            logger: logger)
+        let integrity = LogIntegrity(log: configuration.log, logger: logger)
         if configuration.mode != .adoptLog {
             let problems = try await integrity.problems(admin: admin, folded: live, kinds: configuration.kinds)
             if !problems.isEmpty { throw LogLost(problems: problems) }
@@ -78,7 +75,7 @@ public final class Replayer: Sendable {
         for kind in configuration.kinds {
             let state: NamespaceEntry.State = .building
             try await target.register(projection: kind.topicSuffix, state: state, asOf: configuration.asOf, progress: nil)
-            let topic = try await admin.describeTopic(kind.topic(prefix: configuration.topicPrefix))
+            let topic = try await admin.describeTopic(configuration.log.topic(kind))
             let ends = try await admin.watermarks(partitions: topic.topicPartitions)
             let checkpoints = try await target.checkpoints(projection: kind.topicSuffix)
             var positions: [TopicPartition: Int64] = [:]

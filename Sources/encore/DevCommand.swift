@@ -56,7 +56,7 @@ struct DevCommand: AsyncParsableCommand {
             throw ValidationError("port \(value) (\(name)) is not between 1 and 65535")
         }
         // The gateway starts after the broker and the log restore: refuse an unusable provider before them.
-        if auth == .oidc { try GatewayConfiguration(brokers: "", authMode: .oidc, oidc: oidc.configuration).validate() }
+        if auth == .oidc { try oidc.configuration.validate() }
     }
 
     func run() async throws {
@@ -131,11 +131,11 @@ private struct DevStack: Service {
                 try await checkReadModels(store, against: journal, kafka: kafka, storeURL: storeURL)
                 try await kafka.ensureTopics(logger: logger)
                 let keeper = LogKeeper(
-                    journal: journal, brokers: broker.bootstrapServers, kafkaProperties: kafka.kafkaProperties,
-                    topics: EncoreTopics.names(prefix: kafka.topicPrefix), logger: logger)
+                    journal: journal, brokers: kafka.log.brokers, kafkaProperties: kafka.log.kafkaProperties,
+                    topics: EncoreTopics.names(prefix: kafka.log.topicPrefix), logger: logger)
                 var gateway = GatewayConfiguration(
-                    port: command.port, brokers: broker.bootstrapServers, authMode: command.auth, jwtSecret: try command.jwtSecret(),
-                    oidc: command.oidc.configuration, kafkaProperties: kafka.kafkaProperties
+                    port: command.port, log: kafka.log, authMode: command.auth, jwtSecret: try command.jwtSecret(),
+                    oidc: command.oidc.configuration
                 )
                 // One process owns every partition: the projectors assign them to themselves
                 // rather than wait for a group rebalance.
@@ -196,7 +196,7 @@ private struct DevStack: Service {
     private func restore(_ journal: Journal, into broker: TansuBroker, kafka: KafkaOptions) async throws {
         guard journal.recordCount > 0 else { return }
         let display = ProgressDisplay(terminal: Terminal.standardErrorIsTTY)
-        let summary = try await LogRestorer(journal: journal, kafka: kafka.adminConfiguration, logger: logger)
+        let summary = try await LogRestorer(journal: journal, kafka: kafka.log.admin, logger: logger)
             .restore { display.show($0, "restoring the log") }
         display.finish()
         logger.notice(
@@ -212,9 +212,8 @@ private struct DevStack: Service {
     {
         let namespaces = ActiveNamespaces(base: store, logger: logger)
         try await namespaces.refresh()
-        let integrity = LogIntegrity(
-            brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties, logger: logger)
-        let problems = try await KafkaAdmin.with(configuration: kafka.adminConfiguration, logger: logger) {
+        let integrity = LogIntegrity(log: kafka.log, logger: logger)
+        let problems = try await KafkaAdmin.with(configuration: kafka.log.admin, logger: logger) {
             try await integrity.problems(admin: $0, folded: namespaces, kinds: EntityKind.allCases, bind: false)
         }
         guard !problems.isEmpty else { return }

@@ -91,7 +91,7 @@ struct HTTPOptions: ParsableArguments {
         // The provider's settings are refused here, before anything starts, like every other option.
         if auth == .oidc {
             do {
-                try GatewayConfiguration(brokers: "", authMode: .oidc, oidc: oidc.configuration).validate()
+                try oidc.configuration.validate()
             } catch let error as ConfigurationError {
                 throw ValidationError(error.description)
             }
@@ -100,10 +100,10 @@ struct HTTPOptions: ParsableArguments {
 
     func configuration(kafka: KafkaOptions, jwtSecret fallback: String? = nil) -> GatewayConfiguration {
         var configuration = GatewayConfiguration(
-            role: role, host: host, port: port, brokers: kafka.brokers, topicPrefix: kafka.topicPrefix,
+            role: role, host: host, port: port, log: kafka.log,
             authMode: auth, jwtSecret: jwtSecret ?? ProcessInfo.processInfo.environment["ENCORE_JWT_SECRET"] ?? fallback,
             oidc: oidc.configuration,
-            kafkaProperties: kafka.kafkaProperties, writeRateLimit: writeRateLimit > 0 ? writeRateLimit : nil,
+            writeRateLimit: writeRateLimit > 0 ? writeRateLimit : nil,
             loginByID: loginByID
         )
         configuration.feeds.streamsPerClient = feedStreamsPerClient

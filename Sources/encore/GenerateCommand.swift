@@ -34,7 +34,7 @@ struct GenerateCommand: AsyncParsableCommand {
         let logger = logging.bootstrap(label: "encore.generate")
         try await kafka.ensureTopics(logger: logger)
         let producer = try KafkaProducer(
-            configuration: .producer(bootstrapServers: kafka.brokers, ["linger.ms": "20"].merging(kafka.kafkaProperties) { _, new in new }),
+            configuration: kafka.log.producer(["linger.ms": "20"]),
             logger: logger)
         let started = ContinuousClock.now
         try await producer.closing {

@@ -55,8 +55,7 @@ struct HistoryCommand: AsyncParsableCommand {
         var logger = logging.bootstrap(label: "encore.history")
         logger.logLevel = max(logger.logLevel, .warning)
         let outcomes = try await EntityHistory.read(
-            kind, id: entityID, brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties,
-            logger: logger)
+            kind, id: entityID, log: kafka.log, logger: logger)
         if let moment {
             // The log's own records, folded as the projector folds them.
             let state = PastState(folding: try outcomes.map { try CommandCodec.decode($0.envelope) }, at: moment)
@@ -75,7 +74,7 @@ struct HistoryCommand: AsyncParsableCommand {
             return
         }
         guard !outcomes.isEmpty else {
-            print("no records for \(kind.rawValue) \(entityID.uuidString.lowercased()) in \(kind.topic(prefix: kafka.topicPrefix))")
+            print("no records for \(kind.rawValue) \(entityID.uuidString.lowercased()) in \(kafka.log.topic(kind))")
             return
         }
         for line in outcomes.map(HistoryLine.init) {

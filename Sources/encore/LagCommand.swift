@@ -56,7 +56,7 @@ struct LagCommand: AsyncParsableCommand {
         let healthy = try await storeOptions.withStore(logger: logger) { store in
             try await ActiveNamespaces(base: store, logger: logger).closing { namespaces in
                 try await LagMonitor(
-                    brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties, namespaces: namespaces,
+                    log: kafka.log, namespaces: namespaces,
                     settings: settings, logger: logger
                 )
                 .closing { monitor in try await report(monitor, every: settings.interval) }

@@ -35,7 +35,7 @@ struct LoadCommand: AsyncParsableCommand {
             throw ValidationError("no users.csv, music.csv or playlist.csv in \(directory)")
         }
         try await storeOptions.withStore(logger: logger) { store in
-            try await KafkaProducer(configuration: .producer(bootstrapServers: kafka.brokers, kafka.kafkaProperties), logger: logger)
+            try await KafkaProducer(configuration: kafka.log.producer(), logger: logger)
                 .closing { producer in
                     let pending = try await newCommands(batches, store: store)
                     try await kafka.ensureTopics(logger: logger)

@@ -40,7 +40,7 @@ struct LogCommand: AsyncParsableCommand {
             let journal = try Journal(directory: URL(fileURLWithPath: to), logger: logger)
             let display = ProgressDisplay(terminal: Terminal.standardErrorIsTTY)
             let groups = EntityKind.allCases.map { EncoreTopics.projectorGroup(prefix: kafka.topicPrefix, kind: $0) }
-            let summary = try await LogBackup(journal: journal, kafka: kafka.adminConfiguration, logger: logger)
+            let summary = try await LogBackup(journal: journal, kafka: kafka.log.admin, logger: logger)
                 .backup(topics: EncoreTopics.names(prefix: kafka.topicPrefix), groups: groups) { display.show($0, "backing up the log") }
             display.finish()
             if json {
@@ -87,7 +87,7 @@ struct LogCommand: AsyncParsableCommand {
             }
             let journal = try Journal(directory: URL(fileURLWithPath: from), logger: logger)
             let display = ProgressDisplay(terminal: Terminal.standardErrorIsTTY)
-            let summary = try await LogRestorer(journal: journal, kafka: kafka.adminConfiguration, logger: logger)
+            let summary = try await LogRestorer(journal: journal, kafka: kafka.log.admin, logger: logger)
                 .restore(force: force) { display.show($0, "restoring the log") }
             display.finish()
             var rebound = false

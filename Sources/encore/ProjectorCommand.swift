@@ -56,8 +56,6 @@ struct ProjectorCommand: AsyncParsableCommand {
 
 extension KafkaOptions {
     func projectorConfiguration(kinds: [EntityKind] = EntityKind.allCases) -> ProjectorConfiguration {
-        ProjectorConfiguration(
-            brokers: brokers, topicPrefix: topicPrefix, kinds: kinds, sessionTimeout: .milliseconds(sessionTimeoutMs),
-            kafkaProperties: kafkaProperties)
+        ProjectorConfiguration(log: log, kinds: kinds, sessionTimeout: .milliseconds(sessionTimeoutMs))
     }
 }

@@ -80,8 +80,7 @@ struct ReplayCommand: AsyncParsableCommand {
             let logger = logging.bootstrap(label: "encore.replay")
             let mode: ReplayConfiguration.Mode = verify ? .verify : adoptLog ? .adoptLog : noSwitch || asOf != nil ? .build : .activate
             let configuration = ReplayConfiguration(
-                brokers: kafka.brokers, topicPrefix: kafka.topicPrefix, kafkaProperties: kafka.kafkaProperties,
-                kinds: try EntityKind.models(models, option: "--models"),
+                log: kafka.log, kinds: try EntityKind.models(models, option: "--models"),
                 namespace: namespace, asOf: asOf.flatMap(Moment.parseTime), mode: mode, batchSize: batchSize
             )
             // A broker restarted empty has no topics yet; adopting its log must not depend on a

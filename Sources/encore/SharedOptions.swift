@@ -64,19 +64,15 @@ struct KafkaOptions: ParsableArguments {
         (try? clientSettings()) ?? (try! KafkaClientSettings(brokers: brokerList))
     }
 
-    /// Where every client starts: `--brokers`, else `bootstrap.servers`, else the default.
-    var brokers: String { resolved.bootstrapServers }
-
-    /// The operator's librdkafka properties, applied over each client's defaults.
-    var kafkaProperties: [String: String] { resolved.properties }
-
-    /// A plain client configuration (admin) with the operator's properties.
-    var adminConfiguration: KafkaConfiguration { KafkaConfiguration(bootstrapServers: brokers, kafkaProperties) }
+    /// Where the log is: `--brokers` (else `bootstrap.servers`, else the default), the topic
+    /// prefix, and the operator's librdkafka properties, applied over each client's defaults.
+    var log: LogLocation {
+        LogLocation(brokers: resolved.bootstrapServers, topicPrefix: topicPrefix, kafkaProperties: resolved.properties)
+    }
 
     /// Creates the aggregate topics and the dead-letter topic unless they exist.
     func ensureTopics(logger: Logger) async throws {
-        try await EncoreTopics.ensure(
-            brokers: brokers, prefix: topicPrefix, partitions: partitions, kafkaProperties: kafkaProperties, logger: logger)
+        try await EncoreTopics.ensure(log: log, partitions: partitions, logger: logger)
     }
 }
 

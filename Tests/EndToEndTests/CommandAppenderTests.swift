@@ -13,7 +13,9 @@ struct CommandAppenderTests {
     func keepsOrder() async throws {
         try await TestBroker.with { broker in
             let prefix = "order-\(UUID().uuidString.prefix(8).lowercased())"
-            try await EncoreTopics.ensure(brokers: broker.bootstrapServers, prefix: prefix, partitions: 3, logger: broker.logger)
+            try await EncoreTopics.ensure(
+                log: LogLocation(brokers: broker.bootstrapServers, topicPrefix: prefix, kafkaProperties: [:]),
+                partitions: 3, logger: broker.logger)
             let song = UUID()
             let commands =
                 [Command(entityID: song, action: .createMusic(Song(artist: "A", songTitle: "0")))]

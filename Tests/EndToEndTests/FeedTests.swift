@@ -3,6 +3,7 @@ import Foundation
 import Gateway
 import HTTPTypes
 import KafkaTesting
+import Log
 import Replay
 import StoreTesting
 import Testing
@@ -170,7 +171,8 @@ struct FeedTests {
             #expect(Set(first.compactMap { $0.json["id"] as? String }) == Set(before))
 
             let summary = try await Replayer(
-                configuration: ReplayConfiguration(brokers: encore.broker.bootstrapServers, topicPrefix: encore.prefix),
+                configuration: ReplayConfiguration(
+                    log: LogLocation(brokers: encore.broker.bootstrapServers, topicPrefix: encore.prefix, kafkaProperties: [:])),
                 store: encore.store, logger: encore.broker.logger
             ).run()
             #expect(summary.models.allSatisfy { $0.active })

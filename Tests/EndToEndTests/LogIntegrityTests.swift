@@ -27,7 +27,9 @@ struct LogIntegrityTests {
             let admin = try encore.broker.admin()
             let namespaces = ActiveNamespaces(base: encore.store, logger: encore.broker.logger)
             try await namespaces.refresh()
-            let integrity = LogIntegrity(brokers: encore.broker.bootstrapServers, topicPrefix: encore.prefix, logger: encore.broker.logger)
+            let integrity = LogIntegrity(
+                log: LogLocation(brokers: encore.broker.bootstrapServers, topicPrefix: encore.prefix, kafkaProperties: [:]),
+                logger: encore.broker.logger)
             let started = ContinuousClock.now
             let problems = try await integrity.problems(admin: admin, folded: namespaces, kinds: [.user])
             let elapsed = ContinuousClock.now - started

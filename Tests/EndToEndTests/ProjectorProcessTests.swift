@@ -61,7 +61,9 @@ struct ProjectorSetup: Sendable {
         try await withStoreURL(backend) { url in
             try await TestBroker.with { broker in
                 let prefix = "proc\(UUID().uuidString.prefix(6).lowercased())"
-                try await EncoreTopics.ensure(brokers: broker.bootstrapServers, prefix: prefix, partitions: 6, logger: broker.logger)
+                try await EncoreTopics.ensure(
+                    log: LogLocation(brokers: broker.bootstrapServers, topicPrefix: prefix, kafkaProperties: [:]),
+                    partitions: 6, logger: broker.logger)
                 try await StoreDatabase.withStore(url: url, logger: broker.logger) { store in
                     try await body(ProjectorSetup(broker: broker, prefix: prefix, storeURL: url, store: store))
                 }

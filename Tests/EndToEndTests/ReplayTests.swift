@@ -38,7 +38,8 @@ struct ReplayTests {
 
             let summary = try await Replayer(
                 configuration: ReplayConfiguration(
-                    brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, namespace: "resumed"),
+                    log: LogLocation(brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, kafkaProperties: [:]),
+                    namespace: "resumed"),
                 store: harness.store, logger: harness.broker.logger
             ).run()
             #expect(summary.namespace == "resumed")
@@ -53,7 +54,9 @@ struct ReplayTests {
             #expect(try await readModelDump(rebuilt) == live)
 
             let verified = try await Replayer(
-                configuration: ReplayConfiguration(brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, mode: .verify),
+                configuration: ReplayConfiguration(
+                    log: LogLocation(brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, kafkaProperties: [:]),
+                    mode: .verify),
                 store: harness.store, logger: harness.broker.logger
             ).run()
             #expect(verified.differences.isEmpty)
@@ -80,7 +83,8 @@ struct ReplayTests {
 
             let summary = try await Replayer(
                 configuration: ReplayConfiguration(
-                    brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, asOf: asOf, mode: .build),
+                    log: LogLocation(brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, kafkaProperties: [:]),
+                    asOf: asOf, mode: .build),
                 store: harness.store, logger: harness.broker.logger
             ).run()
             #expect(summary.models.reduce(0) { $0 + $1.records } == 3_000)
@@ -144,7 +148,8 @@ struct ReplayTests {
                 }
             }
             let summary = try await Replayer(
-                configuration: ReplayConfiguration(brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix),
+                configuration: ReplayConfiguration(
+                    log: LogLocation(brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, kafkaProperties: [:])),
                 store: harness.store, logger: harness.broker.logger
             ).run()
             #expect(summary.models.allSatisfy { $0.active })
@@ -177,7 +182,9 @@ struct ReplayTests {
             // What the live projector folded after the switch equals a fresh rebuild.
             try await harness.awaitProjected()
             let verified = try await Replayer(
-                configuration: ReplayConfiguration(brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, mode: .verify),
+                configuration: ReplayConfiguration(
+                    log: LogLocation(brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, kafkaProperties: [:]),
+                    mode: .verify),
                 store: harness.store, logger: harness.broker.logger
             ).run()
             #expect(verified.differences.isEmpty)

@@ -16,7 +16,9 @@ struct RoleStartupTests {
     func gatewayBeforeProjectors(backend: StoreBackend) async throws {
         try await TestBroker.with { broker in
             let prefix = "roles\(UUID().uuidString.prefix(6).lowercased())"
-            try await EncoreTopics.ensure(brokers: broker.bootstrapServers, prefix: prefix, partitions: 6, logger: broker.logger)
+            try await EncoreTopics.ensure(
+                log: LogLocation(brokers: broker.bootstrapServers, topicPrefix: prefix, kafkaProperties: [:]),
+                partitions: 6, logger: broker.logger)
             try await withStoreURL(backend) { store in
                 let shared = ["--brokers", broker.bootstrapServers, "--topic-prefix", prefix, "--store", store, "--log-level", "warning"]
                 let port = try TCPProbe.freePort()

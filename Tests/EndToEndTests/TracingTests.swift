@@ -54,7 +54,9 @@ struct TracingTests {
     private func traceOneWrite(receiver: OTLPReceiver, logs: URL) async throws {
         try await TestBroker.with { broker in
             let prefix = "trace\(UUID().uuidString.prefix(6).lowercased())"
-            try await EncoreTopics.ensure(brokers: broker.bootstrapServers, prefix: prefix, partitions: 6, logger: broker.logger)
+            try await EncoreTopics.ensure(
+                log: LogLocation(brokers: broker.bootstrapServers, topicPrefix: prefix, kafkaProperties: [:]),
+                partitions: 6, logger: broker.logger)
             try await withStoreURL(.sqlite) { store in
                 let environment = [
                     "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.endpoint,

@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Log
 import Logging
 import Store
 import Testing
@@ -19,7 +20,9 @@ struct BrowserAccessTests {
     static let app = "http://app.example:3000"
 
     static func configuration(origins: [String]) throws -> GatewayConfiguration {
-        var configuration = GatewayConfiguration(brokers: "127.0.0.1:1", authMode: .jwt, jwtSecret: String(repeating: "s", count: 32))
+        var configuration = GatewayConfiguration(
+            log: LogLocation(brokers: "127.0.0.1:1", topicPrefix: "encore", kafkaProperties: [:]), authMode: .jwt,
+            jwtSecret: String(repeating: "s", count: 32))
         configuration.crossOrigin = try CrossOriginPolicy(origins)
         return configuration
     }

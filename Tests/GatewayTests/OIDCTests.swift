@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import JWTKit
 import KafkaTesting
+import Log
 import Logging
 import Store
 import Testing
@@ -24,7 +25,7 @@ struct OIDCTests {
         userClaim: String = "sub"
     ) -> GatewayConfiguration {
         GatewayConfiguration(
-            brokers: "127.0.0.1:1", authMode: .oidc,
+            log: LogLocation(brokers: "127.0.0.1:1", topicPrefix: "encore", kafkaProperties: [:]), authMode: .oidc,
             oidc: .init(
                 jwksURL: jwksURL, jwksFile: jwksFile, issuer: TestIdentityProvider.issuer, audience: TestIdentityProvider.audience,
                 userClaim: userClaim, refreshInterval: refreshInterval, keysMaxAge: keysMaxAge
@@ -348,7 +349,8 @@ struct OIDCTests {
             ("empty user claim", .init(jwksURL: "https://idp.example/jwks", issuer: "i", audience: "a", userClaim: ""), "--user-claim"),
         ]
         for (what, oidc, message) in cases {
-            let configuration = GatewayConfiguration(brokers: "127.0.0.1:1", authMode: .oidc, oidc: oidc)
+            let configuration = GatewayConfiguration(
+                log: LogLocation(brokers: "127.0.0.1:1", topicPrefix: "encore", kafkaProperties: [:]), authMode: .oidc, oidc: oidc)
             let error = #expect(throws: ConfigurationError.self, "\(what)") { try configuration.validate() }
             #expect(error?.description.contains(message) == true, "\(what): \(error?.description ?? "")")
         }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Kafka
+import Log
 import Logging
 import Store
 import StoreTesting
@@ -21,7 +22,9 @@ struct RouterTests {
         auth: GatewayConfiguration.AuthMode = .none, store closeFirst: Bool = false,
         _ body: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
-        let configuration = GatewayConfiguration(brokers: "127.0.0.1:1", authMode: auth, jwtSecret: String(repeating: "s", count: 32))
+        let configuration = GatewayConfiguration(
+            log: LogLocation(brokers: "127.0.0.1:1", topicPrefix: "encore", kafkaProperties: [:]), authMode: auth,
+            jwtSecret: String(repeating: "s", count: 32))
         try await withInProcessGateway(
             configuration, logger: Self.logger, prepare: { store in if closeFirst { await store.close() } }, body)
     }

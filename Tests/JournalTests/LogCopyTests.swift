@@ -50,7 +50,8 @@ struct LogCopyTests {
             let topic = try await broker.createTopic("kept", partitions: 3)
             let journal = try Journal(directory: directory, logger: broker.logger)
             try journal.save(JournalManifest(clusterID: "encore-test-cluster"))
-            let keeper = LogKeeper(journal: journal, brokers: broker.bootstrapServers, topics: [topic], logger: broker.logger)
+            let keeper = LogKeeper(
+                journal: journal, brokers: broker.bootstrapServers, kafkaProperties: [:], topics: [topic], logger: broker.logger)
             let running = Task { try await keeper.run() }
             let produced = try await Self.produce(300, to: topic, on: broker)
             for report in produced {

@@ -35,18 +35,22 @@ struct LagMonitorTests {
             try await withStoreURL(backend) { url in
                 let logger = broker.logger
                 let prefix = "lag\(UUID().uuidString.prefix(6).lowercased())"
-                try await EncoreTopics.ensure(brokers: broker.bootstrapServers, prefix: prefix, partitions: 3, logger: logger)
+                try await EncoreTopics.ensure(
+                    log: LogLocation(brokers: broker.bootstrapServers, topicPrefix: prefix, kafkaProperties: [:]),
+                    partitions: 3, logger: logger)
                 try await StoreDatabase.with(url: url, logger: logger) { database in
                     let store = try await database.open()
                     let namespaces = ActiveNamespaces(base: store, logger: logger)
                     let monitor = try LagMonitor(
-                        brokers: broker.bootstrapServers, topicPrefix: prefix, namespaces: namespaces,
+                        log: LogLocation(brokers: broker.bootstrapServers, topicPrefix: prefix, kafkaProperties: [:]),
+                        namespaces: namespaces,
                         settings: .init(interval: .milliseconds(200), window: .seconds(5), stallAfter: .seconds(1)), logger: logger
                     )
                     let producer = try broker.producer()
                     let appender = CommandAppender(producer: producer, topicPrefix: prefix)
                     let configuration = ProjectorConfiguration(
-                        brokers: broker.bootstrapServers, topicPrefix: prefix, sessionTimeout: TestBroker.sessionTimeout)
+                        log: LogLocation(brokers: broker.bootstrapServers, topicPrefix: prefix, kafkaProperties: [:]),
+                        sessionTimeout: TestBroker.sessionTimeout)
 
                     var projecting = Task { try await Projector(configuration: configuration, store: store, logger: logger).run() }
                     let first = Array(SyntheticWorkload(count: 300, seed: 1))
@@ -106,11 +110,14 @@ struct LagMonitorTests {
             try await withStoreURL(.sqlite) { url in
                 let logger = broker.logger
                 let prefix = "stall\(UUID().uuidString.prefix(6).lowercased())"
-                try await EncoreTopics.ensure(brokers: broker.bootstrapServers, prefix: prefix, partitions: 1, logger: logger)
+                try await EncoreTopics.ensure(
+                    log: LogLocation(brokers: broker.bootstrapServers, topicPrefix: prefix, kafkaProperties: [:]),
+                    partitions: 1, logger: logger)
                 let store = try await StoreDatabase(url: url, logger: logger).open()
                 let namespaces = ActiveNamespaces(base: store, logger: logger)
                 let monitor = try LagMonitor(
-                    brokers: broker.bootstrapServers, topicPrefix: prefix, kinds: [.music], namespaces: namespaces,
+                    log: LogLocation(brokers: broker.bootstrapServers, topicPrefix: prefix, kafkaProperties: [:]), kinds: [.music],
+                    namespaces: namespaces,
                     settings: .init(interval: .milliseconds(200), window: .seconds(5), stallAfter: .seconds(1)), logger: logger
                 )
                 // A group member that never folds: it holds the partition, the checkpoint stays.

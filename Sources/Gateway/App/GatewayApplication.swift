@@ -26,29 +26,22 @@ public enum GatewayApplication {
         let namespaces = ActiveNamespaces(base: store, logger: logger)
         try await namespaces.refreshAtStart()
         let monitor = try LagMonitor(
-            brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties,
-            namespaces: namespaces, settings: configuration.lag, localProjector: configuration.localProjector, logger: logger
+            log: configuration.log, namespaces: namespaces, settings: configuration.lag, localProjector: configuration.localProjector,
+            logger: logger
         )
         let watch = CheckpointWatch(namespaces: namespaces, logger: logger)
-        let logEnds = try LogEnds(
-            brokers: configuration.brokers, topicPrefix: configuration.topicPrefix, kafkaProperties: configuration.kafkaProperties,
-            logger: logger)
+        let logEnds = try LogEnds(log: configuration.log, logger: logger)
         let feed = ChangeFeed(namespaces: namespaces, settings: configuration.feeds, logger: logger)
         var services: [any Service] = [
             NamespaceFollower(namespaces: namespaces, interval: configuration.namespaceRefresh), monitor, watch, logEnds, feed,
         ]
         var commands: CommandService?
         if configuration.role.writes {
-            let producer = try KafkaProducer(
-                configuration: .producer(
-                    bootstrapServers: configuration.brokers,
-                    ["message.timeout.ms": "5000"].merging(configuration.kafkaProperties) { _, new in new }),
-                logger: logger
-            )
+            let producer = try KafkaProducer(configuration: configuration.log.producer(["message.timeout.ms": "5000"]), logger: logger)
             services.append(producer)
             commands = CommandService(
                 producer: producer, durability: configuration.durability, namespaces: namespaces, watch: watch,
-                topicPrefix: configuration.topicPrefix, logger: logger
+                topicPrefix: configuration.log.topicPrefix, logger: logger
             )
         }
         let gateway = GatewayServices(

@@ -1,6 +1,7 @@
 import Foundation
 import Kafka
 import Lag
+import Log
 
 /// How a gateway process runs: which role, where the broker and store are, how it authenticates.
 public struct GatewayConfiguration: Sendable {
@@ -56,27 +57,40 @@ public struct GatewayConfiguration: Sendable {
             self.refreshInterval = refreshInterval
             self.keysMaxAge = keysMaxAge
         }
+
+        /// Throws when `--auth oidc` cannot work: one JWKS source, an issuer and an audience are needed.
+        public func validate() throws {
+            _ = try keySource()
+            guard let issuer, !issuer.isEmpty else {
+                throw ConfigurationError("auth mode oidc needs the provider's issuer: set --issuer or ENCORE_ISSUER")
+            }
+            guard let audience, !audience.isEmpty else {
+                throw ConfigurationError("auth mode oidc needs the audience tokens are issued for: set --audience or ENCORE_AUDIENCE")
+            }
+            guard !userClaim.isEmpty else {
+                throw ConfigurationError("--user-claim (ENCORE_USER_CLAIM) must name a claim, e.g. sub")
+            }
+        }
     }
 
     public var role: Role
     public var host: String
     public var port: Int
-    public var brokers: String
-    public var topicPrefix: String
+    /// Where the log is, and the operator's client settings for every Kafka client of the gateway.
+    public var log: LogLocation
     public var authMode: AuthMode
     /// HS256 secret; required in `jwt` mode.
     public var jwtSecret: String?
     /// The identity provider; used in `oidc` mode.
     public var oidc: OIDC
     public var tokenLifetime: Duration
-    /// How long a v1 write waits for its command to be applied before answering 202.
+    /// How long a synchronous write waits for its command to be applied (then v1 answers
+    /// `504 not_applied`, v2 `202`).
     public var syncWriteTimeout: Duration
     /// How long a read presenting a consistency token waits for the projector.
     public var consistencyTimeout: Duration
     /// `/ready` fails when a projection's checkpoint is further behind the log end than this.
     public var readyLagThreshold: Int64
-    /// Extra librdkafka properties for the producer.
-    public var kafkaProperties: [String: String]
     /// How `/lag`, `/ready` and the dashboard measure lag.
     public var lag: LagMonitor.Settings
     /// How often the gateway re-reads which namespace serves each read model.
@@ -112,16 +126,7 @@ public struct GatewayConfiguration: Sendable {
                 throw ConfigurationError("the JWT secret must be at least 32 bytes long")
             }
         case .oidc:
-            _ = try oidc.keySource()
-            guard let issuer = oidc.issuer, !issuer.isEmpty else {
-                throw ConfigurationError("auth mode oidc needs the provider's issuer: set --issuer or ENCORE_ISSUER")
-            }
-            guard let audience = oidc.audience, !audience.isEmpty else {
-                throw ConfigurationError("auth mode oidc needs the audience tokens are issued for: set --audience or ENCORE_AUDIENCE")
-            }
-            guard !oidc.userClaim.isEmpty else {
-                throw ConfigurationError("--user-claim (ENCORE_USER_CLAIM) must name a claim, e.g. sub")
-            }
+            try oidc.validate()
         case .legacy, .none:
             return
         }
@@ -131,8 +136,7 @@ public struct GatewayConfiguration: Sendable {
         role: Role = .all,
         host: String = "127.0.0.1",
         port: Int = 8080,
-        brokers: String,
-        topicPrefix: String = "encore",
+        log: LogLocation,
         authMode: AuthMode = .jwt,
         jwtSecret: String? = nil,
         oidc: OIDC = OIDC(),
@@ -140,7 +144,6 @@ public struct GatewayConfiguration: Sendable {
         syncWriteTimeout: Duration = .seconds(5),
         consistencyTimeout: Duration = .seconds(5),
         readyLagThreshold: Int64 = 10_000,
-        kafkaProperties: [String: String] = [:],
         lag: LagMonitor.Settings = LagMonitor.Settings(),
         namespaceRefresh: Duration = .milliseconds(250),
         writeRateLimit: Double? = nil,
@@ -149,8 +152,7 @@ public struct GatewayConfiguration: Sendable {
         self.role = role
         self.host = host
         self.port = port
-        self.brokers = brokers
-        self.topicPrefix = topicPrefix
+        self.log = log
         self.authMode = authMode
         self.jwtSecret = jwtSecret
         self.oidc = oidc
@@ -158,7 +160,6 @@ public struct GatewayConfiguration: Sendable {
         self.syncWriteTimeout = syncWriteTimeout
         self.consistencyTimeout = consistencyTimeout
         self.readyLagThreshold = readyLagThreshold
-        self.kafkaProperties = kafkaProperties
         self.lag = lag
         self.namespaceRefresh = namespaceRefresh
         self.writeRateLimit = writeRateLimit

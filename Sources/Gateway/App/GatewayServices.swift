@@ -63,7 +63,7 @@ struct GatewayServices: Sendable {
         try await authorize(command)
         if needsProjector, let monitor, await monitor.isConsumed(command.kind) == false {
             throw APIError.noProjector(
-                command.kind, group: EncoreTopics.projectorGroup(prefix: configuration.topicPrefix, kind: command.kind))
+                command.kind, group: configuration.log.projectorGroup(command.kind))
         }
         let appended = try await writer.append(command, traceparent: request.headers[.traceparent])
         guard !async else { return .accepted(token: appended.token) }

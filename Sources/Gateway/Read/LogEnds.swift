@@ -1,5 +1,6 @@
 import Domain
 import Kafka
+import Log
 import Logging
 import MetadataKeys
 import ServiceLifecycle
@@ -38,11 +39,11 @@ actor LogEnds: Service {
     private var partitionCounts: [String: Int] = [:]
     private var latest: Read?
 
-    init(brokers: String, topicPrefix: String, kafkaProperties: [String: String], logger: Logger) throws {
-        admin = try KafkaAdmin(configuration: KafkaConfiguration(bootstrapServers: brokers, kafkaProperties), logger: logger)
+    init(log: LogLocation, logger: Logger) throws {
+        admin = try KafkaAdmin(configuration: log.admin, logger: logger)
         probe = try LogEndProbe(admin: admin)
-        self.topicPrefix = topicPrefix
-        topics = EntityKind.allCases.map { $0.topic(prefix: topicPrefix) }
+        topicPrefix = log.topicPrefix
+        topics = EntityKind.allCases.map(log.topic)
         self.logger = logger
     }
 

@@ -50,11 +50,14 @@ struct EncoreHarness: Sendable {
         try await TestBroker.with { broker in
             let logger = broker.logger
             let prefix = "e2e\(UUID().uuidString.prefix(6).lowercased())"
-            try await EncoreTopics.ensure(brokers: broker.bootstrapServers, prefix: prefix, partitions: 6, logger: logger)
+            try await EncoreTopics.ensure(
+                log: LogLocation(brokers: broker.bootstrapServers, topicPrefix: prefix, kafkaProperties: [:]),
+                partitions: 6, logger: logger)
             try await StoreDatabase.withStore(url: storeURL, logger: logger) { store in
                 let projector = Projector(
                     configuration: ProjectorConfiguration(
-                        brokers: broker.bootstrapServers, topicPrefix: prefix, sessionTimeout: TestBroker.sessionTimeout),
+                        log: LogLocation(brokers: broker.bootstrapServers, topicPrefix: prefix, kafkaProperties: [:]),
+                        sessionTimeout: TestBroker.sessionTimeout),
                     store: store, logger: logger
                 )
                 let projecting = Task { try await projector.run() }
@@ -64,7 +67,8 @@ struct EncoreHarness: Sendable {
                         projector.assignedPartitions.count == EntityKind.allCases.count * 6
                     }
                     var configuration = GatewayConfiguration(
-                        port: 0, brokers: broker.bootstrapServers, topicPrefix: prefix, authMode: auth,
+                        port: 0, log: LogLocation(brokers: broker.bootstrapServers, topicPrefix: prefix, kafkaProperties: [:]),
+                        authMode: auth,
                         jwtSecret: Self.jwtSecret,
                         // Generous bounds: the whole suite shares 2 cores, and a 202 would fail a read-after-write check.
                         syncWriteTimeout: .seconds(30), consistencyTimeout: .seconds(30)
