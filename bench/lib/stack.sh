@@ -1,37 +1,19 @@
-# Sourced by bench/http and bench/scenarios (from the repository root): the stack they measure.
-# Builds the release binary unless ENCORE_BENCH_SKIP_BUILD=1 (ENCORE_BENCH_SCRATCH=DIR builds in
-# DIR instead of .build, so a benchmark does not fight another build for the same scratch path),
-# makes $WORK (removed on exit) and defines:
+# Sourced by bench/http, bench/scenarios and bench/feeds (from the repository root): the stack they measure.
+# Everything bench/lib/common.sh does and defines (the build, $ENCORE, $WORK removed on exit,
+# free_port, start_broker, …), then exits 1 unless $ENCORE exists, and defines:
 #   stack_start   Tansu broker, one `encore projector`, one `encore gateway` (SQLite, --auth none)
 #                 on free ports; sets HTTP_PORT, BROKERS, GATEWAY_PID, PROJECTOR_PID and exports
 #                 ENCORE_BROKERS / ENCORE_STORE so `$ENCORE load` etc. reach the same stack.
 #   wait_drained  until the gateway's lag monitor, sampled after the call, shows every projector
 #                 group at the log end.
-SCRATCH="${ENCORE_BENCH_SCRATCH:-.build}"
-scripts/setup >/dev/null
-[ -n "${ENCORE_BENCH_SKIP_BUILD:-}" ] || swift build -c release --product encore --scratch-path "$SCRATCH" 2>&1 | tail -n 1 >&2
-ENCORE="$SCRATCH/release/encore"
+source bench/lib/common.sh
 [ -x "$ENCORE" ] || { echo "no $ENCORE (unset ENCORE_BENCH_SKIP_BUILD or set ENCORE_BENCH_SCRATCH)" >&2; exit 1; }
 
-WORK="$(mktemp -d)"
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done # wait: no "Killed" notice
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
 stack_start() {
-  local broker_port
-  broker_port=$(free_port)
   HTTP_PORT=$(free_port)
-  BROKERS="127.0.0.1:$broker_port"
+  start_broker
   export ENCORE_BROKERS="$BROKERS" ENCORE_STORE="sqlite:$WORK/encore.db" ENCORE_AUTH=none ENCORE_SESSION_TIMEOUT_MS=6000 \
     ENCORE_WRITE_RATE_LIMIT=0 # one load generator would otherwise be limited like any single client
-  .venv/bin/tansu broker --listener-url "tcp://$BROKERS" --advertised-listener-url "tcp://$BROKERS" \
-    --storage-engine memory://tansu/ > "$WORK/tansu.log" 2>&1 & pids+=($!)
-  until (echo > "/dev/tcp/127.0.0.1/$broker_port") 2>/dev/null; do sleep 0.1; done
   "$ENCORE" projector --log-level error > "$WORK/projector.log" 2>&1 & PROJECTOR_PID=$!; pids+=($PROJECTOR_PID)
   "$ENCORE" gateway --port "$HTTP_PORT" --log-level error > "$WORK/gateway.log" 2>&1 & GATEWAY_PID=$!; pids+=($GATEWAY_PID)
   local deadline=$((SECONDS + 60))

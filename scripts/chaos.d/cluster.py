@@ -1,4 +1,5 @@
-"""The processes under test: PostgreSQL, a Tansu broker, `encore gateway` and `encore projector`s.
+"""The processes under test: PostgreSQL, a Tansu broker, `encore gateway` and `encore projector`s
+(also scripts/topology's, on their hosts: Roles, tansu_argv, wait_healthy).
 
 Each is a real process on a free port, started and signalled by the suite; logs go to files in the
 run's work directory so a failed check can point at them.
@@ -146,7 +147,68 @@ class Postgres:
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-class Cluster:
+def tansu_argv(tansu, address, cluster_id):
+    """A Tansu broker on `address` (host:port), its log in memory."""
+    url = f"tcp://{address}"
+    return [tansu, "broker", "--listener-url", url, "--advertised-listener-url", url,
+            "--storage-engine", "memory://tansu/", "--cluster-id", cluster_id]
+
+
+def wait_healthy(what, base, timeout):
+    """Until `base`/health answers 200: raises TimeoutError naming `what` after `timeout` s."""
+    wait_until(f"{what} answers /health", lambda: http("GET", base + "/health", timeout=1)[0] == 200, timeout)
+
+
+class Roles:
+    """What Cluster and scripts/topology's Topology share: the roles' command lines and log files, and
+    what the checks ask of them. A subclass sets `encore`, `workdir`, `pg` and `generation` (0), and
+    the properties `brokers` (host:port) and `base` (the gateway that serves reads and /lag)."""
+
+    session_timeout_ms = 6000
+
+    def _log(self, name):
+        self.generation += 1
+        return os.path.join(self.workdir, f"{self.generation:03d}-{name}.log")
+
+    def common(self):
+        return ["--brokers", self.brokers, "--store", self.pg.url, "--session-timeout-ms", str(self.session_timeout_ms)]
+
+    def projector_argv(self, *extra):
+        return [self.encore, "projector", "--metrics-port", "0", "--log-level", "info"] + self.common() + list(extra)
+
+    def gateway_argv(self, role, port, host=None, write_rate_limit=True):
+        """`encore gateway --role ROLE --auth none`, with --write-rate-limit 0 where it has the option."""
+        argv = [self.encore, "gateway", "--role", role, "--auth", "none"] + (["--host", host] if host else [])
+        argv += ["--port", str(port)] + self.common()
+        return argv + (["--write-rate-limit", "0"] if write_rate_limit else [])
+
+    def encore_command(self, *args, store=True, timeout=300):
+        """Runs an `encore` subcommand against this cluster's broker (and store): (exit status, output)."""
+        target = ["--brokers", self.brokers] + (["--store", self.pg.url] if store else [])
+        result = subprocess.run([self.encore] + list(args) + target, capture_output=True, text=True, timeout=timeout)
+        return result.returncode, result.stdout + result.stderr
+
+    def lag(self):
+        """The gateway's lag report, or None."""
+        status, body, _ = http("GET", self.base + "/lag", timeout=3)
+        return body if status == 200 else None
+
+    def caught_up(self):
+        """True when every projector group's checkpoint is at the log end (from the gateway's /lag)."""
+        report = self.lag()
+        return bool(report) and all(group["lag"] == 0 for group in report["groups"])
+
+    def wait_caught_up(self, timeout=120):
+        # Two fresh samples in a row: a sample right after a write may not count it yet.
+        def settled():
+            if not self.caught_up():
+                return False
+            time.sleep(1.2)
+            return self.caught_up()
+        wait_until("projectors catch up (lag 0)", settled, timeout, interval=0.5)
+
+
+class Cluster(Roles):
     """Broker, store, one gateway and N projectors; restarts keep ports, data folders and the broker's log."""
 
     def __init__(self, encore, tansu, workdir, projectors=2):
@@ -173,30 +235,17 @@ class Cluster:
     def base(self):
         return f"http://127.0.0.1:{self.gateway_port}"
 
-    def _log(self, name):
-        self.generation += 1
-        return os.path.join(self.workdir, f"{self.generation:03d}-{name}.log")
-
-    def common(self):
-        return ["--brokers", self.brokers, "--store", self.pg.url, "--session-timeout-ms", "6000"]
-
     def start_broker(self):
-        url = f"tcp://127.0.0.1:{self.broker_port}"
-        self.broker = Process("tansu", [self.tansu, "broker", "--listener-url", url, "--advertised-listener-url", url,
-                                        "--storage-engine", "memory://tansu/", "--cluster-id", "encore-chaos"],
-                              self._log("tansu"))
+        self.broker = Process("tansu", tansu_argv(self.tansu, self.brokers, "encore-chaos"), self._log("tansu"))
         wait_until("broker accepts connections", lambda: accepts(self.broker_port), 20)
 
     def start_gateway(self):
-        argv = [self.encore, "gateway", "--role", "all", "--auth", "none", "--port", str(self.gateway_port)] + self.common()
-        if self.write_rate_limit:
-            argv += ["--write-rate-limit", "0"]
+        argv = self.gateway_argv("all", self.gateway_port, write_rate_limit=self.write_rate_limit)
         self.gateway = Process("gateway", argv, self._log("gateway"))
-        wait_until("gateway answers /health", lambda: http("GET", self.base + "/health", timeout=1)[0] == 200, 60)
+        wait_healthy("gateway", self.base, 60)
 
     def start_projector(self, *extra):
-        argv = [self.encore, "projector", "--metrics-port", "0", "--log-level", "info"] + self.common() + list(extra)
-        projector = Process("projector", argv, self._log("projector"))
+        projector = Process("projector", self.projector_argv(*extra), self._log("projector"))
         self.projectors.append(projector)
         return projector
 
@@ -207,31 +256,6 @@ class Cluster:
             projector.kill()
             projector.stop()
         self.projectors = []
-
-    def encore_command(self, *args, store=True, timeout=300):
-        """Runs an `encore` subcommand against this cluster's broker (and store): (exit status, output)."""
-        target = ["--brokers", self.brokers] + (["--store", self.pg.url] if store else [])
-        result = subprocess.run([self.encore] + list(args) + target, capture_output=True, text=True, timeout=timeout)
-        return result.returncode, result.stdout + result.stderr
-
-    def lag(self):
-        """The gateway's lag report, or None."""
-        status, body, _ = http("GET", self.base + "/lag", timeout=3)
-        return body if status == 200 else None
-
-    def caught_up(self):
-        """True when every projector group's checkpoint is at the log end (from the gateway's /lag)."""
-        report = self.lag()
-        return bool(report) and all(group["lag"] == 0 for group in report["groups"])
-
-    def wait_caught_up(self, timeout=120):
-        # Two fresh samples in a row: a sample right after a write may not count it yet.
-        def settled():
-            if not self.caught_up():
-                return False
-            time.sleep(1.2)
-            return self.caught_up()
-        wait_until("projectors catch up (lag 0)", settled, timeout, interval=0.5)
 
     def close(self):
         for process in self.projectors + [self.gateway, self.broker]:
