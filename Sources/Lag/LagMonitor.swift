@@ -120,7 +120,7 @@ public final class LagMonitor: Service, Closable {
         // a checkpoint past a log end read a moment earlier, which reads as data loss.
         var checkpointsByKind: [EntityKind: [LogPosition]] = [:]
         for kind in kinds {
-            checkpointsByKind[kind] = try await namespaces.store(for: kind).checkpoints(projection: kind.topicSuffix)
+            checkpointsByKind[kind] = try await namespaces.store(for: kind).checkpoints(of: kind)
         }
         let logEnds = try await ends.ends(of: partitions)
         let now = Date()

@@ -26,7 +26,6 @@ public struct LogRecord: Sendable, Hashable {
 /// snapshots. Pure: the projector does the I/O around it.
 public struct BatchFolder: Sendable {
     public var kind: EntityKind
-    public var projection: String { kind.topicSuffix }
 
     public init(kind: EntityKind) { self.kind = kind }
 
@@ -93,7 +92,7 @@ public struct BatchFolder: Sendable {
                 ))
         }
         return ProjectionBatch(
-            projection: projection,
+            kind: kind,
             snapshots: changed.map { ($0.lowercasedString, $0) }.sorted { $0.0 < $1.0 }.compactMap { snapshots[$0.1] },
             outcomes: outcomes,
             checkpoints: Self.checkpoints(after: records),

@@ -36,8 +36,6 @@ struct BatchProcessor: Sendable {
         batchTimer = Timer(label: "encore_projector_batch_seconds", dimensions: dimensions)
     }
 
-    var projection: String { applier.folder.projection }
-
     /// Dead-letters poison, folds the rest into `sink` and commits the batch; returns the new
     /// checkpoints. Nothing is committed when a dead letter or a durability wait fails.
     func process(_ records: [LogRecord], into sink: any ProjectionSink) async throws -> [LogPosition] {
@@ -58,7 +56,8 @@ struct BatchProcessor: Sendable {
         let batch = try await applier.apply(decoded, records: records, to: sink)
         for checkpoint in batch.checkpoints {
             Gauge(
-                label: "encore_projector_checkpoint", dimensions: [("projection", projection), ("partition", String(checkpoint.partition))]
+                label: "encore_projector_checkpoint",
+                dimensions: [("projection", batch.kind.topicSuffix), ("partition", String(checkpoint.partition))]
             )
             .record(checkpoint.offset)
         }
@@ -82,7 +81,7 @@ struct BatchProcessor: Sendable {
                     KafkaHeader("dlq.topic", record.position.topic),
                     KafkaHeader("dlq.partition", String(record.position.partition)),
                     KafkaHeader("dlq.offset", String(record.position.offset)),
-                    KafkaHeader("dlq.projection", projection),
+                    KafkaHeader("dlq.projection", applier.folder.kind.topicSuffix),
                 ]
             ))
         deadLettered.increment()

@@ -196,7 +196,7 @@ final class ProjectionWorker: Sendable {
 extension ProjectionWorker {
     /// The store's checkpoints of these partitions (the beginning where none).
     fileprivate func checkpoints(of partitions: Set<TopicPartition>) async throws -> [TopicPartitionOffset] {
-        let stored = try await namespaces.store(for: kind).checkpoints(projection: processor.projection)
+        let stored = try await namespaces.store(for: kind).checkpoints(of: kind)
         return partitions.sorted().map { partition in
             let checkpoint = stored.first { $0.topic == partition.topic && $0.partition == partition.partition }
             return TopicPartitionOffset(partition, checkpoint.map { KafkaOffset($0.offset) } ?? .beginning)

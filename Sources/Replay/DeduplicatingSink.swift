@@ -25,8 +25,8 @@ final class DeduplicatingSink: ProjectionSink {
         applied.withLock { applied in Set(commandIDs.filter(applied.contains)) }
     }
 
-    func checkpoints(projection: String) async throws -> [LogPosition] {
-        try await target.checkpoints(projection: projection)
+    func checkpoints(of kind: EntityKind) async throws -> [LogPosition] {
+        try await target.checkpoints(of: kind)
     }
 
     /// Remembers the batch's command ids only once the commit has succeeded.

@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Locking
 import Store
@@ -29,9 +30,9 @@ final class ProgressTracker: Sendable {
         state.withLock { $0.progress.total += total }
     }
 
-    func begin(_ projection: String, phase: ReplayProgress.Phase) {
+    func begin(_ kind: EntityKind, phase: ReplayProgress.Phase) {
         state.withLock {
-            $0.progress.projection = projection
+            $0.progress.projection = kind.topicSuffix
             $0.progress.phase = phase
         }
     }

@@ -74,10 +74,10 @@ public final class Replayer: Sendable {
         var plans: [ModelReplay] = []
         for kind in configuration.kinds {
             let state: NamespaceEntry.State = .building
-            try await target.register(projection: kind.topicSuffix, state: state, asOf: configuration.asOf, progress: nil)
+            try await target.register(kind, state: state, asOf: configuration.asOf, progress: nil)
             let topic = try await admin.describeTopic(configuration.log.topic(kind))
             let ends = try await admin.watermarks(partitions: topic.topicPartitions)
-            let checkpoints = try await target.checkpoints(projection: kind.topicSuffix)
+            let checkpoints = try await target.checkpoints(of: kind)
             var positions: [TopicPartition: Int64] = [:]
             for partition in topic.topicPartitions {
                 let stored = checkpoints.first { $0.topic == partition.topic && $0.partition == partition.partition }?.offset
@@ -146,7 +146,7 @@ public final class Replayer: Sendable {
     {
         var plan = plan
         try await admin.probeConsumer(Self.readerProperties).closing { reader in
-            progress.begin(plan.kind.topicSuffix, phase: .building)
+            progress.begin(plan.kind, phase: .building)
             try await consume(&plan, reader: reader, target: target, until: plan.ends, progress: progress)
         }
         return plan
@@ -165,15 +165,15 @@ public final class Replayer: Sendable {
             var differences: [EntityDifference] = []
             switch configuration.mode {
             case _ where configuration.asOf != nil:
-                try await target.register(projection: plan.kind.topicSuffix, state: .snapshot, asOf: configuration.asOf, progress: nil)
+                try await target.register(plan.kind, state: .snapshot, asOf: configuration.asOf, progress: nil)
             case .build:
                 break
             case .activate, .adoptLog:
-                progress.begin(plan.kind.topicSuffix, phase: .catchingUp)
+                progress.begin(plan.kind, phase: .catchingUp)
                 model.replaced = try await activate(&plan, reader: reader, target: target, progress: progress)
                 model.active = true
             case .verify:
-                progress.begin(plan.kind.topicSuffix, phase: .verifying)
+                progress.begin(plan.kind, phase: .verifying)
                 differences = try await verify(&plan, reader: reader, target: target, live: live, progress: progress)
             }
             model.records = plan.read
@@ -225,7 +225,7 @@ public final class Replayer: Sendable {
             }
             plan.read += Int64(kept.count)
             plan.poison += Int64(decoded.poison.count)
-            try await report(progress.advance(by: Int64(kept.count)), of: plan.kind.topicSuffix, target: target)
+            try await report(progress.advance(by: Int64(kept.count)), of: plan.kind, target: target)
         }
     }
 
@@ -242,7 +242,7 @@ public final class Replayer: Sendable {
         let deadline = ContinuousClock.now + configuration.activationTimeout
         var chases = 0
         while true {
-            switch try await target.activate(projection: projection, force: configuration.mode == .adoptLog) {
+            switch try await target.activate(plan.kind, force: configuration.mode == .adoptLog) {
             case .switched(let previous):
                 // The previous namespace is retired and kept until dropped.
                 logger.notice(
@@ -265,7 +265,7 @@ public final class Replayer: Sendable {
                     try await consume(&plan, reader: reader, target: target, until: limits(plan, reaching: positions), progress: progress)
                     continue
                 }
-                guard let frozen = try await target.freeze(projection: projection) else { continue }
+                guard let frozen = try await target.freeze(plan.kind) else { continue }
                 logger.info(
                     "freezing the live namespace to catch up with it",
                     metadata: [
@@ -276,7 +276,7 @@ public final class Replayer: Sendable {
                     try await consume(
                         &plan, reader: reader, target: target, until: limits(plan, reaching: frozen.checkpoints), progress: progress)
                 } catch {
-                    try? await target.thaw(projection: projection)
+                    try? await target.thaw(plan.kind)
                     throw error
                 }
             }
@@ -301,12 +301,12 @@ public final class Replayer: Sendable {
     ) async throws -> [EntityDifference] {
         let projection = plan.kind.topicSuffix
         let liveStore = live.store(for: plan.kind)
-        var checkpoints = try await liveStore.checkpoints(projection: projection)
+        var checkpoints = try await liveStore.checkpoints(of: plan.kind)
         try await catchUp(&plan, to: checkpoints, reader: reader, target: target, progress: progress)
         var differing = try await NamespaceComparison.all(plan.kind, live: liveStore, rebuilt: target)
         var round = 0
         while !differing.isEmpty, round < 5 {
-            let now = try await liveStore.checkpoints(projection: projection)
+            let now = try await liveStore.checkpoints(of: plan.kind)
             guard now != checkpoints else { break }
             checkpoints = now
             round += 1
@@ -336,11 +336,10 @@ public final class Replayer: Sendable {
     }
 
     /// Writes progress to the catalog (at most once a second) and tells the caller.
-    private func report(_ update: (progress: ReplayProgress, persist: Bool), of projection: String, target: any ReadModelStore) async throws
-    {
+    private func report(_ update: (progress: ReplayProgress, persist: Bool), of kind: EntityKind, target: any ReadModelStore) async throws {
         onProgress(update.progress)
         guard update.persist else { return }
-        try await target.register(projection: projection, state: .building, asOf: configuration.asOf, progress: update.progress.json())
+        try await target.register(kind, state: .building, asOf: configuration.asOf, progress: update.progress.json())
     }
 
     /// The namespace to build: the configured one, else the newest unfinished replay of the same

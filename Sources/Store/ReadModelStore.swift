@@ -25,7 +25,7 @@ public protocol ReadModelReader: Sendable {
     func history(_ kind: EntityKind, id: UUID) async throws -> [CommandOutcome]
 
     /// A projection's checkpoints: per topic partition, the next offset to read.
-    func checkpoints(projection: String) async throws -> [LogPosition]
+    func checkpoints(of kind: EntityKind) async throws -> [LogPosition]
 
     /// The outcomes of `kind`'s commands on one partition with `after < offset < before`, in
     /// offset order, at most `limit`: what a projector folded between two checkpoints (live
@@ -49,7 +49,7 @@ public protocol ProjectionSink: Sendable {
     func existingOutcomes(commandIDs: [UUID]) async throws -> Set<UUID>
 
     /// A projection's checkpoints: per topic partition, the next offset to read.
-    func checkpoints(projection: String) async throws -> [LogPosition]
+    func checkpoints(of kind: EntityKind) async throws -> [LogPosition]
 
     /// Writes a batch's snapshots, outcomes and checkpoints in one transaction: all or nothing.
     /// An outcome whose command id is already stored is left as it is.
@@ -70,21 +70,21 @@ public protocol NamespaceCatalog: Sendable {
     func catalog() async throws -> [NamespaceEntry]
 
     /// Creates or updates this namespace's catalog row for `projection`. Never makes it active:
-    /// that is ``activate(projection:force:)``'s job.
-    func register(projection: String, state: NamespaceEntry.State, asOf: Date?, progress: Data?) async throws
+    /// that is ``activate(_:force:)``'s job.
+    func register(_ kind: EntityKind, state: NamespaceEntry.State, asOf: Date?, progress: Data?) async throws
 
     /// Makes this namespace the one that serves `projection`, in one transaction that retires
     /// the active one, but only if this namespace's checkpoints have reached the active one's
     /// on every partition (so no reader goes back in time). `force` skips that check: for
     /// rebuilding after the log itself was lost.
-    func activate(projection: String, force: Bool) async throws -> Activation
+    func activate(_ kind: EntityKind, force: Bool) async throws -> Activation
 
     /// Freezes the namespace serving `projection` (see ``NamespaceEntry/State/frozen``); returns
-    /// its name and checkpoints, fixed until ``activate(projection:force:)`` or the lease ends.
-    func freeze(projection: String) async throws -> (namespace: String, checkpoints: [LogPosition])?
+    /// its name and checkpoints, fixed until ``activate(_:force:)`` or the lease ends.
+    func freeze(_ kind: EntityKind) async throws -> (namespace: String, checkpoints: [LogPosition])?
 
     /// Ends a freeze of `projection`'s namespace early (a replay giving up).
-    func thaw(projection: String) async throws
+    func thaw(_ kind: EntityKind) async throws
 
     /// Drops this namespace's tables and catalog rows. Refused while it is active for a projection.
     func drop() async throws
@@ -159,8 +159,8 @@ extension NamespaceCatalog {
 
 /// What a projector folded from one polled batch of records.
 public struct ProjectionBatch: Sendable, Hashable {
-    /// The projection (read model) name, e.g. `users`.
-    public var projection: String
+    /// The read model the batch belongs to.
+    public var kind: EntityKind
     /// The final snapshot of every entity the batch changed (tombstones for deletions).
     public var snapshots: [EntitySnapshot]
     /// One outcome per command in the batch, in log order.
@@ -173,10 +173,10 @@ public struct ProjectionBatch: Sendable, Hashable {
     public var starts: [LogPosition]
 
     public init(
-        projection: String, snapshots: [EntitySnapshot], outcomes: [CommandOutcome], checkpoints: [LogPosition],
+        kind: EntityKind, snapshots: [EntitySnapshot], outcomes: [CommandOutcome], checkpoints: [LogPosition],
         starts: [LogPosition] = []
     ) {
-        self.projection = projection
+        self.kind = kind
         self.snapshots = snapshots
         self.outcomes = outcomes
         self.checkpoints = checkpoints
@@ -190,7 +190,7 @@ public struct ProjectionBatch: Sendable, Hashable {
             if let current = stored.first(where: { $0.topic == start.topic && $0.partition == start.partition }),
                 current.offset > start.offset
             {
-                throw CheckpointFenced(projection: projection, stored: current, batchStart: start)
+                throw CheckpointFenced(projection: kind.topicSuffix, stored: current, batchStart: start)
             }
         }
     }

@@ -10,7 +10,7 @@ public final class InMemoryProjectionSink: ProjectionSink {
     private struct State {
         var entities: [EntityKind: [UUID: EntitySnapshot]] = [:]
         var outcomes: [UUID: CommandOutcome] = [:]
-        var checkpoints: [String: [LogPosition]] = [:]
+        var checkpoints: [EntityKind: [LogPosition]] = [:]
         var commits = 0
     }
 
@@ -27,21 +27,21 @@ public final class InMemoryProjectionSink: ProjectionSink {
         state.withLock { state in Set(commandIDs.filter { state.outcomes[$0] != nil }) }
     }
 
-    public func checkpoints(projection: String) async throws -> [LogPosition] {
-        state.withLock { $0.checkpoints[projection] ?? [] }
+    public func checkpoints(of kind: EntityKind) async throws -> [LogPosition] {
+        state.withLock { $0.checkpoints[kind] ?? [] }
     }
 
     public func commit(_ batch: ProjectionBatch) async throws {
         try state.withLock { state throws(CheckpointFenced) in
-            try batch.checkFencing(against: state.checkpoints[batch.projection] ?? [])
+            try batch.checkFencing(against: state.checkpoints[batch.kind] ?? [])
             for snapshot in batch.finalSnapshots { state.entities[snapshot.kind, default: [:]][snapshot.id] = snapshot }
             for outcome in batch.outcomes where state.outcomes[outcome.commandID] == nil { state.outcomes[outcome.commandID] = outcome }
-            var stored = state.checkpoints[batch.projection] ?? []
+            var stored = state.checkpoints[batch.kind] ?? []
             for checkpoint in batch.finalCheckpoints {
                 stored.removeAll { $0.topic == checkpoint.topic && $0.partition == checkpoint.partition }
                 stored.append(checkpoint)
             }
-            state.checkpoints[batch.projection] = stored
+            state.checkpoints[batch.kind] = stored
             state.commits += 1
         }
     }

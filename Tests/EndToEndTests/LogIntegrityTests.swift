@@ -19,7 +19,7 @@ struct LogIntegrityTests {
             // re-created the topic with fewer partitions than the read model has folded.
             try await encore.store.commit(
                 ProjectionBatch(
-                    projection: "users", snapshots: [], outcomes: [],
+                    kind: .user, snapshots: [], outcomes: [],
                     checkpoints: [
                         LogPosition(topic: topic, partition: 0, offset: 5),
                         LogPosition(topic: topic, partition: 9, offset: 7),

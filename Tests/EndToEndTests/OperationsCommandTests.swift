@@ -29,7 +29,7 @@ struct OperationsCommandTests {
             let victim = try #require(try await harness.store.list(.music, after: nil, limit: 1).first)
             let tampered = EntitySnapshot(
                 kind: .music, id: victim.id, version: victim.version, state: .music(Song(artist: "Nobody", songTitle: "Tampered")))
-            try await harness.store.commit(ProjectionBatch(projection: "music", snapshots: [tampered], outcomes: [], checkpoints: []))
+            try await harness.store.commit(ProjectionBatch(kind: .music, snapshots: [tampered], outcomes: [], checkpoints: []))
             let dirty = try await ChildProcess.run(arguments)
             #expect(dirty.status == 1, "\(dirty.output)")
             let differences = try #require(try Self.json(dirty.standardOutput)["differences"] as? [[String: Any]])

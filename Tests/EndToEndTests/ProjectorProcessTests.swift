@@ -120,7 +120,7 @@ struct ProjectorSetup: Sendable {
 
     /// Records the projection has consumed so far: the sum of its checkpoints.
     func appliedCount() async throws -> Int {
-        try await store.checkpoints(projection: "users").reduce(0) { $0 + Int($1.offset) }
+        try await store.checkpoints(of: .user).reduce(0) { $0 + Int($1.offset) }
     }
 
     func awaitCaughtUp() async throws {

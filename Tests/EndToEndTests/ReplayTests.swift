@@ -196,7 +196,7 @@ struct ReplayTests {
     static func folded(_ store: any ReadModelStore) async throws -> Int64 {
         var total: Int64 = 0
         for kind in EntityKind.allCases {
-            total += try await store.checkpoints(projection: kind.topicSuffix).reduce(0) { $0 + $1.offset }
+            total += try await store.checkpoints(of: kind).reduce(0) { $0 + $1.offset }
         }
         return total
     }

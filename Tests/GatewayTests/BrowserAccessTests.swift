@@ -36,7 +36,7 @@ struct BrowserAccessTests {
             prepare: { store in
                 try await store.commit(
                     ProjectionBatch(
-                        projection: "users",
+                        kind: .user,
                         snapshots: [
                             EntitySnapshot(
                                 kind: .user, id: alice, version: 1,

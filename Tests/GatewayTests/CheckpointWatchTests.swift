@@ -44,7 +44,7 @@ struct CheckpointWatchTests {
     func commitCheckpoint(_ store: any ReadModelStore, partition: Int32, next offset: Int64) async throws {
         try await store.commit(
             ProjectionBatch(
-                projection: "music", snapshots: [], outcomes: [],
+                kind: .music, snapshots: [], outcomes: [],
                 checkpoints: [LogPosition(topic: "encore.music", partition: partition, offset: offset)]
             ))
     }

@@ -42,7 +42,7 @@ struct OIDCTests {
             prepare: { store in
                 try await store.commit(
                     ProjectionBatch(
-                        projection: "users",
+                        kind: .user,
                         snapshots: [
                             EntitySnapshot(
                                 kind: .user, id: alice, version: 1,

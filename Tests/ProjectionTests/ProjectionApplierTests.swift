@@ -39,7 +39,7 @@ struct ProjectionApplierTests {
         #expect(stored.version == 2)
         #expect(stored.state == .music(Song(artist: "A", songTitle: "C")))
         #expect(sink.outcomes.values.map(\.status) == [.applied, .applied])
-        #expect(try await sink.checkpoints(projection: "music") == [LogPosition(topic: "encore.music", partition: 0, offset: 2)])
+        #expect(try await sink.checkpoints(of: .music) == [LogPosition(topic: "encore.music", partition: 0, offset: 2)])
     }
 
     @Test("an update of a song never created is stored as rejected with its reason, and no snapshot")
@@ -77,7 +77,7 @@ struct ProjectionApplierTests {
         let again = try await apply(records([create], from: 1), to: sink)
         #expect(again.outcomes.isEmpty)
         #expect(try await sink.snapshots(.music, ids: [id])[id]?.version == 1)
-        #expect(try await sink.checkpoints(projection: "music") == [LogPosition(topic: "encore.music", partition: 0, offset: 2)])
+        #expect(try await sink.checkpoints(of: .music) == [LogPosition(topic: "encore.music", partition: 0, offset: 2)])
     }
 
     @Test("a record of another aggregate, a key that is not the entity, and bytes that are not a command are poison, not folded")

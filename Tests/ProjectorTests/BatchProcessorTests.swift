@@ -96,7 +96,7 @@ struct BatchProcessorTests {
             try await processor(RecordingProducer(refuses: true)).process(batchWithPoison().records, into: sink)
         }
         #expect(sink.commits == 0)
-        #expect(try await sink.checkpoints(projection: "music").isEmpty)
+        #expect(try await sink.checkpoints(of: .music).isEmpty)
     }
 
     @Test("with a durability gate, the batch's last record and the dead letter are waited for first; a gate that fails commits nothing")

@@ -36,9 +36,9 @@ enum Fixtures {
     }
 
     static func batch(
-        _ projection: String = "users", snapshots: [EntitySnapshot] = [], outcomes: [CommandOutcome] = [], checkpoints: [LogPosition] = []
+        _ kind: EntityKind = .user, snapshots: [EntitySnapshot] = [], outcomes: [CommandOutcome] = [], checkpoints: [LogPosition] = []
     ) -> ProjectionBatch {
-        ProjectionBatch(projection: projection, snapshots: snapshots, outcomes: outcomes, checkpoints: checkpoints)
+        ProjectionBatch(kind: kind, snapshots: snapshots, outcomes: outcomes, checkpoints: checkpoints)
     }
 
     /// Ids in the stores' order: lowercase text order, which is also PostgreSQL's uuid order.

@@ -29,17 +29,17 @@ struct NamespaceCatalogTests {
             try await live.commit(
                 Fixtures.batch(snapshots: [Fixtures.user()], checkpoints: [Self.checkpoint(10), Self.checkpoint(4, partition: 1)]))
             let rebuilt = try await live.sibling(namespace: "r1")
-            try await rebuilt.register(projection: "users", state: .building, asOf: nil, progress: Data(#"{"done":1}"#.utf8))
+            try await rebuilt.register(.user, state: .building, asOf: nil, progress: Data(#"{"done":1}"#.utf8))
             try await rebuilt.commit(Fixtures.batch(checkpoints: [Self.checkpoint(10), Self.checkpoint(3, partition: 1)]))
 
             #expect(
-                try await rebuilt.activate(projection: "users", force: false)
+                try await rebuilt.activate(.user, force: false)
                     == .behind(active: "main", positions: [Self.checkpoint(4, partition: 1)]))
             #expect(try await live.activeNamespaces()["users"] == "main")
 
             try await rebuilt.commit(Fixtures.batch(checkpoints: [Self.checkpoint(4, partition: 1)]))
-            #expect(try await rebuilt.activate(projection: "users", force: false) == .switched(previous: "main"))
-            #expect(try await rebuilt.activate(projection: "users", force: false) == .alreadyActive)
+            #expect(try await rebuilt.activate(.user, force: false) == .switched(previous: "main"))
+            #expect(try await rebuilt.activate(.user, force: false) == .alreadyActive)
             #expect(try await live.activeNamespaces() == ["users": "r1", "music": "main", "playlists": "main"])
             let states = Dictionary(uniqueKeysWithValues: try await live.catalog().map { ("\($0.namespace).\($0.projection)", $0.state) })
             #expect(states["main.users"] == .retired)
@@ -52,11 +52,11 @@ struct NamespaceCatalogTests {
                 try await live.commit(Fixtures.batch(snapshots: [late], checkpoints: [Self.checkpoint(11)]))
             }
             #expect(try await live.snapshot(.user, id: late.id) == nil)
-            #expect(try await live.checkpoints(projection: "users").first?.offset == 10)
+            #expect(try await live.checkpoints(of: .user).first?.offset == 10)
             // Other models of the same namespace still do.
-            try await live.commit(Fixtures.batch("music", snapshots: [Fixtures.song()]))
+            try await live.commit(Fixtures.batch(.music, snapshots: [Fixtures.song()]))
             // Registering never demotes the active namespace.
-            try await rebuilt.register(projection: "users", state: .building, asOf: nil, progress: nil)
+            try await rebuilt.register(.user, state: .building, asOf: nil, progress: nil)
             #expect(try await live.activeNamespaces()["users"] == "r1")
             await rebuilt.close()
         }
@@ -67,7 +67,7 @@ struct NamespaceCatalogTests {
         try await withStore(backend) { live async throws in
             try await live.commit(Fixtures.batch(checkpoints: [Self.checkpoint(100)]))
             let rebuilt = try await live.sibling(namespace: "adopted")
-            #expect(try await rebuilt.activate(projection: "users", force: true) == .switched(previous: "main"))
+            #expect(try await rebuilt.activate(.user, force: true) == .switched(previous: "main"))
             await rebuilt.close()
         }
     }
@@ -80,7 +80,7 @@ struct NamespaceCatalogTests {
             await #expect(throws: StoreError.self) { try await live.drop() }
             let rebuilt = try await live.sibling(namespace: "r2")
             for kind in EntityKind.allCases {
-                #expect(try await rebuilt.activate(projection: kind.topicSuffix, force: false) == .switched(previous: "main"))
+                #expect(try await rebuilt.activate(kind, force: false) == .switched(previous: "main"))
             }
             try await live.drop()
             #expect(try await live.catalog().allSatisfy { $0.namespace == "r2" })
@@ -109,7 +109,7 @@ struct NamespaceCatalogTests {
         try await withStore(backend) { store async throws in
             let live = (0..<3).map { _ in Fixtures.song() }
             let gone = (0..<2).map { _ in Fixtures.tombstone(.music, UUID()) }
-            try await store.commit(Fixtures.batch("music", snapshots: live + gone))
+            try await store.commit(Fixtures.batch(.music, snapshots: live + gone))
             let all = try await store.list(.music, after: nil, limit: 10, includingDeleted: true)
             #expect(all.map(\.id) == Fixtures.sorted((live + gone).map(\.id)))
             #expect(Set(all) == Set(live + gone))
@@ -125,7 +125,7 @@ struct NamespaceCatalogTests {
             try await live.commit(Fixtures.batch(checkpoints: [Self.checkpoint(7)]))
             let rebuilt = try await live.sibling(namespace: "r3")
             let freezing = Date()
-            let frozen = try #require(try await rebuilt.freeze(projection: "users"))
+            let frozen = try #require(try await rebuilt.freeze(.user))
             #expect(frozen.namespace == "main")
             #expect(frozen.checkpoints == [Self.checkpoint(7)])
             #expect(try await live.activeNamespaces()["users"] == "main", "still serves reads")
@@ -137,13 +137,13 @@ struct NamespaceCatalogTests {
                     Date().timeIntervalSince(freezing) >= NamespaceEntry.freezeLease,
                     "a commit was accepted into a namespace frozen moments ago")
             } catch is NamespaceRetired {}
-            #expect(try await rebuilt.freeze(projection: "users") == nil, "already frozen")
+            #expect(try await rebuilt.freeze(.user) == nil, "already frozen")
 
-            try await rebuilt.thaw(projection: "users")
+            try await rebuilt.thaw(.user)
             try await live.commit(Fixtures.batch(checkpoints: [Self.checkpoint(8)]))
-            _ = try await rebuilt.freeze(projection: "users")
+            _ = try await rebuilt.freeze(.user)
             try await rebuilt.commit(Fixtures.batch(checkpoints: [Self.checkpoint(8)]))
-            #expect(try await rebuilt.activate(projection: "users", force: false) == .switched(previous: "main"))
+            #expect(try await rebuilt.activate(.user, force: false) == .switched(previous: "main"))
             #expect(try await live.catalog().first { $0.namespace == "main" && $0.projection == "users" }?.state == .retired)
             await rebuilt.close()
         }

@@ -210,28 +210,28 @@ struct StoreConformanceTests {
     @Test("checkpoints are upserted per projection and partition", arguments: StoreBackend.allCases)
     func checkpoints(backend: StoreBackend) async throws {
         try await withStore(backend) { store in
-            #expect(try await store.checkpoints(projection: "users").isEmpty)
+            #expect(try await store.checkpoints(of: .user).isEmpty)
             try await store.commit(
                 Fixtures.batch(
-                    "users",
+                    .user,
                     checkpoints: [
                         LogPosition(topic: "encore.users", partition: 3, offset: 10),
                         LogPosition(topic: "encore.users", partition: 0, offset: 4),
                     ]))
-            try await store.commit(Fixtures.batch("music", checkpoints: [LogPosition(topic: "encore.music", partition: 0, offset: 99)]))
+            try await store.commit(Fixtures.batch(.music, checkpoints: [LogPosition(topic: "encore.music", partition: 0, offset: 99)]))
             try await store.commit(
                 Fixtures.batch(
-                    "users",
+                    .user,
                     checkpoints: [
                         LogPosition(topic: "encore.users", partition: 0, offset: 5),
                         LogPosition(topic: "encore.users", partition: 0, offset: 8),  // the last one of a batch wins
                     ]))
             #expect(
-                try await store.checkpoints(projection: "users") == [
+                try await store.checkpoints(of: .user) == [
                     LogPosition(topic: "encore.users", partition: 0, offset: 8),
                     LogPosition(topic: "encore.users", partition: 3, offset: 10),
                 ])
-            #expect(try await store.checkpoints(projection: "music") == [LogPosition(topic: "encore.music", partition: 0, offset: 99)])
+            #expect(try await store.checkpoints(of: .music) == [LogPosition(topic: "encore.music", partition: 0, offset: 99)])
         }
     }
 
@@ -264,7 +264,7 @@ struct StoreConformanceTests {
             #expect(try await store.snapshot(.user, id: kept.id) == kept)
             #expect(try await store.snapshot(.user, id: added.id) == nil)
             #expect(try await store.outcome(commandID: outcome.commandID) == nil)
-            #expect(try await store.checkpoints(projection: "users") == [checkpoint])
+            #expect(try await store.checkpoints(of: .user) == [checkpoint])
 
             // The store is still usable afterwards.
             try await store.commit(Fixtures.batch(snapshots: [changed]))
@@ -284,7 +284,7 @@ struct StoreConformanceTests {
             #expect(try await replay.list(.user, after: nil, limit: 10).isEmpty)
             #expect(try await replay.outcome(commandID: outcome.commandID) == nil)
             #expect(try await replay.history(.user, id: user.id).isEmpty)
-            #expect(try await replay.checkpoints(projection: "users").isEmpty)
+            #expect(try await replay.checkpoints(of: .user).isEmpty)
 
             // The same command id in the other namespace is a different outcome.
             var replayed = outcome
@@ -308,12 +308,12 @@ struct StoreConformanceTests {
                     kind: .music, entity: song.id, offset: Int64(version), topic: "encore.music", version: version)
                 try await projector.commit(
                     Fixtures.batch(
-                        "music", snapshots: [next], outcomes: [outcome],
+                        .music, snapshots: [next], outcomes: [outcome],
                         checkpoints: [LogPosition(topic: "encore.music", partition: 0, offset: Int64(version + 1))]))
                 #expect(try await gateway.snapshot(.music, id: song.id) == next)
                 #expect(try await gateway.outcome(commandID: outcome.commandID) == outcome)
             }
-            #expect(try await gateway.checkpoints(projection: "music") == [LogPosition(topic: "encore.music", partition: 0, offset: 4)])
+            #expect(try await gateway.checkpoints(of: .music) == [LogPosition(topic: "encore.music", partition: 0, offset: 4)])
             #expect(try await gateway.history(.music, id: song.id).map(\.version) == [1, 2, 3])
         }
     }
@@ -401,7 +401,7 @@ struct StoreConformanceTests {
             }
             #expect(listed == allIDs.count)
             #expect(
-                try await store.checkpoints(projection: "users").map(\.offset) == Array(repeating: Int64(batches * batchSize), count: 6))
+                try await store.checkpoints(of: .user).map(\.offset) == Array(repeating: Int64(batches * batchSize), count: 6))
         }
     }
 

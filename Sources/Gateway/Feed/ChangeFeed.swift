@@ -87,7 +87,7 @@ final class ChangeFeed: Service, Sendable {
     /// position, which may lag them by a round), so a client that wrote and then opened a stream
     /// does not get its own earlier write.
     func now(_ kind: EntityKind) async throws -> FeedPosition {
-        FeedPosition(checkpoints: try await namespaces.store(for: kind).checkpoints(projection: kind.topicSuffix))
+        FeedPosition(checkpoints: try await namespaces.store(for: kind).checkpoints(of: kind))
     }
 
     /// Registers `subscription` for `filter`'s events after `start` and returns its id for
@@ -100,7 +100,6 @@ final class ChangeFeed: Service, Sendable {
         _ filter: Filter, from start: FeedPosition, subscription: FeedSubscription,
         backlog: ([FeedEvent]) async throws -> Void
     ) async throws -> (id: UInt64, position: FeedPosition) {
-        let projection = filter.kind.topicSuffix
         var position = start
         while true {
             let store = namespaces.store(for: filter.kind)
@@ -108,7 +107,7 @@ final class ChangeFeed: Service, Sendable {
             if let hub = state.withLock({ $0.positions[filter.kind] }) {
                 target = hub
             } else {
-                target = FeedPosition(checkpoints: try await store.checkpoints(projection: projection))
+                target = FeedPosition(checkpoints: try await store.checkpoints(of: filter.kind))
             }
             if !position.reaches(target) {
                 try await read(filter, after: position, upTo: target, from: store, subscription: subscription, to: backlog)
@@ -180,7 +179,7 @@ final class ChangeFeed: Service, Sendable {
     /// Reads and publishes what the projector folded since the hub position of `kind`.
     private func advance(_ kind: EntityKind) async throws {
         let store = namespaces.store(for: kind)
-        let checkpoints = FeedPosition(checkpoints: try await store.checkpoints(projection: kind.topicSuffix))
+        let checkpoints = FeedPosition(checkpoints: try await store.checkpoints(of: kind))
         guard let covered = state.withLock({ $0.positions[kind] }) else { return }
         for (partition, end) in checkpoints.offsets.sorted(by: { $0.key < $1.key }) where covered[partition] < end {
             try await Self.pages(kind, partition: partition, after: covered[partition], upTo: end, from: store) { events, reached in

@@ -89,7 +89,7 @@ final class CheckpointWatch: Service, Sendable {
             var woke = false
             for kind in kinds {
                 do {
-                    let checkpoints = try await namespaces.store(for: kind).checkpoints(projection: kind.topicSuffix)
+                    let checkpoints = try await namespaces.store(for: kind).checkpoints(of: kind)
                     let wokeHere = resume { waiter in
                         waiter.token.kind == kind
                             && checkpoints.contains { $0.partition == waiter.token.partition && $0.offset > waiter.token.offset }

@@ -27,7 +27,7 @@ struct ReadService: Sendable {
     /// is not held up by it. Each client may have ``WaitingReads/limit`` readers waiting.
     func await(_ token: ConsistencyToken?, client: String) async throws {
         guard let token else { return }
-        let checkpoints = try await store(for: token.kind).checkpoints(projection: token.kind.topicSuffix)
+        let checkpoints = try await store(for: token.kind).checkpoints(of: token.kind)
         if checkpoints.contains(where: { $0.partition == token.partition && $0.offset > token.offset }) { return }
         guard waiting.enter(client) else {
             throw APIError(

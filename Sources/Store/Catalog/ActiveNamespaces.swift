@@ -28,13 +28,10 @@ public final class ActiveNamespaces: Closable {
         state = Locked(State(stores: [base.namespace: base], active: active))
     }
 
-    /// The store of the namespace serving `projection`, as of the last refresh.
-    public func store(for projection: String) -> any ReadModelStore {
-        state.withLock { state in state.active[projection].flatMap { state.stores[$0] } ?? base }
-    }
-
     /// The store of the namespace serving `kind`'s read model.
-    public func store(for kind: EntityKind) -> any ReadModelStore { store(for: kind.topicSuffix) }
+    public func store(for kind: EntityKind) -> any ReadModelStore {
+        state.withLock { state in state.active[kind.topicSuffix].flatMap { state.stores[$0] } ?? base }
+    }
 
     /// The namespace serving each projection, as of the last refresh.
     public var namespaces: [String: String] { state.withLock { $0.active } }
@@ -112,7 +109,7 @@ extension ActiveNamespaces: FoldedLog {
 
     public func checkpoints(of kinds: [EntityKind]) async throws -> [LogPosition] {
         var positions: [LogPosition] = []
-        for kind in kinds { positions += try await store(for: kind).checkpoints(projection: kind.topicSuffix) }
+        for kind in kinds { positions += try await store(for: kind).checkpoints(of: kind) }
         return positions
     }
 }

@@ -38,7 +38,8 @@ extension PostgresStore {
         }
     }
 
-    public func register(projection: String, state: NamespaceEntry.State, asOf: Date?, progress: Data?) async throws {
+    public func register(_ kind: EntityKind, state: NamespaceEntry.State, asOf: Date?, progress: Data?) async throws {
+        let projection = kind.topicSuffix
         precondition(state != .active, "activate(projection:force:) makes a namespace active")
         let namespace = namespace
         let asOfMicroseconds = asOf?.microsecondsSince1970
@@ -59,7 +60,8 @@ extension PostgresStore {
         }
     }
 
-    public func activate(projection: String, force: Bool) async throws -> Activation {
+    public func activate(_ kind: EntityKind, force: Bool) async throws -> Activation {
+        let projection = kind.topicSuffix
         let namespace = namespace
         return try await perform("activate") { [quotedSchema] client, logger in
             try await client.withTransaction(logger: logger) { connection -> Activation in
@@ -97,8 +99,9 @@ extension PostgresStore {
         }
     }
 
-    public func freeze(projection: String) async throws -> (namespace: String, checkpoints: [LogPosition])? {
-        try await perform("freeze") { client, logger in
+    public func freeze(_ kind: EntityKind) async throws -> (namespace: String, checkpoints: [LogPosition])? {
+        let projection = kind.topicSuffix
+        return try await perform("freeze") { client, logger in
             try await client.withTransaction(logger: logger) { connection -> (namespace: String, checkpoints: [LogPosition])? in
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtext('encore.activate.' || \(projection)))", logger: logger)
                 // Row lock: waits for commits in flight (FOR SHARE); later ones see the freeze.
@@ -115,8 +118,9 @@ extension PostgresStore {
         }
     }
 
-    public func thaw(projection: String) async throws {
-        try await perform("thaw") { client, logger in
+    public func thaw(_ kind: EntityKind) async throws {
+        let projection = kind.topicSuffix
+        return try await perform("thaw") { client, logger in
             try await client.query(
                 "UPDATE encore.catalog SET state = 'active', changed_at = now() WHERE projection = \(projection) AND state = 'frozen'",
                 logger: logger

@@ -182,8 +182,9 @@ public final class PostgresStore: ReadModelStore {
         }
     }
 
-    public func checkpoints(projection: String) async throws -> [LogPosition] {
-        try await perform("checkpoints") { [quotedSchema] client, logger in
+    public func checkpoints(of kind: EntityKind) async throws -> [LogPosition] {
+        let projection = kind.topicSuffix
+        return try await perform("checkpoints") { [quotedSchema] client, logger in
             let rows = try await client.query(
                 """
                 SELECT topic, log_partition, next_offset FROM \(unescaped: quotedSchema).checkpoints
@@ -199,7 +200,7 @@ public final class PostgresStore: ReadModelStore {
         let entities = EntityColumns(batch.finalSnapshots.map(StoredEntity.init))
         let outcomes = OutcomeColumns(batch.outcomes.map(StoredOutcome.init))
         let checkpoints = batch.finalCheckpoints
-        let projection = batch.projection
+        let projection = batch.kind.topicSuffix
         let namespace = namespace
         try await perform("commit") { [quotedSchema] client, logger in
             try await client.withTransaction(logger: logger) { connection in

@@ -150,8 +150,9 @@ public final class SQLiteStore: ReadModelStore {
         }
     }
 
-    public func checkpoints(projection: String) async throws -> [LogPosition] {
-        try await reader.run("checkpoints") { [sql] database in
+    public func checkpoints(of kind: EntityKind) async throws -> [LogPosition] {
+        let projection = kind.topicSuffix
+        return try await reader.run("checkpoints") { [sql] database in
             try database.statement(sql.checkpoints).query([.text(projection)], Self.position)
         }
     }
@@ -161,7 +162,7 @@ public final class SQLiteStore: ReadModelStore {
         let entities = batch.finalSnapshots.map(StoredEntity.init)
         let outcomes = batch.outcomes.map(StoredOutcome.init)
         let checkpoints = batch.finalCheckpoints
-        let projection = batch.projection
+        let projection = batch.kind.topicSuffix
         let namespace = namespace
         let bulk = loadingInBulk.load(ordering: .relaxed)
         try await writer.run("commit") { [sql] database in
@@ -261,7 +262,8 @@ public final class SQLiteStore: ReadModelStore {
         }
     }
 
-    public func register(projection: String, state: NamespaceEntry.State, asOf: Date?, progress: Data?) async throws {
+    public func register(_ kind: EntityKind, state: NamespaceEntry.State, asOf: Date?, progress: Data?) async throws {
+        let projection = kind.topicSuffix
         precondition(state != .active, "activate(projection:force:) makes a namespace active")
         let namespace = namespace
         try await writer.run("register") { database in
@@ -272,7 +274,8 @@ public final class SQLiteStore: ReadModelStore {
         }
     }
 
-    public func activate(projection: String, force: Bool) async throws -> Activation {
+    public func activate(_ kind: EntityKind, force: Bool) async throws -> Activation {
+        let projection = kind.topicSuffix
         let namespace = namespace
         return try await writer.run("activate") { [sql] database in
             try database.writeTransaction { () throws -> Activation in
@@ -303,8 +306,9 @@ public final class SQLiteStore: ReadModelStore {
         }
     }
 
-    public func freeze(projection: String) async throws -> (namespace: String, checkpoints: [LogPosition])? {
-        try await writer.run("freeze") { database in
+    public func freeze(_ kind: EntityKind) async throws -> (namespace: String, checkpoints: [LogPosition])? {
+        let projection = kind.topicSuffix
+        return try await writer.run("freeze") { database in
             try database.writeTransaction { () throws -> (namespace: String, checkpoints: [LogPosition])? in
                 let frozen =
                     try database.statement(SQLiteStatements.freeze).query([.text(projection), .integer(Date().microsecondsSince1970)]) {
@@ -319,8 +323,9 @@ public final class SQLiteStore: ReadModelStore {
         }
     }
 
-    public func thaw(projection: String) async throws {
-        try await writer.run("thaw") { database in
+    public func thaw(_ kind: EntityKind) async throws {
+        let projection = kind.topicSuffix
+        return try await writer.run("thaw") { database in
             try database.statement(SQLiteStatements.thaw).execute([.text(projection), .integer(Date().microsecondsSince1970)])
         }
     }

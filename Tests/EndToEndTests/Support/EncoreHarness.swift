@@ -126,7 +126,7 @@ struct EncoreHarness: Sendable {
                 try await namespaces.refresh()
                 for kind in EntityKind.allCases {
                     let ends = try await admin.watermarks(topic: kind.topic(prefix: prefix))
-                    let checkpoints = try await namespaces.store(for: kind).checkpoints(projection: kind.topicSuffix)
+                    let checkpoints = try await namespaces.store(for: kind).checkpoints(of: kind)
                     for (partition, marks) in ends
                     where marks.high != (checkpoints.first { $0.partition == partition.partition }?.offset ?? 0) {
                         return false
