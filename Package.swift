@@ -185,6 +185,13 @@ let package = Package(
         ),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "KafkaTesting"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTesting", "Locking"]),
+        .testTarget(
+            name: "ReplayerTests",
+            dependencies: [
+                "Domain", "Kafka", "Locking", "Log", "Projection", "Replay", "Store", "StoreTesting",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Kafka", "KafkaTesting", "Locking"]),
         // KafkaTesting for its openssl test certificates (PostgreSQL over TLS).
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTesting", "Domain", "KafkaTesting"]),
@@ -199,7 +206,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "LocalBrokerTests", dependencies: ["LocalBroker", "KafkaTesting", "ProcessSupport"]),
         .testTarget(
             name: "LagTests",
             dependencies: ["Domain", "Kafka", "Log", "Store", "Projection", "Projector", "Lag", "KafkaTesting", "StoreTesting"]

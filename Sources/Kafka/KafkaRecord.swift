@@ -35,6 +35,19 @@ public struct KafkaRecord: Sendable, Hashable {
         headers.first { $0.name == name }?.value.flatMap { String(data: $0, encoding: .utf8) }
     }
 
+    /// A record as a reader would return it (records held in memory, in tests of readers' users).
+    public init(
+        topic: String, partition: Int32, offset: Int64, key: Data?, value: Data, headers: [KafkaHeader] = [], timestamp: Date? = nil
+    ) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.timestamp = timestamp
+    }
+
     /// Copies a librdkafka message that carries no error.
     init(copying message: UnsafePointer<rd_kafka_message_t>) {
         let m = message.pointee

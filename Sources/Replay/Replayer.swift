@@ -38,19 +38,23 @@ public final class Replayer: Sendable {
     /// Runs the replay to its end; throws ``LogLost`` if the log lost data under the live read
     /// models (unless adopting the log), ``ReplayError`` for a refused or stuck replay.
     public func run() async throws -> ReplaySummary {
-        let started = ContinuousClock.now
-        return try await KafkaAdmin.with(configuration: configuration.log.admin, logger: logger) { admin in
-            try await ActiveNamespaces(base: store, logger: logger).closing { live in
-                try await live.refresh()
-                return try await replay(admin: admin, live: live, started: started)
-            }
+        try await KafkaAdmin.with(configuration: configuration.log.admin, logger: logger) { admin in
+            try await run(from: KafkaReplaySource(admin: admin, integrity: LogIntegrity(log: configuration.log, logger: logger)))
         }
     }
 
-    private func replay(admin: KafkaAdmin, live: ActiveNamespaces, started: ContinuousClock.Instant) async throws -> ReplaySummary {
-        let integrity = LogIntegrity(log: configuration.log, logger: logger)
+    /// The replay, reading the log from `source`.
+    func run(from source: any ReplaySource) async throws -> ReplaySummary {
+        let started = ContinuousClock.now
+        return try await ActiveNamespaces(base: store, logger: logger).closing { live in
+            try await live.refresh()
+            return try await replay(source: source, live: live, started: started)
+        }
+    }
+
+    private func replay(source: any ReplaySource, live: ActiveNamespaces, started: ContinuousClock.Instant) async throws -> ReplaySummary {
         if configuration.mode != .adoptLog {
-            let problems = try await integrity.problems(admin: admin, folded: live, kinds: configuration.kinds)
+            let problems = try await source.problems(folded: live, kinds: configuration.kinds)
             if !problems.isEmpty { throw LogLost(problems: problems) }
         }
         let (name, resuming) = try await chooseNamespace()
@@ -59,15 +63,15 @@ public final class Replayer: Sendable {
                 "namespace \(name) already exists; \(configuration.mode.rawValue) builds a new namespace: drop it or choose another name")
         }
         return try await store.sibling(namespace: name).closing { target in
-            let summary = try await replay(into: target, admin: admin, live: live, resuming: resuming, started: started)
-            if configuration.mode == .adoptLog { try await store.setClusterID(admin.clusterID()) }
+            let summary = try await replay(into: target, source: source, live: live, resuming: resuming, started: started)
+            if configuration.mode == .adoptLog { try await store.setClusterID(source.clusterID()) }
             if configuration.mode == .verify { try await target.drop() }
             return summary
         }
     }
 
     private func replay(
-        into target: any ReadModelStore, admin: KafkaAdmin, live: ActiveNamespaces, resuming: Bool, started: ContinuousClock.Instant
+        into target: any ReadModelStore, source: any ReplaySource, live: ActiveNamespaces, resuming: Bool, started: ContinuousClock.Instant
     ) async throws -> ReplaySummary {
         let progress = ProgressTracker(namespace: target.namespace, started: Date())
         // Every model's range first, so progress counts over the whole replay.
@@ -75,11 +79,10 @@ public final class Replayer: Sendable {
         for kind in configuration.kinds {
             let state: NamespaceEntry.State = .building
             try await target.register(kind, state: state, asOf: configuration.asOf, progress: nil)
-            let topic = try await admin.describeTopic(configuration.log.topic(kind))
-            let ends = try await admin.watermarks(partitions: topic.topicPartitions)
+            let ends = try await source.bounds(of: configuration.log.topic(kind))
             let checkpoints = try await target.checkpoints(of: kind)
             var positions: [TopicPartition: Int64] = [:]
-            for partition in topic.topicPartitions {
+            for partition in ends.keys {
                 let stored = checkpoints.first { $0.topic == partition.topic && $0.partition == partition.partition }?.offset
                 positions[partition] = max(stored ?? 0, ends[partition]?.low ?? 0)
             }
@@ -105,7 +108,7 @@ public final class Replayer: Sendable {
         }
         let built = try await withThrowingTaskGroup(of: ModelReplay.self) { group in
             for plan in plans {
-                group.addTask { try await self.build(plan, into: target, admin: admin, progress: progress) }
+                group.addTask { try await self.build(plan, into: target, source: source, progress: progress) }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -119,7 +122,7 @@ public final class Replayer: Sendable {
         let results = try await withThrowingTaskGroup(of: (ReplaySummary.Model, [EntityDifference]).self) { group in
             for var plan in built {
                 plan.sink = target
-                group.addTask { try await self.finish(plan, into: target, admin: admin, live: live, progress: progress) }
+                group.addTask { try await self.finish(plan, into: target, source: source, live: live, progress: progress) }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
@@ -134,18 +137,13 @@ public final class Replayer: Sendable {
         )
     }
 
-    /// Large fetches for throughput; a bounded prefetch queue keeps the replay's memory flat.
-    private static let readerProperties = [
-        "fetch.wait.max.ms": "100", "fetch.max.bytes": "4194304", "max.partition.fetch.bytes": "1048576",
-        "queued.max.messages.kbytes": "4096",
-    ]
-
     /// Rebuilds one read model up to the log ends of the replay's start.
-    private func build(_ plan: ModelReplay, into target: any ReadModelStore, admin: KafkaAdmin, progress: ProgressTracker) async throws
+    private func build(_ plan: ModelReplay, into target: any ReadModelStore, source: any ReplaySource, progress: ProgressTracker)
+        async throws
         -> ModelReplay
     {
         var plan = plan
-        try await admin.probeConsumer(Self.readerProperties).closing { reader in
+        try await source.withReader { reader in
             progress.begin(plan.kind, phase: .building)
             try await consume(&plan, reader: reader, target: target, until: plan.ends, progress: progress)
         }
@@ -154,10 +152,10 @@ public final class Replayer: Sendable {
 
     /// Activates, keeps or verifies a rebuilt read model as configured.
     private func finish(
-        _ plan: ModelReplay, into target: any ReadModelStore, admin: KafkaAdmin, live: ActiveNamespaces, progress: ProgressTracker
+        _ plan: ModelReplay, into target: any ReadModelStore, source: any ReplaySource, live: ActiveNamespaces, progress: ProgressTracker
     ) async throws -> (ReplaySummary.Model, [EntityDifference]) {
         var plan = plan
-        return try await admin.probeConsumer(Self.readerProperties).closing { reader in
+        return try await source.withReader { reader in
             var model = ReplaySummary.Model(
                 projection: plan.kind.topicSuffix, records: plan.read, poison: plan.poison, resumed: plan.resumed, replaced: nil,
                 active: false
@@ -185,7 +183,7 @@ public final class Replayer: Sendable {
     /// Reads and folds until every partition's position has reached `limits` (never past them),
     /// or, for an as-of replay, a record written after the as-of time.
     private func consume(
-        _ plan: inout ModelReplay, reader: KafkaConsumer, target: any ReadModelStore,
+        _ plan: inout ModelReplay, reader: any RecordReader, target: any ReadModelStore,
         until limits: [TopicPartition: Int64], progress: ProgressTracker
     ) async throws {
         var pending = Set(limits.filter { plan.positions[$0.key, default: 0] < $0.value }.keys)
@@ -235,7 +233,7 @@ public final class Replayer: Sendable {
     /// checkpoints and the activation: after a few such chases the replay freezes the live
     /// namespace (reads go on; its projectors pause), folds up to its now fixed checkpoints,
     /// and activates.
-    private func activate(_ plan: inout ModelReplay, reader: KafkaConsumer, target: any ReadModelStore, progress: ProgressTracker)
+    private func activate(_ plan: inout ModelReplay, reader: any RecordReader, target: any ReadModelStore, progress: ProgressTracker)
         async throws -> String?
     {
         let projection = plan.kind.topicSuffix
@@ -297,7 +295,7 @@ public final class Replayer: Sendable {
     /// entity. The live namespace may move meanwhile: differing entities are compared again
     /// at its new checkpoints, a few times, before they count.
     private func verify(
-        _ plan: inout ModelReplay, reader: KafkaConsumer, target: any ReadModelStore, live: ActiveNamespaces, progress: ProgressTracker
+        _ plan: inout ModelReplay, reader: any RecordReader, target: any ReadModelStore, live: ActiveNamespaces, progress: ProgressTracker
     ) async throws -> [EntityDifference] {
         let projection = plan.kind.topicSuffix
         let liveStore = live.store(for: plan.kind)
@@ -323,7 +321,7 @@ public final class Replayer: Sendable {
     }
 
     private func catchUp(
-        _ plan: inout ModelReplay, to checkpoints: [LogPosition], reader: KafkaConsumer, target: any ReadModelStore,
+        _ plan: inout ModelReplay, to checkpoints: [LogPosition], reader: any RecordReader, target: any ReadModelStore,
         progress: ProgressTracker
     ) async throws {
         if let ahead = checkpoints.first(where: { plan.positions[TopicPartition($0.topic, $0.partition), default: 0] > $0.offset }) {

@@ -6,11 +6,6 @@ import Testing
 
 @Suite("encore dev and the local broker process")
 struct DevCommandTests {
-    /// The `encore` binary built next to this test bundle.
-    static var encoreBinary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("encore")
-    }
-
     /// Starts `encore dev` on free ports and waits until its broker accepts connections. Tests
     /// run side by side, so a port found free may be taken before the broker binds it: then it
     /// tries other ports. Any other early exit fails with what `encore dev` said.
@@ -20,7 +15,7 @@ struct DevCommandTests {
         for _ in 1...3 {
             let brokerPort = try TansuBroker.freePort()
             let process = Process()
-            process.executableURL = encoreBinary
+            process.executableURL = ChildProcess.binary
             process.arguments = [
                 "dev", "--broker-port", String(brokerPort), "--port", String(try TansuBroker.freePort()),
                 "--data-dir", dataDir, "--log-level", "warning",
