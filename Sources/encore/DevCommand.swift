@@ -146,20 +146,22 @@ private struct DevStack: Service {
                 gateway.crossOrigin = command.crossOrigin.policy
                 gateway.localProjector = projector
                 if command.durableAcks { gateway.durability = keeper }
-                let app = ServedAfterProjectorsStart(
-                    projector: projector,
-                    gateway: try await GatewayApplication.make(configuration: gateway, store: store, registry: registry, logger: logger)
-                )
-                logger.notice(
-                    "Encore dev is up; Ctrl-C stops it",
-                    metadata: [
-                        MetadataKey.api: "http://127.0.0.1:\(command.port)",
-                        MetadataKey.dashboard: "http://127.0.0.1:\(command.port)/dashboard",
-                        MetadataKey.broker: "\(broker.bootstrapServers)",
-                        MetadataKey.log: "\(dataDir)/log",
-                        MetadataKey.store: "\(storeURL)",
-                        MetadataKey.auth: "\(command.auth.rawValue)",
-                    ])
+                let announcement: Logger.Metadata = [
+                    MetadataKey.api: "http://127.0.0.1:\(command.port)",
+                    MetadataKey.dashboard: "http://127.0.0.1:\(command.port)/dashboard",
+                    MetadataKey.broker: "\(broker.bootstrapServers)",
+                    MetadataKey.log: "\(dataDir)/log",
+                    MetadataKey.store: "\(storeURL)",
+                    MetadataKey.auth: "\(command.auth.rawValue)",
+                ]
+                let app = ServedAfterProjectorsStart(projector: projector) { [gateway, logger] in
+                    // Made only once the projectors own their partitions: a Ctrl-C before then
+                    // leaves no gateway client open.
+                    let application = try await GatewayApplication.make(
+                        configuration: gateway, store: store, registry: registry, logger: logger)
+                    logger.notice("Encore dev is up; Ctrl-C stops it", metadata: announcement)
+                    return application
+                }
                 // Shut down in reverse: gateway, projectors, the keeper (journaling what the broker
                 // still has), then the broker; escalate after 30 s. After a Ctrl-C during start-up the
                 // group still runs, and stops at once: every client made above is closed by its service.
@@ -180,7 +182,7 @@ private struct DevStack: Service {
     /// moment `/health` answers is applied at its usual latency.
     private struct ServedAfterProjectorsStart: Service {
         let projector: Projector
-        let gateway: any Service
+        let makeGateway: @Sendable () async throws -> any Service
 
         func run() async throws {
             do {
@@ -188,7 +190,7 @@ private struct DevStack: Service {
             } catch is CancellationError {
                 return  // stopped before the projectors started
             }
-            try await gateway.run()
+            try await makeGateway().run()
         }
     }
 
