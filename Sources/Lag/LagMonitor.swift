@@ -190,21 +190,26 @@ public final class LagMonitor: Service, Closable {
     /// How many processes consume `kind`'s topic right now: the live members of its projector
     /// group, counting a local projector that owns its partitions directly; nil if the group
     /// coordinator did not answer and no local projector owns them.
-    public func members(of kind: EntityKind) async -> Int? {
-        let topic = kind.topic(prefix: topicPrefix)
-        let local = localProjector?.assignedPartitions.contains { $0.topic == topic } == true ? 1 : 0
+    private func members(of kind: EntityKind) async -> Int? {
+        let local = consumedHere(kind) ? 1 : 0
         guard let described = try? await admin.describeGroup(EncoreTopics.projectorGroup(prefix: topicPrefix, kind: kind)).members else {
             return local == 0 ? nil : local
         }
         return described + local
     }
 
+    /// Whether a projector of this process owns partitions of `kind`'s topic.
+    private func consumedHere(_ kind: EntityKind) -> Bool {
+        let topic = kind.topic(prefix: topicPrefix)
+        return localProjector?.assignedPartitions.contains { $0.topic == topic } == true
+    }
+
     /// Whether any process consumes `kind`'s topic: answered at once for a local projector, else
     /// from the last sample if it is recent, else asked of the group coordinator now. nil when
     /// that cannot be told.
     public func isConsumed(_ kind: EntityKind) async -> Bool? {
+        if consumedHere(kind) { return true }
         let topic = kind.topic(prefix: topicPrefix)
-        if localProjector?.assignedPartitions.contains(where: { $0.topic == topic }) == true { return true }
         if let report = latest, Date().timeIntervalSince(report.generatedAt) <= 2 * (settings.interval / .seconds(1)) + 1,
             let group = report.groups.first(where: { $0.topic == topic }), let members = group.members
         {

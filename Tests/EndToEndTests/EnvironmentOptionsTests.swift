@@ -2,6 +2,7 @@ import Foundation
 import KafkaTesting
 import LocalBroker
 import ProcessSupport
+import StoreTesting
 import Testing
 
 /// Every option's `ENCORE_*` variable is read by the option's own parser: a value it cannot read
@@ -86,7 +87,7 @@ struct EnvironmentOptionsTests {
 
     @Test("ENCORE_LOGIN_BY_ID=false turns login by id off, =true leaves it on (with a warning at start)")
     func loginByID() async throws {
-        try await withTemporaryStore { store in
+        try await withStoreURL(.sqlite) { store in
             for (value, status) in [("false", 403), ("true", 404)] {
                 let port = try TCPProbe.freePort()
                 let errors = FileManager.default.temporaryDirectory.appendingPathComponent("encore-login-\(UUID()).stderr")
@@ -111,13 +112,5 @@ struct EnvironmentOptionsTests {
                 #expect(log.contains("login by id is on") == (value == "true"), "ENCORE_LOGIN_BY_ID=\(value): \(log)")
             }
         }
-    }
-
-    /// A fresh SQLite store file, removed afterwards.
-    private func withTemporaryStore(_ body: (String) async throws -> Void) async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("encore-env-\(UUID())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        try await body("sqlite:\(directory.path)/encore.db")
     }
 }

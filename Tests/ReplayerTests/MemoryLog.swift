@@ -38,12 +38,17 @@ final class MemoryLog: ReplaySource {
         let namespaces = ActiveNamespaces(base: store, logger: MemoryLog.logger)
         try await namespaces.closing { namespaces in
             try await namespaces.refresh()
-            for kind in EntityKind.allCases {
-                let batch = records.filter { $0.topic == location.topic(kind) }.map(LogRecord.init)
-                guard !batch.isEmpty else { continue }
-                let applier = ProjectionApplier(kind: kind, logger: MemoryLog.logger)
-                try await applier.apply(applier.folder.decode(batch), records: batch, to: namespaces.store(for: kind))
-            }
+            try await fold(records) { namespaces.store(for: $0) }
+        }
+    }
+
+    /// Folds `records` into the sink `sink` gives for each read model.
+    func fold(_ records: [KafkaRecord], into sink: (EntityKind) async throws -> any ProjectionSink) async throws {
+        for kind in EntityKind.allCases {
+            let batch = records.filter { $0.topic == location.topic(kind) }.map(LogRecord.init)
+            guard !batch.isEmpty else { continue }
+            let applier = ProjectionApplier(kind: kind, logger: MemoryLog.logger)
+            try await applier.apply(applier.folder.decode(batch), records: batch, to: sink(kind))
         }
     }
 

@@ -75,7 +75,7 @@ struct ReplayerTests {
             let before = log.append(workload.prefix(150), at: early)
             log.append(workload.dropFirst(150), at: late)
             // What the read models were at the cut-off: only the early records, folded apart.
-            try await foldInto("expected", before, store: store)
+            try await foldInto("expected", before, log: log, store: store)
 
             let summary = try await replay(log, store) {
                 $0.namespace = "then"
@@ -139,15 +139,12 @@ struct ReplayerTests {
     }
 
     /// Folds `records` into `namespace` of `store`, whatever serves the read models.
-    private func foldInto(_ namespace: String, _ records: [KafkaRecord], store: any ReadModelStore) async throws {
+    private func foldInto(_ namespace: String, _ records: [KafkaRecord], log: MemoryLog, store: any ReadModelStore) async throws {
         let target = try await store.sibling(namespace: namespace)
         for kind in EntityKind.allCases {
             try await target.register(kind, state: .building, asOf: nil, progress: nil)
-            let batch = records.filter { $0.topic == "encore.\(kind.topicSuffix)" }.map(LogRecord.init)
-            guard !batch.isEmpty else { continue }
-            let applier = ProjectionApplier(kind: kind, logger: MemoryLog.logger)
-            try await applier.apply(applier.folder.decode(batch), records: batch, to: target)
         }
+        try await log.fold(records) { _ in target }
         await target.close()
     }
 }

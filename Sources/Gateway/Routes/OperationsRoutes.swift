@@ -75,8 +75,8 @@ struct OperationsRoutes {
             checks["broker"] = "ok"
             for group in report.groups {
                 checks["lag.\(group.projection)"] = String(group.lag)
-                if group.lag > lagThreshold, lagLimitsReadiness { ready = false }
                 if lagLimitsReadiness {
+                    if group.lag > lagThreshold { ready = false }
                     // A read model nobody folds serves reads that never move: not ready until a
                     // projector owns its partitions.
                     switch group.members {
