@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.21.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "4.0.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
         // OTLP/HTTP only: the gRPC exporter's dependencies would double the build for nothing.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
@@ -79,6 +80,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Personal data sealed per user (crypto-shredding): the master key, data keys kept
+        // wrapped in a key store, erasure.
+        .target(
+            name: "Privacy",
+            dependencies: ["Domain", "Store", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // The log contract: commands as Kafka records (topic, key, schema id, trace headers),
         // topic and consumer-group names, and the check that the log still holds what was folded.
         .target(
@@ -136,7 +143,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "MetadataKeys",
-                "Domain", "Kafka", "Locking", "Log", "Store", "Lag",
+                "Domain", "Kafka", "Locking", "Log", "Privacy", "Store", "Lag",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -166,14 +173,14 @@ let package = Package(
         // Test support: real SQLite files and a private PostgreSQL server on a free port.
         .target(
             name: "StoreTesting",
-            dependencies: ["Domain", "Locking", "ProcessSupport", "Store", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Domain", "Locking", "Privacy", "ProcessSupport", "Store", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "encore",
             dependencies: [
                 "MetadataKeys",
-                "Kafka", "LocalBroker", "Locking", "Journal", "Domain", "Log", "Store", "Projection", "Projector", "Gateway", "Replay",
-                "Lag",
+                "Kafka", "LocalBroker", "Locking", "Journal", "Domain", "Log", "Store", "Privacy", "Projection", "Projector", "Gateway",
+                "Replay", "Lag",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -188,10 +195,11 @@ let package = Package(
         .testTarget(
             name: "ReplayerTests",
             dependencies: [
-                "Domain", "Kafka", "Locking", "Log", "Projection", "Replay", "Store", "StoreTesting",
+                "Domain", "Kafka", "Locking", "Log", "Privacy", "Projection", "Replay", "Store", "StoreTesting",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .testTarget(name: "PrivacyTests", dependencies: ["Domain", "Privacy", "Store", "StoreTesting"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Kafka", "KafkaTesting", "Locking"]),
         // KafkaTesting for its openssl test certificates (PostgreSQL over TLS).
         .testTarget(name: "StoreTests", dependencies: ["Store", "StoreTesting", "Domain", "KafkaTesting"]),
@@ -222,7 +230,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Domain", "Kafka", "LocalBroker", "Locking", "Log", "ProcessSupport", "Projection", "Store", "Projector", "Gateway",
+                "Domain", "Kafka", "LocalBroker", "Locking", "Log", "Privacy", "ProcessSupport", "Projection", "Store", "Projector",
+                "Gateway",
                 "Replay", "KafkaTesting", "StoreTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),

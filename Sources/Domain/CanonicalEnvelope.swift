@@ -63,7 +63,9 @@ enum CanonicalEnvelope {
                 }
                 return true
             }
-            guard complete, schemaVersion == CommandCodec.schemaVersion,
+            // Version 1 only: the current version of every type but the user records, whose
+            // version 1 (plaintext) reads as its upcast. Sealed user records take the full decoder.
+            guard complete, schemaVersion == 1,
                 let type, let commandID, let entityID, let timestamp, let payload
             else { return nil }
             var inner = Reader(bytes: UnsafeRawBufferPointer(rebasing: bytes[payload]))

@@ -17,43 +17,67 @@ public struct PoisonRecord: Error, Sendable, Hashable, CustomStringConvertible {
 ///  "payload":{"music_id":"…"}}
 /// ```
 /// Payload field names are the original system's (`fname`, `Artist`, `Name`, `music_id`).
+/// Writers write each type's current version (``RecordType/currentVersion``); readers read
+/// every version up to it, upcasting older ones (see `RecordVersions.swift`).
 public enum CommandCodec {
-    /// The envelope version this build writes, and the only one it reads.
-    public static let schemaVersion = 1
+    /// `command` in its record type's current version; a user's personal fields sealed by `cipher`.
+    public static func encode(_ command: Command, sealing cipher: some PersonalDataCipher) throws(PersonalDataError) -> Data {
+        let type = command.action.recordType
+        let payload: Payload
+        switch command.action {
+        case .createUser(let user), .updateUser(let user):
+            let sealed = try cipher.seal(try! encoder.encode(user), user: command.entityID, command: command.id)
+            payload = .sealed(SealedUser(sealed: sealed))
+        default:
+            payload = Payload(command.action)
+        }
+        return envelope(command, version: type.currentVersion, payload: payload)
+    }
 
-    public static func encode(_ command: Command) -> Data {
+    /// `command` as builds before record versions wrote it: version 1 of every type, personal
+    /// fields in plaintext. Only for making logs of those builds (upgrade fixtures, tests).
+    public static func encodeVersion1(_ command: Command) -> Data {
+        envelope(command, version: 1, payload: Payload(command.action))
+    }
+
+    private static func envelope(_ command: Command, version: Int, payload: Payload) -> Data {
         let envelope = Envelope(
             header: EnvelopeHeader(
                 type: command.action.recordType.rawValue,
-                schemaVersion: schemaVersion,
+                schemaVersion: version,
                 commandId: command.id,
                 entityId: command.entityID,
                 timestamp: timestampString(command.timestamp),
                 actor: command.actor,
                 expectedVersion: command.expectedVersion
             ),
-            payload: Payload(command.action)
+            payload: payload
         )
-        // Encoding plain strings, UUIDs and numbers cannot fail.
+        // Encoding plain strings, UUIDs, bytes and numbers cannot fail.
         return try! encoder.encode(envelope)
     }
 
     /// Decoded timestamps are whole milliseconds: `Date(timeIntervalSince1970: Double(ms) / 1000)`.
-    public static func decode(_ data: Data) throws(PoisonRecord) -> Command {
+    /// A user whose key `cipher` no longer has decodes with ``User/erased`` fields.
+    public static func decode(_ data: Data, opening cipher: some PersonalDataCipher) throws(PoisonRecord) -> Command {
         if let command = CanonicalEnvelope.decode(data) { return command }
-        return try decodeInFull(data)
+        return try decodeInFull(data, opening: cipher)
     }
 
     /// The full decoder (`JSONDecoder`): every form JSON allows, and the reason for a refusal.
-    static func decodeInFull(_ data: Data) throws(PoisonRecord) -> Command {
+    static func decodeInFull(_ data: Data, opening cipher: some PersonalDataCipher) throws(PoisonRecord) -> Command {
         do {
-            return try JSONDecoder().decode(DecodedEnvelope.self, from: data).command
+            let decoder = JSONDecoder()
+            decoder.userInfo[cipherKey] = cipher as any PersonalDataCipher
+            return try decoder.decode(DecodedEnvelope.self, from: data).command
         } catch let refusal as EnvelopeRefusal {
             throw PoisonRecord(refusal.reason)
         } catch {
             throw PoisonRecord("not a command envelope: \(describe(error))")
         }
     }
+
+    static let cipherKey = CodingUserInfoKey(rawValue: "encore.personalDataCipher")!
 
     /// Why a well-formed JSON object is still not a command this build can fold.
     private struct EnvelopeRefusal: Error {
@@ -76,9 +100,11 @@ public enum CommandCodec {
             guard let type = RecordType(rawValue: typeName) else {
                 throw EnvelopeRefusal(reason: "unknown record type \(CommandCodec.excerpt(typeName))")
             }
-            guard version == CommandCodec.schemaVersion else {
-                throw EnvelopeRefusal(reason: "unsupported schema version \(version) of \(typeName)")
+            guard version <= type.currentVersion else {
+                throw EnvelopeRefusal(
+                    reason: "schema version \(version) of \(typeName) is newer than this build reads (version \(type.currentVersion))")
             }
+            guard version >= 1 else { throw EnvelopeRefusal(reason: "unknown schema version \(version) of \(typeName)") }
             let commandID = try container.decodeUUID(forKey: .commandId)
             let entityID = try container.decodeUUID(forKey: .entityId)
             let timestampText = try container.decode(String.self, forKey: .timestamp)
@@ -87,15 +113,24 @@ public enum CommandCodec {
             guard let parsed = try? Date(timestampText, strategy: CommandCodec.timestampStyle) else {
                 throw EnvelopeRefusal(reason: "invalid timestamp \(CommandCodec.excerpt(timestampText))")
             }
+            guard container.contains(.payload) else {
+                throw DecodingError.keyNotFound(CodingKeys.payload, .init(codingPath: [], debugDescription: "no payload"))
+            }
             let action: Action
             do {
-                action = try Payload.decode(type, from: container)
+                let payload = try RecordVersions.payload(type, version: version, from: container.superDecoder(forKey: .payload))
+                let cipher = decoder.userInfo[CommandCodec.cipherKey] as? any PersonalDataCipher ?? NoPersonalData()
+                action = try payload.action(type, user: entityID, command: commandID, cipher: cipher)
+            } catch let error as PersonalDataError {
+                // A key not loaded too: readers look keys up by the record key, so this record's
+                // key does not name its entity.
+                throw EnvelopeRefusal(reason: "\(error)")
             } catch {
                 throw EnvelopeRefusal(reason: "invalid payload of \(typeName): \(CommandCodec.describe(error))")
             }
             // Written around the gateway (its rules are the log's contract): fold nothing a client could not send.
             do {
-                try Validation.validate(action)
+                if !action.hasErasedFields { try Validation.validate(action) }
             } catch {
                 throw EnvelopeRefusal(reason: "invalid \(typeName): \(error)")
             }
@@ -168,85 +203,6 @@ public enum CommandCodec {
             try header.encode(to: encoder)
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(payload, forKey: .payload)
-        }
-    }
-
-    /// The `payload` object of each record type.
-    private enum Payload: Encodable {
-        case user(User)
-        case song(Song)
-        case playlist(Playlist)
-        case name(Name)
-        case music(MusicReference)
-        case empty
-
-        struct Name: Codable { var Name: String }
-        struct MusicReference: Codable {
-            var music_id: UUID
-
-            init(music_id: UUID) { self.music_id = music_id }
-
-            init(from decoder: any Decoder) throws {
-                music_id = try decoder.container(keyedBy: CodingKeys.self).decodeUUID(forKey: .music_id)
-            }
-        }
-        struct Empty: Codable {
-            init() {}
-            /// An object (extra fields ignored, as in every payload), not just any JSON value.
-            init(from decoder: any Decoder) throws { _ = try decoder.container(keyedBy: AnyKey.self) }
-        }
-        struct AnyKey: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
-        }
-
-        init(_ action: Action) {
-            switch action {
-            case .createUser(let user), .updateUser(let user): self = .user(user)
-            case .createMusic(let song), .updateMusic(let song): self = .song(song)
-            case .createPlaylist(let playlist): self = .playlist(playlist)
-            case .renamePlaylist(let name): self = .name(Name(Name: name))
-            case .addSong(let id), .removeSong(let id): self = .music(MusicReference(music_id: id))
-            case .deleteUser, .deleteMusic, .deletePlaylist: self = .empty
-            }
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            switch self {
-            case .user(let value): try value.encode(to: encoder)
-            case .song(let value): try value.encode(to: encoder)
-            case .playlist(let value): try value.encode(to: encoder)
-            case .name(let value): try value.encode(to: encoder)
-            case .music(let value): try value.encode(to: encoder)
-            case .empty: try Empty().encode(to: encoder)
-            }
-        }
-
-        static func decode(_ type: RecordType, from envelope: KeyedDecodingContainer<DecodedEnvelope.CodingKeys>) throws -> Action {
-            func payload<T: Decodable>(_: T.Type) throws -> T {
-                try envelope.decode(T.self, forKey: .payload)
-            }
-            switch type {
-            case .userCreate: return .createUser(try payload(User.self))
-            case .userUpdate: return .updateUser(try payload(User.self))
-            case .userDelete:
-                _ = try payload(Empty.self)
-                return .deleteUser
-            case .musicCreate: return .createMusic(try payload(Song.self))
-            case .musicUpdate: return .updateMusic(try payload(Song.self))
-            case .musicDelete:
-                _ = try payload(Empty.self)
-                return .deleteMusic
-            case .playlistCreate: return .createPlaylist(try payload(Playlist.self))
-            case .playlistRename: return .renamePlaylist(name: try payload(Name.self).Name)
-            case .playlistAddSong: return .addSong(try payload(MusicReference.self).music_id)
-            case .playlistRemoveSong: return .removeSong(try payload(MusicReference.self).music_id)
-            case .playlistDelete:
-                _ = try payload(Empty.self)
-                return .deletePlaylist
-            }
         }
     }
 }

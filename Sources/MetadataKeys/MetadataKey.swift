@@ -43,4 +43,5 @@ public enum MetadataKey {
     public static let store = "store"
     public static let topic = "topic"
     public static let type = "type"
+    public static let user = "user"
 }

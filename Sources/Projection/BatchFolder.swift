@@ -37,12 +37,18 @@ public struct BatchFolder: Sendable {
         public var commandIDs: [UUID] { commands.map(\.1.id) }
     }
 
-    /// Decodes every record; wrong kinds and keys that do not name the entity are poison too.
-    public func decode(_ records: [LogRecord]) -> Decoded {
+    /// The users whose data keys `decode` needs to open `records` (none outside the users topic).
+    public func users(in records: [LogRecord]) -> [UUID] {
+        kind == .user ? Array(Set(records.compactMap(\.entityKey))) : []
+    }
+
+    /// Decodes every record, opening personal fields with `cipher` (holding the keys of
+    /// ``users(in:)``); wrong kinds and keys that do not name the entity are poison too.
+    public func decode(_ records: [LogRecord], opening cipher: some PersonalDataCipher) -> Decoded {
         var decoded = Decoded(commands: [], poison: [])
         for record in records {
             do throws(PoisonRecord) {
-                let command = try CommandCodec.decode(record.value)
+                let command = try CommandCodec.decode(record.value, opening: cipher)
                 guard command.kind == kind else {
                     throw PoisonRecord(
                         "record type \(command.action.recordType.rawValue) does not belong in topic \(record.position.topic)")

@@ -13,13 +13,24 @@ import Tracing
 public struct ProjectionApplier: Sendable {
     /// Decodes and folds; pure.
     public let folder: BatchFolder
+    /// Opens the users' personal fields.
+    public let keys: any PersonalDataKeys
     private let logger: Logger
 
-    public init(kind: EntityKind, logger: Logger = Logger(label: "encore.projector")) {
+    public init(kind: EntityKind, keys: any PersonalDataKeys, logger: Logger = Logger(label: "encore.projector")) {
         folder = BatchFolder(kind: kind)
+        self.keys = keys
         var logger = logger
         logger[metadataKey: MetadataKey.projection] = "\(kind.topicSuffix)"
         self.logger = logger
+    }
+
+    /// Decodes `records` with the data keys of their users, looked up now: a user erased
+    /// before this batch reads as erased.
+    public func decode(_ records: [LogRecord]) async throws -> BatchFolder.Decoded {
+        let users = folder.users(in: records)
+        guard !users.isEmpty else { return folder.decode(records, opening: NoPersonalData()) }
+        return folder.decode(records, opening: try await keys.cipher(reading: users))
     }
 
     /// Folds `decoded` (the commands of `records`) into `store` and commits; returns the batch

@@ -23,8 +23,12 @@ struct BatchProcessor: Sendable {
     private let deadLettered: Counter
     private let batchTimer: Timer
 
-    init(kind: EntityKind, deadLetterTopic: String, deadLetters: any RecordProducer, durability: (any LogDurability)?, logger: Logger) {
-        applier = ProjectionApplier(kind: kind)
+    init(
+        kind: EntityKind, keys: any PersonalDataKeys, deadLetterTopic: String, deadLetters: any RecordProducer,
+        durability: (any LogDurability)?,
+        logger: Logger
+    ) {
+        applier = ProjectionApplier(kind: kind, keys: keys)
         self.deadLetterTopic = deadLetterTopic
         self.deadLetters = deadLetters
         self.durability = durability
@@ -40,7 +44,7 @@ struct BatchProcessor: Sendable {
     /// checkpoints. Nothing is committed when a dead letter or a durability wait fails.
     func process(_ records: [LogRecord], into sink: any ProjectionSink) async throws -> [LogPosition] {
         let started = DispatchTime.now()
-        let decoded = applier.folder.decode(records)
+        let decoded = try await applier.decode(records)
         var durable = Dictionary(
             records.map { (TopicPartition($0.position.topic, $0.position.partition), $0.position.offset) }, uniquingKeysWith: max)
         for (record, poison) in decoded.poison {

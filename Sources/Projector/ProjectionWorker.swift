@@ -24,7 +24,7 @@ final class ProjectionWorker: Sendable {
     private let assignments: Assignments
 
     init(
-        kind: EntityKind, configuration: ProjectorConfiguration, namespaces: ActiveNamespaces,
+        kind: EntityKind, configuration: ProjectorConfiguration, namespaces: ActiveNamespaces, keys: any PersonalDataKeys,
         deadLetters: any RecordProducer, assignments: Assignments, logger: Logger
     ) {
         self.assignments = assignments
@@ -36,7 +36,8 @@ final class ProjectionWorker: Sendable {
         logger[metadataKey: MetadataKey.projection] = "\(kind.topicSuffix)"
         self.logger = logger
         processor = BatchProcessor(
-            kind: kind, deadLetterTopic: configuration.deadLetterTopic, deadLetters: deadLetters, durability: configuration.durability,
+            kind: kind, keys: keys, deadLetterTopic: configuration.deadLetterTopic, deadLetters: deadLetters,
+            durability: configuration.durability,
             logger: logger
         )
     }

@@ -14,12 +14,15 @@ import Store
 public final class Projector: Service, PartitionOwnership {
     private let configuration: ProjectorConfiguration
     private let namespaces: ActiveNamespaces
+    private let keys: any PersonalDataKeys
     private let logger: Logger
     private let assignments = Assignments()
 
-    public init(configuration: ProjectorConfiguration, store: any ReadModelStore, logger: Logger) {
+    /// - Parameter keys: the users' data keys, to open their records' personal fields.
+    public init(configuration: ProjectorConfiguration, store: any ReadModelStore, keys: any PersonalDataKeys, logger: Logger) {
         self.configuration = configuration
         self.namespaces = ActiveNamespaces(base: store, logger: logger)
+        self.keys = keys
         self.logger = logger
     }
 
@@ -57,7 +60,7 @@ public final class Projector: Service, PartitionOwnership {
                         }
                         for kind in self.configuration.kinds {
                             let worker = ProjectionWorker(
-                                kind: kind, configuration: self.configuration, namespaces: self.namespaces,
+                                kind: kind, configuration: self.configuration, namespaces: self.namespaces, keys: self.keys,
                                 deadLetters: deadLetters, assignments: self.assignments, logger: self.logger
                             )
                             group.addTask { try await worker.run() }

@@ -12,14 +12,16 @@ import Store
 public enum EntityHistory {
     /// Reads `kind`'s topic from the beginning to its current end and folds the records keyed
     /// by `id`; returns their outcomes in log order (rejected commands included).
-    public static func read(_ kind: EntityKind, id: UUID, log: LogLocation, logger: Logger) async throws -> [CommandOutcome] {
+    public static func read(_ kind: EntityKind, id: UUID, log: LogLocation, keys: any PersonalDataKeys, logger: Logger) async throws
+        -> [CommandOutcome]
+    {
         let records = try await KafkaAdmin.with(configuration: log.admin, logger: logger) { admin in
             try await admin.probeConsumer(["fetch.wait.max.ms": "100", "fetch.max.bytes": "52428800"]).closing { reader in
                 try await recordsKeyed(id, topic: log.topic(kind), admin: admin, reader: reader)
             }
         }
-        let folder = BatchFolder(kind: kind)
-        return folder.fold(folder.decode(records), records: records, current: [:], alreadyApplied: []).outcomes
+        let applier = ProjectionApplier(kind: kind, keys: keys, logger: logger)
+        return applier.folder.fold(try await applier.decode(records), records: records, current: [:], alreadyApplied: []).outcomes
     }
 
     private static func recordsKeyed(_ id: UUID, topic: String, admin: KafkaAdmin, reader: KafkaConsumer) async throws -> [LogRecord] {

@@ -19,18 +19,21 @@ import Synchronization
 public final class Replayer: Sendable {
     private let configuration: ReplayConfiguration
     private let store: any ReadModelStore
+    private let keys: any PersonalDataKeys
     private let logger: Logger
     private let onProgress: @Sendable (ReplayProgress) -> Void
 
     /// - Parameters:
     ///   - store: any namespace of the database (the catalog is shared).
+    ///   - keys: the users' data keys, read (never changed) to open their records.
     ///   - onProgress: called after every batch, from the replay's task.
     public init(
-        configuration: ReplayConfiguration, store: any ReadModelStore, logger: Logger,
+        configuration: ReplayConfiguration, store: any ReadModelStore, keys: any PersonalDataKeys, logger: Logger,
         onProgress: @escaping @Sendable (ReplayProgress) -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.store = store
+        self.keys = keys
         self.logger = logger
         self.onProgress = onProgress
     }
@@ -88,7 +91,7 @@ public final class Replayer: Sendable {
             }
             plans.append(
                 ModelReplay(
-                    kind: kind, applier: ProjectionApplier(kind: kind), sink: target, positions: positions,
+                    kind: kind, applier: ProjectionApplier(kind: kind, keys: keys), sink: target, positions: positions,
                     ends: ends.mapValues(\.high), resumed: !checkpoints.isEmpty
                 ))
             progress.add(total: plans.last!.remaining)
@@ -216,7 +219,7 @@ public final class Replayer: Sendable {
             }
             if !finished.isEmpty { try reader.pause(finished) }
             guard !kept.isEmpty else { continue }
-            let decoded = plan.applier.folder.decode(kept)
+            let decoded = try await plan.applier.decode(kept)
             try await plan.applier.apply(decoded, records: kept, to: plan.sink)
             for record in kept {
                 plan.positions[TopicPartition(record.position.topic, record.position.partition)] = record.position.offset + 1

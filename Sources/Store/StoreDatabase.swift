@@ -87,6 +87,16 @@ public final class StoreDatabase: Service, Sendable {
         }
     }
 
+    /// The key store kept with this database: for SQLite its own file `keys.db` in the store
+    /// file's folder, for PostgreSQL schema `encore_keys`. Needs ``run()`` like a store.
+    public func openKeyStore() async throws -> any KeyStore {
+        switch backend {
+        case .sqlite(let path):
+            try await SQLiteKeyStore(path: URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("keys.db").path)
+        case .postgres(let database): try await PostgresKeyStore(database: database)
+        }
+    }
+
     /// Runs `body` with the store of `namespace` (see ``open(namespace:)``) and closes it
     /// afterwards, whether `body` returned or threw.
     public func withStore<T>(

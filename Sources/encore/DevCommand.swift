@@ -49,6 +49,8 @@ struct DevCommand: AsyncParsableCommand {
     )
     var durableAcks = EnvironmentOptions.default("DURABLE_ACKS", true)
 
+    @OptionGroup var keyOptions: KeyOptions
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -89,13 +91,7 @@ struct DevCommand: AsyncParsableCommand {
         }
         var bytes = SystemRandomNumberGenerator()
         let secret = (0..<48).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &bytes)) }.joined()
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ValidationError("cannot create \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let line = secret + "\n"
-        guard write(fd, line, line.utf8.count) == line.utf8.count, fsync(fd) == 0 else {
-            throw ValidationError("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
+        try PrivateFile.create(path, contents: secret + "\n")
         return secret
     }
 }
@@ -127,50 +123,54 @@ private struct DevStack: Service {
             try await restore(journal, into: broker, kafka: kafka)
             // The store is needed before the group below starts, and an SQLite database has
             // nothing to run in it: scoped to this service instead.
-            try await StoreDatabase.withStore(url: storeURL, logger: logger) { store in
-                try await checkReadModels(store, against: journal, kafka: kafka, storeURL: storeURL)
-                try await kafka.ensureTopics(logger: logger)
-                let keeper = LogKeeper(
-                    journal: journal, brokers: kafka.log.brokers, kafkaProperties: kafka.log.kafkaProperties,
-                    topics: EncoreTopics.names(prefix: kafka.log.topicPrefix), logger: logger)
-                var gateway = GatewayConfiguration(
-                    port: command.port, log: kafka.log, authMode: command.auth, jwtSecret: try command.jwtSecret(),
-                    oidc: command.oidc.configuration
-                )
-                // One process owns every partition: the projectors assign them to themselves
-                // rather than wait for a group rebalance.
-                var projectorConfiguration = kafka.projectorConfiguration()
-                projectorConfiguration.membership = .sole
-                if command.durableAcks { projectorConfiguration.durability = keeper }
-                let projector = Projector(configuration: projectorConfiguration, store: store, logger: logger)
-                gateway.crossOrigin = command.crossOrigin.policy
-                gateway.localProjector = projector
-                if command.durableAcks { gateway.durability = keeper }
-                let announcement: Logger.Metadata = [
-                    MetadataKey.api: "http://127.0.0.1:\(command.port)",
-                    MetadataKey.dashboard: "http://127.0.0.1:\(command.port)/dashboard",
-                    MetadataKey.broker: "\(broker.bootstrapServers)",
-                    MetadataKey.log: "\(dataDir)/log",
-                    MetadataKey.store: "\(storeURL)",
-                    MetadataKey.auth: "\(command.auth.rawValue)",
-                ]
-                let app = ServedAfterProjectorsStart(projector: projector) { [gateway, logger] in
-                    // Made only once the projectors own their partitions: a Ctrl-C before then
-                    // leaves no gateway client open.
-                    let application = try await GatewayApplication.make(
-                        configuration: gateway, store: store, registry: registry, logger: logger)
-                    logger.notice("Encore dev is up; Ctrl-C stops it", metadata: announcement)
-                    return application
+            try await StoreDatabase.with(url: storeURL, logger: logger) { database in
+                try await command.keyOptions.withDataKeys(database: database, dataDirectory: dataDir, logger: logger) { keys in
+                    try await database.withStore { store in
+                        try await checkReadModels(store, against: journal, kafka: kafka, storeURL: storeURL)
+                        try await kafka.ensureTopics(logger: logger)
+                        let keeper = LogKeeper(
+                            journal: journal, brokers: kafka.log.brokers, kafkaProperties: kafka.log.kafkaProperties,
+                            topics: EncoreTopics.names(prefix: kafka.log.topicPrefix), logger: logger)
+                        var gateway = GatewayConfiguration(
+                            port: command.port, log: kafka.log, authMode: command.auth, jwtSecret: try command.jwtSecret(),
+                            oidc: command.oidc.configuration
+                        )
+                        // One process owns every partition: the projectors assign them to themselves
+                        // rather than wait for a group rebalance.
+                        var projectorConfiguration = kafka.projectorConfiguration()
+                        projectorConfiguration.membership = .sole
+                        if command.durableAcks { projectorConfiguration.durability = keeper }
+                        let projector = Projector(configuration: projectorConfiguration, store: store, keys: keys, logger: logger)
+                        gateway.crossOrigin = command.crossOrigin.policy
+                        gateway.localProjector = projector
+                        if command.durableAcks { gateway.durability = keeper }
+                        let announcement: Logger.Metadata = [
+                            MetadataKey.api: "http://127.0.0.1:\(command.port)",
+                            MetadataKey.dashboard: "http://127.0.0.1:\(command.port)/dashboard",
+                            MetadataKey.broker: "\(broker.bootstrapServers)",
+                            MetadataKey.log: "\(dataDir)/log",
+                            MetadataKey.store: "\(storeURL)",
+                            MetadataKey.auth: "\(command.auth.rawValue)",
+                        ]
+                        let app = ServedAfterProjectorsStart(projector: projector) { [gateway, logger] in
+                            // Made only once the projectors own their partitions: a Ctrl-C before then
+                            // leaves no gateway client open.
+                            let application = try await GatewayApplication.make(
+                                configuration: gateway, store: store, keys: keys, registry: registry, logger: logger)
+                            logger.notice("Encore dev is up; Ctrl-C stops it", metadata: announcement)
+                            return application
+                        }
+                        // Shut down in reverse: gateway, projectors, the keeper (journaling what the broker
+                        // still has), then the broker; escalate after 30 s. After a Ctrl-C during start-up the
+                        // group still runs, and stops at once: every client made above is closed by its service.
+                        var services = ServiceGroupConfiguration(
+                            services: [.init(service: broker), .init(service: keeper), .init(service: projector), .init(service: app)],
+                            logger: logger
+                        )
+                        services.maximumGracefulShutdownDuration = .seconds(30)
+                        try await ServiceGroup(configuration: services).run()
+                    }
                 }
-                // Shut down in reverse: gateway, projectors, the keeper (journaling what the broker
-                // still has), then the broker; escalate after 30 s. After a Ctrl-C during start-up the
-                // group still runs, and stops at once: every client made above is closed by its service.
-                var services = ServiceGroupConfiguration(
-                    services: [.init(service: broker), .init(service: keeper), .init(service: projector), .init(service: app)],
-                    logger: logger
-                )
-                services.maximumGracefulShutdownDuration = .seconds(30)
-                try await ServiceGroup(configuration: services).run()
             }
         } catch {
             await broker.stop()

@@ -16,6 +16,7 @@ struct GatewayCommand: AsyncParsableCommand {
 
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var keyOptions: KeyOptions
     @OptionGroup var http: HTTPOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -32,9 +33,12 @@ struct GatewayCommand: AsyncParsableCommand {
         }
         let registry = bootstrapMetrics()
         let database = try await storeOptions.database(logger: logger)
-        let gateway = StoreServices(database: database, logger: logger) { [http, kafka] store in
+        let gateway = StoreServices(database: database, keyOptions: keyOptions, logger: logger) { [http, kafka] store, keys in
             if http.role != .read { try await kafka.ensureTopics(logger: logger) }
-            return [try await GatewayApplication.make(configuration: configuration, store: store, registry: registry, logger: logger)]
+            return [
+                try await GatewayApplication.make(
+                    configuration: configuration, store: store, keys: keys, registry: registry, logger: logger)
+            ]
         }
         try await ServiceGroup(services: tracing + [database, gateway], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger).run()
     }

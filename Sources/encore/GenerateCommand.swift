@@ -23,6 +23,8 @@ struct GenerateCommand: AsyncParsableCommand {
     var seed: UInt64 = 42
 
     @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var keyOptions: KeyOptions
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -37,8 +39,11 @@ struct GenerateCommand: AsyncParsableCommand {
             configuration: kafka.log.producer(["linger.ms": "20"]),
             logger: logger)
         let started = ContinuousClock.now
-        try await producer.closing {
-            try await CommandAppender(producer: $0, topicPrefix: kafka.topicPrefix).append(SyntheticWorkload(count: count, seed: seed))
+        try await storeOptions.withStoreAndKeys(keyOptions, logger: logger) { _, keys in
+            try await producer.closing {
+                try await CommandAppender(producer: $0, topicPrefix: kafka.topicPrefix) { try await keys.keyring(writing: $0) }
+                    .append(SyntheticWorkload(count: count, seed: seed))
+            }
         }
         let seconds = (ContinuousClock.now - started) / .seconds(1)
         print(

@@ -16,6 +16,8 @@ struct HistoryCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var kafka: KafkaOptions
+    @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var keyOptions: KeyOptions
     @OptionGroup var logging: LoggingOptions
 
     @Argument(help: "users, music or playlists (or user, playlist).")
@@ -54,11 +56,14 @@ struct HistoryCommand: AsyncParsableCommand {
         guard kinds.count == 1, let kind = kinds.first else { throw ValidationError("give one type: users, music or playlists") }
         var logger = logging.bootstrap(label: "encore.history")
         logger.logLevel = max(logger.logLevel, .warning)
-        let outcomes = try await EntityHistory.read(
-            kind, id: entityID, log: kafka.log, logger: logger)
+        let (outcomes, commands) = try await storeOptions.withStoreAndKeys(keyOptions, logger: logger) { _, keys in
+            let outcomes = try await EntityHistory.read(kind, id: entityID, log: kafka.log, keys: keys, logger: logger)
+            let cipher: any PersonalDataCipher = kind == .user ? try await keys.keyring(reading: [entityID]) : NoPersonalData()
+            return (outcomes, try outcomes.map { try CommandCodec.decode($0.envelope, opening: cipher) })
+        }
         if let moment {
             // The log's own records, folded as the projector folds them.
-            let state = PastState(folding: try outcomes.map { try CommandCodec.decode($0.envelope) }, at: moment)
+            let state = PastState(folding: commands, at: moment)
             guard case .existing(let snapshot) = state else {
                 Terminal.writeError("encore history: \(state.absence(of: "\(kind.rawValue) \(entityID.lowercasedString)", at: moment))\n")
                 throw ExitCode(1)

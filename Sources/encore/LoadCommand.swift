@@ -25,6 +25,7 @@ struct LoadCommand: AsyncParsableCommand {
 
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var keyOptions: KeyOptions
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -34,13 +35,15 @@ struct LoadCommand: AsyncParsableCommand {
         guard !batches.isEmpty else {
             throw ValidationError("no users.csv, music.csv or playlist.csv in \(directory)")
         }
-        try await storeOptions.withStore(logger: logger) { store in
+        try await storeOptions.withStoreAndKeys(keyOptions, logger: logger) { store, keys in
             try await KafkaProducer(configuration: kafka.log.producer(), logger: logger)
                 .closing { producer in
                     let pending = try await newCommands(batches, store: store)
                     try await kafka.ensureTopics(logger: logger)
                     for (kind, commands) in pending where !commands.isEmpty {
-                        try await CommandAppender(producer: producer, topicPrefix: kafka.topicPrefix).append(commands)
+                        try await CommandAppender(producer: producer, topicPrefix: kafka.topicPrefix) {
+                            try await keys.keyring(writing: $0)
+                        }.append(commands)
                         print("\(kind.topicSuffix): appended \(commands.count) create command(s)")
                     }
                     let skipped = batches.map(\.commands.count).reduce(0, +) - pending.map(\.commands.count).reduce(0, +)

@@ -16,6 +16,7 @@ struct ProjectorCommand: AsyncParsableCommand {
 
     @OptionGroup var kafka: KafkaOptions
     @OptionGroup var storeOptions: StoreOptions
+    @OptionGroup var keyOptions: KeyOptions
     @OptionGroup var logging: LoggingOptions
 
     @Option(help: "Read models to maintain, comma-separated: users,music,playlists (ENCORE_MODELS).")
@@ -41,11 +42,12 @@ struct ProjectorCommand: AsyncParsableCommand {
         let registry = bootstrapMetrics()
         let kinds = try EntityKind.models(models)
         let database = try await storeOptions.database(logger: logger)
-        let projector = StoreServices(database: database, logger: logger) { [kafka, maxRecordsPerSecond, metricsPort] store in
+        let projector = StoreServices(database: database, keyOptions: keyOptions, logger: logger) {
+            [kafka, maxRecordsPerSecond, metricsPort] store, keys in
             try await kafka.ensureTopics(logger: logger)
             var configuration = kafka.projectorConfiguration(kinds: kinds)
             configuration.maxRecordsPerSecond = maxRecordsPerSecond > 0 ? maxRecordsPerSecond : nil
-            var services: [any Service] = [Projector(configuration: configuration, store: store, logger: logger)]
+            var services: [any Service] = [Projector(configuration: configuration, store: store, keys: keys, logger: logger)]
             if metricsPort != 0 { services.append(MetricsEndpoint.application(registry: registry, port: metricsPort, logger: logger)) }
             return services
         }

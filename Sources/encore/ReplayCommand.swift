@@ -36,6 +36,7 @@ struct ReplayCommand: AsyncParsableCommand {
 
         @OptionGroup var kafka: KafkaOptions
         @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var keyOptions: KeyOptions
         @OptionGroup var logging: LoggingOptions
 
         @Option(help: "Read models to rebuild, comma-separated.")
@@ -90,8 +91,8 @@ struct ReplayCommand: AsyncParsableCommand {
             let summary: ReplaySummary
             do {
                 defer { display.finish() }
-                summary = try await storeOptions.withStore(logger: logger) { store in
-                    try await Replayer(configuration: configuration, store: store, logger: logger) { display.show($0) }.run()
+                summary = try await storeOptions.withStoreAndKeys(keyOptions, logger: logger) { store, keys in
+                    try await Replayer(configuration: configuration, store: store, keys: keys, logger: logger) { display.show($0) }.run()
                 }
             } catch let lost as LogLost {
                 Terminal.writeError("encore replay: \(lost)\n")

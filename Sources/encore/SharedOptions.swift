@@ -4,6 +4,8 @@ import Foundation
 import Kafka
 import Log
 import Logging
+import MetadataKeys
+import Privacy
 import Projection
 import Projector
 import ServiceLifecycle
@@ -101,6 +103,18 @@ struct StoreOptions: ParsableArguments {
     ) async throws -> T {
         try await StoreDatabase.withStore(url: store, logger: logger, body)
     }
+
+    /// Runs `body` with the `main` namespace's store and the key store kept with it.
+    func withStoreAndKeys<T>(
+        _ keyOptions: KeyOptions, logger: Logger, isolation: isolated (any Actor)? = #isolation,
+        _ body: (any ReadModelStore, DataKeys) async throws -> T
+    ) async throws -> T {
+        try await StoreDatabase.with(url: store, logger: logger) { database in
+            try await keyOptions.withDataKeys(database: database, logger: logger) { keys in
+                try await database.withStore { try await body($0, keys) }
+            }
+        }
+    }
 }
 
 /// The services of a long-running command that use the store, run in the command's group after
@@ -108,12 +122,15 @@ struct StoreOptions: ParsableArguments {
 /// namespace's store, which is closed once they stopped.
 struct StoreServices: Service {
     let database: StoreDatabase
+    let keyOptions: KeyOptions
     let logger: Logger
-    let make: @Sendable (any ReadModelStore) async throws -> [any Service]
+    let make: @Sendable (any ReadModelStore, DataKeys) async throws -> [any Service]
 
     func run() async throws {
-        try await database.withStore { store in
-            try await ServiceGroup(services: try await make(store), logger: logger).run()
+        try await keyOptions.withDataKeys(database: database, logger: logger) { keys in
+            try await database.withStore { store in
+                try await ServiceGroup(services: try await make(store, keys), logger: logger).run()
+            }
         }
     }
 }
@@ -129,5 +146,56 @@ extension EntityKind {
             }
             return kind
         }
+    }
+}
+
+/// `--master-key-file`: the master key that wraps the users' data keys.
+struct KeyOptions: ParsableArguments {
+    @Option(
+        help:
+            "File holding the master key (base64 of 32 bytes) that wraps the users' data keys (ENCORE_MASTER_KEY_FILE; ENCORE_MASTER_KEY gives the key itself; default .encore/master.key, made when the key store is new)."
+    )
+    var masterKeyFile: String?
+
+    /// The key store of `database` (SQLite: `keys.db` beside the store's file; PostgreSQL: schema
+    /// `encore_keys`) under the configured master key. A new key store with no master key given
+    /// gets a new one in the default file.
+    func withDataKeys<T>(
+        database: StoreDatabase, dataDirectory: String = ".encore", logger: Logger, isolation: isolated (any Actor)? = #isolation,
+        _ body: (DataKeys) async throws -> T
+    ) async throws -> T {
+        let store = try await database.openKeyStore()
+        do {
+            let master = try await masterKey(for: store, dataDirectory: dataDirectory, logger: logger)
+            let result = try await body(try await DataKeys(store: store, master: master, source: "the key store"))
+            await store.close()
+            return result
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
+    private func masterKey(for store: any KeyStore, dataDirectory: String, logger: Logger) async throws -> MasterKey {
+        if let text = EnvironmentOptions.value(of: "MASTER_KEY") { return try MasterKey(text: text, source: "ENCORE_MASTER_KEY") }
+        if let path = masterKeyFile ?? EnvironmentOptions.value(of: "MASTER_KEY_FILE") { return try MasterKey(file: path) }
+        let path = "\(dataDirectory)/master.key"
+        if FileManager.default.fileExists(atPath: path) { return try MasterKey(file: path) }
+        guard try await store.masterCheck() == nil else {
+            throw KeyStoreRefusal(
+                "the key store holds keys wrapped by a master key, and none was given (\(path) is missing): "
+                    + "set ENCORE_MASTER_KEY or ENCORE_MASTER_KEY_FILE to the master key they were wrapped with")
+        }
+        let master = MasterKey()
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        do {
+            try PrivateFile.create(path, contents: master.text + "\n")
+        } catch  where FileManager.default.fileExists(atPath: path) {
+            return try MasterKey(file: path)  // another role starting beside this one made it first
+        }
+        logger.notice(
+            "new master key made for a new key store; keep it apart from the key store's backups",
+            metadata: [MetadataKey.path: "\(path)"])
+        return master
     }
 }

@@ -8,7 +8,7 @@ import Testing
 @Suite("Canonical envelope reader")
 struct CanonicalEnvelopeTests {
     /// The full decoder's command, or nil where it refuses the record.
-    static func full(_ data: Data) -> Command? { try? CommandCodec.decodeInFull(data) }
+    static func full(_ data: Data) -> Command? { try? CommandCodec.decodeInFull(data, opening: NoPersonalData()) }
 
     @Test("every encoded command is read in one pass, equal to the full decoder's reading")
     func encodedCommands() throws {
@@ -19,7 +19,7 @@ struct CanonicalEnvelopeTests {
             commands.append(Command(id: UUID(), entityID: UUID(), timestamp: utc(1970, 1, 1), expectedVersion: 0, action: action))
         }
         for command in commands {
-            let data = CommandCodec.encode(command)
+            let data = CommandCodec.encodeVersion1(command)
             let fast = try #require(CanonicalEnvelope.decode(data), "\(String(decoding: data, as: UTF8.self))")
             #expect(fast == Self.full(data))
         }
@@ -28,7 +28,7 @@ struct CanonicalEnvelopeTests {
     @Test("forms outside the plain one are left to the full decoder, or read the same")
     func otherForms() throws {
         let command = Sample.command(.createPlaylist(Playlist(name: "Mix", songs: [id(1), id(2)])), expectedVersion: 3, actor: "ada")
-        let canonical = String(decoding: CommandCodec.encode(command), as: UTF8.self)
+        let canonical = String(decoding: CommandCodec.encodeVersion1(command), as: UTF8.self)
         let variants: [(String, expectedFast: Bool)] = [
             (" \n{ " + canonical.dropFirst().replacingOccurrences(of: ",", with: " ,\t") + " \r\n", true),
             (canonical.replacingOccurrences(of: "\"actor\":\"ada\"", with: "\"actor\":null"), true),
@@ -52,7 +52,7 @@ struct CanonicalEnvelopeTests {
     func damagedEnvelopes() throws {
         var random = SplitMix64(seed: 2026)
         let originals = SyntheticWorkload(count: 200, seed: 11, timestamp: utc(2026, 12, 7, 1, 2, 3, ms: 45)).map {
-            Array(CommandCodec.encode($0))
+            Array(CommandCodec.encodeVersion1($0))
         }
         let replacements = Array("{}[]:,\"\\ 0123456789-.eEnull\u{7f}aZT".utf8) + [0x00, 0x1F, 0xC3, 0xFF]
         var accepted = 0
@@ -81,11 +81,11 @@ struct CanonicalEnvelopeTests {
             let milliseconds = Int64(random.next() % UInt64(latest))
             let command = Command(
                 id: id(1), entityID: id(2), timestamp: Date(timeIntervalSince1970: Double(milliseconds) / 1000), action: .deleteMusic)
-            let data = CommandCodec.encode(command)
+            let data = CommandCodec.encodeVersion1(command)
             #expect(CanonicalEnvelope.decode(data)?.timestamp == Self.full(data)?.timestamp)
         }
         let command = Command(id: id(1), entityID: id(2), timestamp: utc(2026, 12, 7), action: .deleteMusic)
-        let text = String(decoding: CommandCodec.encode(command), as: UTF8.self)
+        let text = String(decoding: CommandCodec.encodeVersion1(command), as: UTF8.self)
         for impossible in ["2026-02-29", "2026-13-01", "2026-04-31", "2026-12-00"] {
             #expect(CanonicalEnvelope.decode(Data(text.replacingOccurrences(of: "2026-12-07", with: impossible).utf8)) == nil)
         }

@@ -14,7 +14,7 @@ private func json(_ object: Any) throws -> Data {
 /// The reason `CommandCodec.decode` gives for refusing `data`, or nil (and an issue) if it accepts it.
 private func poisonReason(_ data: Data, sourceLocation: SourceLocation = #_sourceLocation) -> String? {
     do {
-        let command = try CommandCodec.decode(data)
+        let command = try CommandCodec.decode(data, opening: NoPersonalData())
         Issue.record("decoded \(command) from \(String(decoding: data, as: UTF8.self))", sourceLocation: sourceLocation)
         return nil
     } catch {
@@ -24,7 +24,7 @@ private func poisonReason(_ data: Data, sourceLocation: SourceLocation = #_sourc
 
 /// A valid record of `action`, changed by `edit`, as JSON.
 private func record(_ action: Action, _ edit: (inout [String: Any]) -> Void) throws -> Data {
-    var envelope = try object(CommandCodec.encode(Sample.command(action, expectedVersion: 2, actor: "ada")))
+    var envelope = try object(CommandCodec.encodeVersion1(Sample.command(action, expectedVersion: 2, actor: "ada")))
     edit(&envelope)
     return try json(envelope)
 }
@@ -51,7 +51,7 @@ struct CommandCodecTests {
             Command(id: UUID(), entityID: UUID(), timestamp: utc(1999, 12, 31, 23, 59, 59, ms: 999), action: action),
         ]
         for command in variants {
-            #expect(try CommandCodec.decode(CommandCodec.encode(command)) == command)
+            #expect(try CommandCodec.decode(CommandCodec.encodeVersion1(command), opening: NoPersonalData()) == command)
         }
     }
 
@@ -65,7 +65,7 @@ struct CommandCodecTests {
         ]
         for action in actions {
             let command = Sample.command(action)
-            #expect(try CommandCodec.decode(CommandCodec.encode(command)) == command)
+            #expect(try CommandCodec.decode(CommandCodec.encodeVersion1(command), opening: NoPersonalData()) == command)
         }
     }
 
@@ -75,7 +75,7 @@ struct CommandCodecTests {
             id: id(5), entityID: id(6), timestamp: utc(2026, 11, 29, 7, 0, 0, ms: 123),
             actor: "ada", expectedVersion: 3, action: .addSong(id(7))
         )
-        let envelope = try object(CommandCodec.encode(command))
+        let envelope = try object(CommandCodec.encodeVersion1(command))
         #expect(
             Set(envelope.keys) == ["type", "schemaVersion", "commandId", "entityId", "timestamp", "actor", "expectedVersion", "payload"])
         #expect(envelope["type"] as? String == "playlist.add-song")
@@ -103,20 +103,21 @@ struct CommandCodecTests {
         ]
         for (date, expected) in cases {
             let command = Command(id: id(1), entityID: id(2), timestamp: date, action: .deleteMusic)
-            let envelope = try object(CommandCodec.encode(command))
+            let envelope = try object(CommandCodec.encodeVersion1(command))
             #expect(envelope["timestamp"] as? String == expected)
             // Decoding yields the whole millisecond written.
-            let decoded = try CommandCodec.decode(CommandCodec.encode(command)).timestamp
+            let decoded = try CommandCodec.decode(CommandCodec.encodeVersion1(command), opening: NoPersonalData()).timestamp
             #expect(abs(decoded.timeIntervalSince(date)) <= 0.0005)
             #expect(
-                try object(CommandCodec.encode(Command(id: id(1), entityID: id(2), timestamp: decoded, action: .deleteMusic)))["timestamp"]
+                try object(CommandCodec.encodeVersion1(Command(id: id(1), entityID: id(2), timestamp: decoded, action: .deleteMusic)))[
+                    "timestamp"]
                     as? String == expected)
         }
     }
 
     @Test("absent actor and expected version are omitted, not null; deletes have an empty payload")
     func optionalFields() throws {
-        let envelope = try object(CommandCodec.encode(Sample.command(.deleteUser)))
+        let envelope = try object(CommandCodec.encodeVersion1(Sample.command(.deleteUser)))
         #expect(Set(envelope.keys) == ["type", "schemaVersion", "commandId", "entityId", "timestamp", "payload"])
         #expect((envelope["payload"] as? [String: Any])?.isEmpty == true)
     }
@@ -131,7 +132,7 @@ struct CommandCodecTests {
                 ["Name", "Songs"], ["Name"], ["music_id"], ["music_id"], [],
             ] as [Set<String>]))
     func payloadFields(_ action: Action, _ fields: Set<String>) throws {
-        let payload = try #require(try object(CommandCodec.encode(Sample.command(action)))["payload"] as? [String: Any])
+        let payload = try #require(try object(CommandCodec.encodeVersion1(Sample.command(action)))["payload"] as? [String: Any])
         #expect(Set(payload.keys) == fields)
     }
 
@@ -182,17 +183,23 @@ struct CommandCodecTests {
         #expect(reason == "unknown record type user.merge")
     }
 
-    @Test("a schema version this build does not know", arguments: [0, 2, 99])
-    func unknownVersion(_ version: Int) throws {
+    @Test("a schema version newer than this build reads is refused, naming both", arguments: [2, 99])
+    func newerVersion(_ version: Int) throws {
         let reason = try #require(poisonReason(try record(.addSong(id(3))) { $0["schemaVersion"] = version }))
-        #expect(reason == "unsupported schema version \(version) of playlist.add-song")
+        #expect(reason == "schema version \(version) of playlist.add-song is newer than this build reads (version 1)")
+    }
+
+    @Test("a schema version below 1 is refused")
+    func versionZero() throws {
+        let reason = try #require(poisonReason(try record(.addSong(id(3))) { $0["schemaVersion"] = 0 }))
+        #expect(reason == "unknown schema version 0 of playlist.add-song")
     }
 
     @Test("a future schema version is refused as such even if its envelope looks different")
     func futureEnvelope() throws {
-        let v2 = #"{"type":"user.create","schemaVersion":2,"id":"x","data":{"given":"Ada"}}"#
-        let reason = try #require(poisonReason(Data(v2.utf8)))
-        #expect(reason == "unsupported schema version 2 of user.create")
+        let v3 = #"{"type":"user.create","schemaVersion":3,"id":"x","data":{"given":"Ada"}}"#
+        let reason = try #require(poisonReason(Data(v3.utf8)))
+        #expect(reason == "schema version 3 of user.create is newer than this build reads (version 2)")
     }
 
     @Test("wrong field types are named")

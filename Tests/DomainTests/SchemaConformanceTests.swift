@@ -20,12 +20,15 @@ private func commandsOfEveryType() -> [Command] {
     }
 }
 
+/// Each command in version 1 and in its type's current version.
 private func lines(_ commands: [Command]) -> Data {
-    Data(commands.map { CommandCodec.encode($0) + Data("\n".utf8) }.joined())
+    Data(
+        commands.flatMap { [CommandCodec.encodeVersion1($0), try! CommandCodec.encode($0, sealing: ReversingCipher())] }
+            .map { $0 + Data("\n".utf8) }.joined())
 }
 
 private func jsonObject(_ command: Command) throws -> [String: Any] {
-    try #require(try JSONSerialization.jsonObject(with: CommandCodec.encode(command)) as? [String: Any])
+    try #require(try JSONSerialization.jsonObject(with: CommandCodec.encodeVersion1(command)) as? [String: Any])
 }
 
 @Suite("Schema conformance")
@@ -37,14 +40,16 @@ struct SchemaConformanceTests {
 
         let root = try RecordSchemaValidator.packageRoot()
         for type in RecordType.allCases {
-            let file = root.appendingPathComponent("schemas/\(type.rawValue).v\(CommandCodec.schemaVersion).json")
-            #expect(FileManager.default.fileExists(atPath: file.path), "missing \(file.lastPathComponent)")
+            for version in 1...type.currentVersion {
+                let file = root.appendingPathComponent("schemas/\(type.rawValue).v\(version).json")
+                #expect(FileManager.default.fileExists(atPath: file.path), "missing \(file.lastPathComponent)")
+            }
         }
 
         let result = try await RecordSchemaValidator.validate(lines: lines(commands))
         #expect(result.status == 0, "\(result.output)")
         let summary = result.output.split(separator: "\n").last.map(String.init)
-        #expect(summary == "\(commands.count) records valid, 0 invalid", "\(result.output)")
+        #expect(summary == "\(2 * commands.count) records valid, 0 invalid", "\(result.output)")
     }
 
     @Test("records that break the envelope are rejected, each with its reason")
@@ -65,12 +70,12 @@ struct SchemaConformanceTests {
         var negativeVersion = try jsonObject(good)
         negativeVersion["expectedVersion"] = -1
         var futureVersion = try jsonObject(good)
-        futureVersion["schemaVersion"] = 2
+        futureVersion["schemaVersion"] = 9
 
         let broken = [
             extraPayloadField, missingEntity, nullActor, extraEnvelopeField, badTimestamp, badUUID, negativeVersion, futureVersion,
         ]
-        var input = lines([good])
+        var input = CommandCodec.encodeVersion1(good) + Data("\n".utf8)
         for record in broken {
             input += try JSONSerialization.data(withJSONObject: record) + Data("\n".utf8)
         }
@@ -86,7 +91,7 @@ struct SchemaConformanceTests {
         let expectations = [
             "'position' was unexpected", "'entityId' is a required property", "None is not of type 'string'",
             "'note' was unexpected", "is not a 'date-time'", "is not a 'uuid'", "less than the minimum of 0",
-            "unknown schema version 2", "not JSON",
+            "unknown schema version 9", "not JSON",
         ]
         for (line, (reason, expected)) in zip(2..., zip(reasons, expectations)) {
             #expect(reason.hasPrefix("<stdin>:\(line): "), "\(reason)")

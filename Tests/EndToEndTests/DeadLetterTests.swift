@@ -18,9 +18,9 @@ struct DeadLetterTests {
     /// huge values, missing and garbage keys.
     static func poison(for entity: UUID) -> [PoisonCase] {
         let key = Data(entity.uuidString.lowercased().utf8)
-        let valid = String(decoding: CommandCodec.encode(Command(entityID: entity, action: .deleteUser)), as: UTF8.self)
+        let valid = String(decoding: CommandCodec.encodeVersion1(Command(entityID: entity, action: .deleteUser)), as: UTF8.self)
         let user = String(
-            decoding: CommandCodec.encode(
+            decoding: CommandCodec.encodeVersion1(
                 Command(entityID: entity, action: .createUser(User(fname: "F", lname: "L", email: "a@b.example")))), as: UTF8.self)
         var random = SplitMix64(seed: 5)
         let bytes = Data((0..<512).map { _ in UInt8(truncatingIfNeeded: random.next()) })
@@ -34,7 +34,12 @@ struct DeadLetterTests {
             text(String(user.prefix(user.count / 2)), "not a command envelope"),
             text(String(repeating: "[", count: 100_000), "not a command envelope"),
             text(valid.replacingOccurrences(of: "user.delete", with: "user.promote"), "unknown record type user.promote"),
-            text(valid.replacingOccurrences(of: "\"schemaVersion\":1", with: "\"schemaVersion\":2"), "unsupported schema version 2"),
+            text(
+                valid.replacingOccurrences(of: "\"schemaVersion\":1", with: "\"schemaVersion\":2"),
+                "schema version 2 of user.delete is newer than this build reads (version 1)"),
+            text(
+                user.replacingOccurrences(of: "\"schemaVersion\":1", with: "\"schemaVersion\":3"),
+                "schema version 3 of user.create is newer than this build reads (version 2)"),
             text(valid.replacingOccurrences(of: "user.delete", with: huge), "unknown record type \(huge.prefix(100))… (900000 bytes)"),
             text(
                 user.replacingOccurrences(of: "\"fname\":\"F\"", with: "\"fname\":\"\(huge)\""),

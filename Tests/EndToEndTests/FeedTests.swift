@@ -173,7 +173,7 @@ struct FeedTests {
             let summary = try await Replayer(
                 configuration: ReplayConfiguration(
                     log: LogLocation(brokers: encore.broker.bootstrapServers, topicPrefix: encore.prefix, kafkaProperties: [:])),
-                store: encore.store, logger: encore.broker.logger
+                store: encore.store, keys: encore.keys, logger: encore.broker.logger
             ).run()
             #expect(summary.models.allSatisfy { $0.active })
             try await eventually("the gateway serves the rebuilt namespace", timeout: .seconds(30)) {

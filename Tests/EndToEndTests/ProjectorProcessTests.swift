@@ -102,7 +102,8 @@ struct ProjectorSetup: Sendable {
                     }
                     for command in commands {
                         _ = try await producer.send(
-                            ProducerMessage(topic: topic, key: Data(id.uuidString.lowercased().utf8), value: CommandCodec.encode(command)))
+                            ProducerMessage(
+                                topic: topic, key: Data(id.uuidString.lowercased().utf8), value: CommandCodec.encodeVersion1(command)))
                     }
                     return commands.count
                 }
@@ -143,7 +144,7 @@ struct ProjectorSetup: Sendable {
         var byEntity: [UUID: [Command]] = [:]
         var commandIDs = Set<UUID>()
         for record in records.sorted(by: { ($0.partition, $0.offset) < ($1.partition, $1.offset) }) {
-            let command = try CommandCodec.decode(record.value)
+            let command = try CommandCodec.decode(record.value, opening: NoPersonalData())
             // The log carries one command twice per entity; the fold applies it once.
             guard commandIDs.insert(command.id).inserted else { continue }
             byEntity[command.entityID, default: []].append(command)

@@ -40,7 +40,7 @@ struct ReplayTests {
                 configuration: ReplayConfiguration(
                     log: LogLocation(brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, kafkaProperties: [:]),
                     namespace: "resumed"),
-                store: harness.store, logger: harness.broker.logger
+                store: harness.store, keys: harness.keys, logger: harness.broker.logger
             ).run()
             #expect(summary.namespace == "resumed")
             #expect(summary.models.contains { $0.resumed })
@@ -57,7 +57,7 @@ struct ReplayTests {
                 configuration: ReplayConfiguration(
                     log: LogLocation(brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, kafkaProperties: [:]),
                     mode: .verify),
-                store: harness.store, logger: harness.broker.logger
+                store: harness.store, keys: harness.keys, logger: harness.broker.logger
             ).run()
             #expect(verified.differences.isEmpty)
             #expect(verified.models.reduce(0) { $0 + $1.records } == 100_000)
@@ -85,7 +85,7 @@ struct ReplayTests {
                 configuration: ReplayConfiguration(
                     log: LogLocation(brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, kafkaProperties: [:]),
                     asOf: asOf, mode: .build),
-                store: harness.store, logger: harness.broker.logger
+                store: harness.store, keys: harness.keys, logger: harness.broker.logger
             ).run()
             #expect(summary.models.reduce(0) { $0 + $1.records } == 3_000)
             let snapshot = try await harness.store.sibling(namespace: summary.namespace)
@@ -115,7 +115,9 @@ struct ReplayTests {
             // Keeps updating the songs, so versions keep rising while the switch happens.
             let producer = try harness.broker.producer()
             let writer = Task {
-                let appender = CommandAppender(producer: producer, topicPrefix: harness.prefix)
+                let appender = CommandAppender(producer: producer, topicPrefix: harness.prefix) { [keys = harness.keys] in
+                    try await keys.keyring(writing: $0)
+                }
                 var round = 0
                 while !stop.isSet {
                     round += 1
@@ -150,7 +152,7 @@ struct ReplayTests {
             let summary = try await Replayer(
                 configuration: ReplayConfiguration(
                     log: LogLocation(brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, kafkaProperties: [:])),
-                store: harness.store, logger: harness.broker.logger
+                store: harness.store, keys: harness.keys, logger: harness.broker.logger
             ).run()
             #expect(summary.models.allSatisfy { $0.active })
             // The gateway follows, and the live projector moves on into the new namespace.
@@ -185,7 +187,7 @@ struct ReplayTests {
                 configuration: ReplayConfiguration(
                     log: LogLocation(brokers: harness.broker.bootstrapServers, topicPrefix: harness.prefix, kafkaProperties: [:]),
                     mode: .verify),
-                store: harness.store, logger: harness.broker.logger
+                store: harness.store, keys: harness.keys, logger: harness.broker.logger
             ).run()
             #expect(verified.differences.isEmpty)
             await rebuilt.close()

@@ -146,12 +146,17 @@ struct LogRecordTests {
             let result = try await RecordSchemaValidator.validate(records.map(\.value))
             #expect(result.status == 0, "\(result.output)")
             #expect(result.output.hasSuffix("11 records valid, 0 invalid\n"), "\(result.output)")
-            let types = try records.map { try CommandCodec.decode($0.value).action.recordType }
-            #expect(Set(types) == Set(RecordType.allCases))
-            for record in records {
-                let type = try CommandCodec.decode(record.value).action.recordType
-                #expect(record.header("schema-id") == type.schemaID(version: 1))
+            let keyring = try await encore.keys.keyring(reading: [try #require(UUID(uuidString: user))])
+            let commands = try records.map { try CommandCodec.decode($0.value, opening: keyring) }
+            #expect(Set(commands.map(\.action.recordType)) == Set(RecordType.allCases))
+            for (record, command) in zip(records, commands) {
+                let type = command.action.recordType
+                #expect(record.header("schema-id") == type.schemaID(version: type.currentVersion))
             }
+            // Deleting the user erased them: their records are sealed, and their key is gone.
+            for text in ["a@b.example", "c@d.example"] { #expect(!records.contains { $0.value.range(of: Data(text.utf8)) != nil }) }
+            let personal = commands.filter { $0.kind == .user && $0.action != .deleteUser }.map(\.action)
+            #expect(personal == [.createUser(.erased), .updateUser(.erased)])
             #expect(
                 records.compactMap { $0.header("traceparent") } == ["00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"],
                 "the caller's trace continues")

@@ -49,15 +49,16 @@ struct RepresentationTests {
             commandID: command.id, kind: .music, entityID: song, recordType: command.action.recordType, status: .applied, rejection: nil,
             version: 1,
             position: LogPosition(topic: "encore.music", partition: 2, offset: 41), timestamp: Date(timeIntervalSince1970: 0), actor: nil,
-            envelope: CommandCodec.encode(command)
+            envelope: CommandCodec.encodeVersion1(command)
         )
         let entry = try #require(
-            JSONSerialization.jsonObject(with: Data(try encoded(V2.History(items: [.init(outcome)])).utf8)) as? [String: Any])
+            JSONSerialization.jsonObject(with: Data(try encoded(V2.History(items: [.init(outcome, opened: command)])).utf8))
+                as? [String: Any])
         let item = try #require((entry["items"] as? [[String: Any]])?.first)
         #expect(Set(item.keys) == ["commandId", "type", "status", "version", "timestamp", "position", "command"])
         #expect(item["timestamp"] as? String == "1970-01-01T00:00:00Z")
         #expect(item["position"] as? NSDictionary == ["topic": "encore.music", "partition": 2, "offset": 41] as NSDictionary)
-        let logged = try #require(try JSONSerialization.jsonObject(with: CommandCodec.encode(command)) as? NSDictionary)
+        let logged = try #require(try JSONSerialization.jsonObject(with: CommandCodec.encodeVersion1(command)) as? NSDictionary)
         #expect(item["command"] as? NSDictionary == logged)
     }
 

@@ -47,7 +47,7 @@ struct BatchProcessorTests {
 
     func processor(_ producer: RecordingProducer, durability: RecordingDurability? = nil) -> BatchProcessor {
         BatchProcessor(
-            kind: .music, deadLetterTopic: Self.deadLetterTopic, deadLetters: producer, durability: durability,
+            kind: .music, keys: NoPersonalData(), deadLetterTopic: Self.deadLetterTopic, deadLetters: producer, durability: durability,
             logger: Logger(label: "test"))
     }
 
@@ -64,7 +64,11 @@ struct BatchProcessorTests {
                 value: value)
         }
         return (
-            song, [record(0, CommandCodec.encode(commands[0])), record(1, Data("{".utf8)), record(2, CommandCodec.encode(commands[1]))]
+            song,
+            [
+                record(0, CommandCodec.encodeVersion1(commands[0])), record(1, Data("{".utf8)),
+                record(2, CommandCodec.encodeVersion1(commands[1])),
+            ]
         )
     }
 

@@ -4,6 +4,7 @@ import Kafka
 import Locking
 import Log
 import Logging
+import Privacy
 import Projection
 import Store
 
@@ -17,12 +18,19 @@ final class MemoryLog: ReplaySource {
     private let records = Locked<[TopicPartition: [KafkaRecord]]>([:])
     private let pollHook = Locked<(@Sendable () async -> Void)?>(nil)
 
+    /// The users' data keys its records are sealed and opened with.
+    let keys: DataKeys
+
+    init(keys: DataKeys) { self.keys = keys }
+
     /// Appends `commands` as their producer would, each entity's on one partition, with `timestamp`.
     @discardableResult
-    func append(_ commands: some Sequence<Command>, at timestamp: Date = Date()) -> [KafkaRecord] {
-        records.withLock { records in
-            commands.map { command in
-                let message = ProducerMessage(command, topicPrefix: location.topicPrefix)
+    func append(_ commands: some Sequence<Command>, at timestamp: Date = Date()) async throws -> [KafkaRecord] {
+        let commands = Array(commands)
+        let keyring = try await keys.keyring(writing: commands.filter { $0.kind == .user }.map(\.entityID))
+        return try records.withLock { records in
+            try commands.map { command in
+                let message = try ProducerMessage(command, sealing: keyring, topicPrefix: location.topicPrefix)
                 let partition = TopicPartition(message.topic, Int32(command.entityID.uuid.15) % partitions)
                 let record = KafkaRecord(
                     topic: message.topic, partition: partition.partition, offset: Int64(records[partition, default: []].count),
@@ -47,8 +55,8 @@ final class MemoryLog: ReplaySource {
         for kind in EntityKind.allCases {
             let batch = records.filter { $0.topic == location.topic(kind) }.map(LogRecord.init)
             guard !batch.isEmpty else { continue }
-            let applier = ProjectionApplier(kind: kind, logger: MemoryLog.logger)
-            try await applier.apply(applier.folder.decode(batch), records: batch, to: sink(kind))
+            let applier = ProjectionApplier(kind: kind, keys: keys, logger: MemoryLog.logger)
+            try await applier.apply(try await applier.decode(batch), records: batch, to: sink(kind))
         }
     }
 

@@ -17,7 +17,11 @@ struct ReplayerTests {
     /// Runs `body` with a fresh SQLite store and an empty log.
     private func withLogAndStore(_ body: (MemoryLog, any ReadModelStore) async throws -> Void) async throws {
         try await withStoreURL(.sqlite) { url in
-            try await StoreDatabase.withStore(url: url, logger: MemoryLog.logger) { store in try await body(MemoryLog(), store) }
+            try await withTestDataKeys { keys in
+                try await StoreDatabase.withStore(url: url, logger: MemoryLog.logger) { store in
+                    try await body(MemoryLog(keys: keys), store)
+                }
+            }
         }
     }
 
@@ -26,7 +30,7 @@ struct ReplayerTests {
     {
         var configuration = ReplayConfiguration(log: log.location)
         configure(&configuration)
-        return try await Replayer(configuration: configuration, store: store, logger: MemoryLog.logger).run(from: log)
+        return try await Replayer(configuration: configuration, store: store, keys: log.keys, logger: MemoryLog.logger).run(from: log)
     }
 
     /// Every entity of every kind in `namespace` (tombstones included), by id.
@@ -46,7 +50,7 @@ struct ReplayerTests {
     func resume() async throws {
         try await withLogAndStore { log, store in
             let workload = Array(SyntheticWorkload(count: 300, seed: 11))
-            try await log.fold(log.append(workload.prefix(200)), into: store)
+            try await log.fold(try await log.append(workload.prefix(200)), into: store)
             let first = try await replay(log, store) {
                 $0.namespace = "rebuilt"
                 $0.mode = .build
@@ -54,7 +58,7 @@ struct ReplayerTests {
             #expect(first.models.reduce(0) { $0 + $1.records } == 200)
             #expect(first.models.allSatisfy { !$0.resumed && !$0.active })
 
-            try await log.fold(log.append(workload.dropFirst(200)), into: store)
+            try await log.fold(try await log.append(workload.dropFirst(200)), into: store)
             let second = try await replay(log, store) { $0.namespace = "rebuilt" }
             #expect(second.models.allSatisfy { $0.resumed && $0.active }, "\(second.models)")
             #expect(second.models.reduce(0) { $0 + $1.records } == 100, "only the records after the first run's checkpoints")
@@ -72,8 +76,8 @@ struct ReplayerTests {
             let workload = Array(SyntheticWorkload(count: 240, seed: 12))
             let early = Date(timeIntervalSince1970: 1_800_000_000)
             let late = early.addingTimeInterval(3600)
-            let before = log.append(workload.prefix(150), at: early)
-            log.append(workload.dropFirst(150), at: late)
+            let before = try await log.append(workload.prefix(150), at: early)
+            try await log.append(workload.dropFirst(150), at: late)
             // What the read models were at the cut-off: only the early records, folded apart.
             try await foldInto("expected", before, log: log, store: store)
 
@@ -90,7 +94,7 @@ struct ReplayerTests {
     @Test("activation chases a live namespace that keeps moving, then freezes it and activates at its frozen checkpoints")
     func chaseAndFreeze() async throws {
         try await withLogAndStore { log, store in
-            try await log.fold(log.append(SyntheticWorkload(count: 100, seed: 13).filter { $0.kind == .music }), into: store)
+            try await log.fold(try await log.append(SyntheticWorkload(count: 100, seed: 13).filter { $0.kind == .music }), into: store)
             // A live projector folds one new song before every poll of the replay, until the
             // freeze refuses its commit.
             let refused = RefusalFlag()
@@ -98,7 +102,7 @@ struct ReplayerTests {
                 guard !refused.isSet else { return }
                 let song = Command(entityID: UUID(), action: .createMusic(Song(artist: "Live", songTitle: "meanwhile")))
                 do {
-                    try await log.fold(log.append([song]), into: store)
+                    try await log.fold(try await log.append([song]), into: store)
                 } catch is NamespaceRetired {
                     refused.set()
                 } catch {
@@ -123,7 +127,7 @@ struct ReplayerTests {
     func verify() async throws {
         try await withLogAndStore { log, store in
             let workload = Array(SyntheticWorkload(count: 200, seed: 14))
-            try await log.fold(log.append(workload), into: store)
+            try await log.fold(try await log.append(workload), into: store)
             let clean = try await replay(log, store) { $0.mode = .verify }
             #expect(clean.differences.isEmpty, "\(clean.differences)")
 

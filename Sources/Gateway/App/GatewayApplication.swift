@@ -4,6 +4,7 @@ import Hummingbird
 import Kafka
 import Lag
 import Logging
+import Privacy
 import Prometheus
 import ServiceLifecycle
 import Store
@@ -19,6 +20,7 @@ public enum GatewayApplication {
     public static func make(
         configuration: GatewayConfiguration,
         store: any ReadModelStore,
+        keys: DataKeys,
         registry: PrometheusCollectorRegistry,
         logger: Logger
     ) async throws -> some ApplicationProtocol {
@@ -31,7 +33,7 @@ public enum GatewayApplication {
         )
         let watch = CheckpointWatch(namespaces: namespaces, logger: logger)
         let logEnds = try LogEnds(log: configuration.log, logger: logger)
-        let feed = ChangeFeed(namespaces: namespaces, settings: configuration.feeds, logger: logger)
+        let feed = ChangeFeed(namespaces: namespaces, keys: keys, settings: configuration.feeds, logger: logger)
         var services: [any Service] = [
             NamespaceFollower(namespaces: namespaces, interval: configuration.namespaceRefresh), monitor, watch, logEnds, feed,
         ]
@@ -41,13 +43,13 @@ public enum GatewayApplication {
             services.append(producer)
             commands = CommandService(
                 producer: producer, durability: configuration.durability, namespaces: namespaces, watch: watch,
-                topicPrefix: configuration.log.topicPrefix, logger: logger
+                topicPrefix: configuration.log.topicPrefix, keys: keys, logger: logger
             )
         }
         let gateway = GatewayServices(
             commands: commands,
             reads: ReadService(
-                namespaces: namespaces, watch: watch, consistencyTimeout: configuration.consistencyTimeout, logEnds: logEnds),
+                namespaces: namespaces, watch: watch, consistencyTimeout: configuration.consistencyTimeout, keys: keys, logEnds: logEnds),
             authenticator: authenticator,
             configuration: configuration,
             monitor: monitor

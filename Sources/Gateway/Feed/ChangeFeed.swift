@@ -3,6 +3,7 @@ import Foundation
 import Locking
 import Logging
 import MetadataKeys
+import Privacy
 import ServiceLifecycle
 import Store
 
@@ -50,6 +51,7 @@ final class ChangeFeed: Service, Sendable {
 
     let settings: FeedSettings
     private let namespaces: ActiveNamespaces
+    private let keys: DataKeys
     private let logger: Logger
     private let state = Locked(State())
     /// Wakes the idle hub when a stream joins.
@@ -58,8 +60,9 @@ final class ChangeFeed: Service, Sendable {
     /// Outcomes read per query, for the hub and for a stream's backlog.
     private static let page = 500
 
-    init(namespaces: ActiveNamespaces, settings: FeedSettings, logger: Logger) {
+    init(namespaces: ActiveNamespaces, keys: DataKeys, settings: FeedSettings, logger: Logger) {
         self.namespaces = namespaces
+        self.keys = keys
         self.settings = settings
         self.logger = logger
         (wakes, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
@@ -182,7 +185,7 @@ final class ChangeFeed: Service, Sendable {
         let checkpoints = FeedPosition(checkpoints: try await store.checkpoints(of: kind))
         guard let covered = state.withLock({ $0.positions[kind] }) else { return }
         for (partition, end) in checkpoints.offsets.sorted(by: { $0.key < $1.key }) where covered[partition] < end {
-            try await Self.pages(kind, partition: partition, after: covered[partition], upTo: end, from: store) { events, reached in
+            try await pages(kind, partition: partition, after: covered[partition], upTo: end, from: store) { events, reached in
                 publish(events, kind: kind, partition: partition, upTo: reached)
             }
         }
@@ -212,11 +215,11 @@ final class ChangeFeed: Service, Sendable {
             let outcomes = try await store.history(filter.kind, id: entity).filter {
                 !position.covers($0.position) && target.covers($0.position)
             }
-            try await deliver(try await FeedStates.events(outcomes, kind: filter.kind, in: store).filter(filter.matches))
+            try await deliver(try await FeedStates.events(outcomes, kind: filter.kind, in: store, keys: keys).filter(filter.matches))
             return
         }
         for (partition, end) in target.offsets.sorted(by: { $0.key < $1.key }) where position[partition] < end {
-            try await Self.pages(filter.kind, partition: partition, after: position[partition], upTo: end, from: store) { events, _ in
+            try await pages(filter.kind, partition: partition, after: position[partition], upTo: end, from: store) { events, _ in
                 guard subscription.ending == nil else { throw CancellationError() }
                 try await deliver(events.filter(filter.matches))
             }
@@ -225,15 +228,15 @@ final class ChangeFeed: Service, Sendable {
 
     /// The events of one partition after `after` up to `end`, a page at a time, each with the
     /// offset it covers up to.
-    private static func pages(
+    private func pages(
         _ kind: EntityKind, partition: Int32, after: Int64, upTo end: Int64, from store: any ReadModelReader,
         _ body: ([FeedEvent], Int64) async throws -> Void
     ) async throws {
         var after = after
         while after < end {
-            let outcomes = try await store.outcomes(kind, partition: partition, after: after, before: end + 1, limit: page)
-            after = outcomes.count == page ? outcomes[outcomes.count - 1].position.offset : end
-            try await body(try await FeedStates.events(outcomes, kind: kind, in: store), after)
+            let outcomes = try await store.outcomes(kind, partition: partition, after: after, before: end + 1, limit: Self.page)
+            after = outcomes.count == Self.page ? outcomes[outcomes.count - 1].position.offset : end
+            try await body(try await FeedStates.events(outcomes, kind: kind, in: store, keys: keys), after)
         }
     }
 }

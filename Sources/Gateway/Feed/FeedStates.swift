@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import Privacy
 import Store
 
 /// The state each applied command left its entity in, for the events of a range of outcomes.
@@ -9,8 +10,9 @@ import Store
 /// of them, so every event carries its own version's state.
 enum FeedStates {
     /// By command id: the entity after each applied, non-deleting command of `outcomes`.
-    static func after(_ outcomes: [CommandOutcome], kind: EntityKind, in store: any ReadModelReader) async throws -> [UUID: EntitySnapshot]
-    {
+    static func after(
+        _ outcomes: [CommandOutcome], kind: EntityKind, in store: any ReadModelReader, keys: DataKeys
+    ) async throws -> [UUID: EntitySnapshot] {
         let changes = Dictionary(grouping: outcomes.filter { $0.status == .applied && !$0.recordType.isDelete }, by: \.entityID)
         guard !changes.isEmpty else { return [:] }
         let latest = try await store.snapshots(kind, ids: Array(changes.keys))
@@ -21,11 +23,14 @@ enum FeedStates {
                 continue
             }
             let wanted = Set(applied.map(\.commandID))
+            let cipher: any PersonalDataCipher = kind == .user ? try await keys.keyring(reading: [entity]) : NoPersonalData()
             var current: EntitySnapshot?
             for outcome in try await store.history(kind, id: entity) where outcome.status == .applied {
                 // Every stored envelope was decoded once to be folded; one that no longer decodes
                 // leaves the state as it was rather than stopping the feed.
-                if let command = try? CommandCodec.decode(outcome.envelope), case .applied(let next) = Fold.apply(command, to: current) {
+                if let command = try? CommandCodec.decode(outcome.envelope, opening: cipher),
+                    case .applied(let next) = Fold.apply(command, to: current)
+                {
                     current = next
                 }
                 if wanted.contains(outcome.commandID) { states[outcome.commandID] = current }
@@ -36,8 +41,10 @@ enum FeedStates {
     }
 
     /// The events of `outcomes`, in their order.
-    static func events(_ outcomes: [CommandOutcome], kind: EntityKind, in store: any ReadModelReader) async throws -> [FeedEvent] {
-        let states = try await after(outcomes, kind: kind, in: store)
+    static func events(
+        _ outcomes: [CommandOutcome], kind: EntityKind, in store: any ReadModelReader, keys: DataKeys
+    ) async throws -> [FeedEvent] {
+        let states = try await after(outcomes, kind: kind, in: store, keys: keys)
         return try outcomes.map { try FeedEvent($0, state: states[$0.commandID]) }
     }
 }

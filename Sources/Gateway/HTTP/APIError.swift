@@ -91,6 +91,12 @@ public struct APIError: HTTPResponseError, Sendable {
         .serviceUnavailable, "store_unavailable", "the read-model store is not answering; try again shortly", headers: [.retryAfter: "1"]
     )
 
+    /// The key store did not answer: a user's write cannot be sealed, nor a user erased.
+    static let keyStoreUnavailable = APIError(
+        .serviceUnavailable, "key_store_unavailable", "the command was not appended: the key store is not answering; try again shortly",
+        headers: [.retryAfter: "1"]
+    )
+
     /// A field the write side refused, named as the client's API version spells it.
     static func validation(_ error: InvalidField, names: FieldNames) -> APIError {
         APIError(.unprocessableContent, "invalid_field", "\(names.name(of: error.field)): \(error.message)")

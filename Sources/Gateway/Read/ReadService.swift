@@ -1,5 +1,6 @@
 import Domain
 import Foundation
+import Privacy
 import Store
 
 /// The read role: read models, after waiting for a consistency token when one is presented.
@@ -10,6 +11,8 @@ struct ReadService: Sendable {
     let namespaces: ActiveNamespaces
     let watch: CheckpointWatch
     let consistencyTimeout: Duration
+    /// The users' data keys, to open their records' personal fields in history and as-of reads.
+    let keys: DataKeys
     /// Refuses tokens naming positions the log does not have; nil where no broker is at hand
     /// (router tests), and then every token waits.
     let logEnds: LogEnds?
@@ -89,16 +92,28 @@ struct ReadService: Sendable {
         let name = "\(kind.rawValue) \(id.lowercasedString)"
         let outcomes = try await store(for: kind).history(kind, id: id)
         guard !outcomes.isEmpty else { throw APIError.notFound("no \(name)") }
+        let opened = try await self.opened(outcomes, of: kind, id: id)
         let commands = try outcomes.map { outcome in
-            do {
-                return try CommandCodec.decode(outcome.envelope)
-            } catch {
+            guard let command = opened[outcome.commandID] else {
                 throw APIError(.internalServerError, "corrupt_data", "\(name)'s history holds a command this server cannot read")
             }
+            return command
         }
         let state = PastState(folding: commands, at: moment)
         guard case .existing(let snapshot) = state else { throw APIError.notFound(state.absence(of: name, at: moment)) }
         return snapshot
+    }
+
+    /// The commands of one entity's `outcomes`, by command id, a user's personal fields opened
+    /// with the data key as it is now (erased fields once the user is erased). A stored
+    /// envelope that no longer decodes is left out.
+    func opened(_ outcomes: [CommandOutcome], of kind: EntityKind, id: UUID) async throws -> [UUID: Command] {
+        let cipher: any PersonalDataCipher = kind == .user ? try await keys.keyring(reading: [id]) : NoPersonalData()
+        var commands: [UUID: Command] = [:]
+        for outcome in outcomes {
+            commands[outcome.commandID] = try? CommandCodec.decode(outcome.envelope, opening: cipher)
+        }
+        return commands
     }
 
     /// 404 naming the first of `songs` that is not a live song.

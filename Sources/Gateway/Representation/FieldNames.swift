@@ -35,6 +35,10 @@ extension EntityState {
     /// Writes this state's fields, named as `names` says.
     func encode(to container: inout KeyedEncodingContainer<JSONKey>, names: FieldNames) throws {
         switch self {
+        case .user(let user) where user.isErased:
+            // An erased person, as history and as-of reads show them: the fields are gone.
+            for field in ["fname", "lname", "email"] { try container.encodeNil(forKey: JSONKey(field)) }
+            try container.encode(true, forKey: JSONKey("erased"))
         case .user(let user):
             try container.encode(user.fname, forKey: JSONKey("fname"))
             try container.encode(user.lname, forKey: JSONKey("lname"))

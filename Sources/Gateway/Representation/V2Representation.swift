@@ -57,10 +57,11 @@ enum V2: APIVersion {
             let position: Position
             let reason: String?
             let actor: String?
-            /// The command as it is in the log.
+            /// The command as it is in the log, a user's personal fields opened (or, once the
+            /// user is erased, `{"erased": true}` in their place).
             let command: JSONValue?
 
-            init(_ outcome: CommandOutcome) {
+            init(_ outcome: CommandOutcome, opened: Command?) {
                 commandId = outcome.commandID.lowercasedString
                 type = outcome.recordType.rawValue
                 status = outcome.status.rawValue
@@ -69,7 +70,20 @@ enum V2: APIVersion {
                 position = Position(topic: outcome.position.topic, partition: outcome.position.partition, offset: outcome.position.offset)
                 reason = outcome.rejection?.code
                 actor = outcome.actor
-                command = try? JSONDecoder().decode(JSONValue.self, from: outcome.envelope)
+                var command = try? JSONDecoder().decode(JSONValue.self, from: outcome.envelope)
+                if case .object(var fields) = command, case .createUser(let user)? = opened?.action ?? nil {
+                    fields["payload"] = Self.payload(user)
+                    command = .object(fields)
+                } else if case .object(var fields) = command, case .updateUser(let user)? = opened?.action ?? nil {
+                    fields["payload"] = Self.payload(user)
+                    command = .object(fields)
+                }
+                self.command = command
+            }
+
+            private static func payload(_ user: User) -> JSONValue {
+                guard !user.isErased else { return .object(["erased": .bool(true)]) }
+                return .object(["fname": .string(user.fname), "lname": .string(user.lname), "email": .string(user.email)])
             }
         }
 

@@ -32,7 +32,8 @@ struct V2Routes {
             let id = try context.parameters.uuid("id")
             let outcomes = try await services.reader(for: request, context: context).store(for: kind).history(kind, id: id)
             guard !outcomes.isEmpty else { throw APIError.notFound("no \(kind.rawValue) with id \(id.lowercasedString)") }
-            return V2.History(items: outcomes.map(V2.History.Entry.init))
+            let opened = try await services.reads.opened(outcomes, of: kind, id: id)
+            return V2.History(items: outcomes.map { V2.History.Entry($0, opened: opened[$0.commandID]) })
         }
         routes.delete(":id") { request, context in
             let id = try context.parameters.uuid("id")

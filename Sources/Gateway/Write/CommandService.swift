@@ -5,6 +5,7 @@ import Log
 import Logging
 import MetadataKeys
 import Metrics
+import Privacy
 import Store
 import Tracing
 
@@ -20,14 +21,17 @@ struct CommandService: Sendable {
     let namespaces: ActiveNamespaces
     let watch: CheckpointWatch
     let topicPrefix: String
+    /// The users' data keys: a user's personal fields are sealed under theirs; deleting a user erases it.
+    let keys: DataKeys
     let logger: Logger
     private let produceTimer = Timer(label: "encore_gateway_produce_seconds")
 
     init(
         producer: KafkaProducer, durability: (any LogDurability)?, namespaces: ActiveNamespaces, watch: CheckpointWatch,
-        topicPrefix: String,
+        topicPrefix: String, keys: DataKeys,
         logger: Logger
     ) {
+        self.keys = keys
         self.producer = producer
         self.durability = durability
         self.namespaces = namespaces
@@ -64,9 +68,10 @@ struct CommandService: Sendable {
             InstrumentationSystem.instrument.inject(span.context, into: &headers, using: KafkaHeaderInjector())
             if headers.isEmpty, let callerTraceparent { headers.append(KafkaHeader("traceparent", callerTraceparent)) }
             let started = ContinuousClock.now
+            let message = try await sealed(command, traceHeaders: headers)
             let report: DeliveryReport
             do {
-                report = try await producer.send(ProducerMessage(command, topicPrefix: topicPrefix, traceHeaders: headers))
+                report = try await producer.send(message)
             } catch let error as KafkaError where error.isFatal {
                 // The producer cannot be used again (its idempotence guarantee is gone): say so
                 // loudly; the command was not appended.
@@ -94,6 +99,27 @@ struct CommandService: Sendable {
                 ])
             return Appended(
                 command: command, token: ConsistencyToken(kind: command.kind, partition: report.partition, offset: report.offset))
+        }
+    }
+
+    /// The command's record, a user's personal fields sealed under the user's data key (made
+    /// now for a new user). Deleting a user erases them first: the key is destroyed, durably,
+    /// before the deletion is appended, so their fields are unreadable in every copy of the log.
+    private func sealed(_ command: Command, traceHeaders: [KafkaHeader]) async throws -> ProducerMessage {
+        do {
+            switch command.action {
+            case .createUser, .updateUser:
+                let keyring = try await keys.keyring(writing: [command.entityID])
+                return try ProducerMessage(command, sealing: keyring, topicPrefix: topicPrefix, traceHeaders: traceHeaders)
+            case .deleteUser:
+                try await keys.erase([command.entityID])
+                logger.notice("user erased", metadata: [MetadataKey.user: "\(command.entityID.lowercasedString)"])
+            default: break
+            }
+            return try ProducerMessage(command, sealing: NoPersonalData(), topicPrefix: topicPrefix, traceHeaders: traceHeaders)
+        } catch let error as StoreError {
+            logger.warning("key store unavailable", metadata: [MetadataKey.error: "\(error)"])
+            throw APIError.keyStoreUnavailable
         }
     }
 

@@ -19,7 +19,9 @@ final class ChildProcess {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        process.environment = ProcessInfo.processInfo.environment.merging(TestKeys.environment.merging(environment) { _, added in added }) {
+            _, added in added
+        }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = standardError
         try process.run()
@@ -53,7 +55,9 @@ final class ChildProcess {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        process.environment = ProcessInfo.processInfo.environment.merging(TestKeys.environment.merging(environment) { _, added in added }) {
+            _, added in added
+        }
         process.standardOutput = try FileHandle(forWritingTo: outputFile)
         process.standardError = try FileHandle(forWritingTo: errorFile)
         try process.run()

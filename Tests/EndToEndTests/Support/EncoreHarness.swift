@@ -7,6 +7,7 @@ import Kafka
 import KafkaTesting
 import Log
 import Logging
+import Privacy
 import Projection
 import Projector
 import Prometheus
@@ -24,6 +25,8 @@ struct EncoreHarness: Sendable {
     let client: any TestClientProtocol
     /// The store's URL, for child processes that should share it.
     let storeURL: String?
+    /// The key store kept with the store, under ``TestKeys/master`` (as child processes open it).
+    let keys: DataKeys
 
     /// Starts everything on a fresh store of `backend`, runs `body` with an HTTP client, then stops everything.
     /// - Parameter exclusive: run alone (see ``TestLoad``), for tests that load the machine heavily.
@@ -53,12 +56,12 @@ struct EncoreHarness: Sendable {
             try await EncoreTopics.ensure(
                 log: LogLocation(brokers: broker.bootstrapServers, topicPrefix: prefix, kafkaProperties: [:]),
                 partitions: 6, logger: logger)
-            try await StoreDatabase.withStore(url: storeURL, logger: logger) { store in
+            try await withTestKeys(storeURL: storeURL, logger: logger) { store, keys in
                 let projector = Projector(
                     configuration: ProjectorConfiguration(
                         log: LogLocation(brokers: broker.bootstrapServers, topicPrefix: prefix, kafkaProperties: [:]),
                         sessionTimeout: TestBroker.sessionTimeout),
-                    store: store, logger: logger
+                    store: store, keys: keys, logger: logger
                 )
                 let projecting = Task { try await projector.run() }
                 do {
@@ -75,10 +78,11 @@ struct EncoreHarness: Sendable {
                     )
                     gateway(&configuration)
                     let app = try await GatewayApplication.make(
-                        configuration: configuration, store: store, registry: PrometheusCollectorRegistry(), logger: logger
+                        configuration: configuration, store: store, keys: keys, registry: PrometheusCollectorRegistry(), logger: logger
                     )
                     try await app.test(.live) { client in
-                        try await body(EncoreHarness(broker: broker, store: store, prefix: prefix, client: client, storeURL: storeURL))
+                        try await body(
+                            EncoreHarness(broker: broker, store: store, prefix: prefix, client: client, storeURL: storeURL, keys: keys))
                     }
                 } catch {
                     projecting.cancel()
@@ -109,7 +113,8 @@ struct EncoreHarness: Sendable {
     func append(_ commands: some Sequence<Command>) async throws {
         let producer = try broker.producer()
         do {
-            try await CommandAppender(producer: producer, topicPrefix: prefix).append(commands)
+            try await CommandAppender(producer: producer, topicPrefix: prefix) { [keys] in try await keys.keyring(writing: $0) }
+                .append(commands)
         } catch {
             await producer.close()
             throw error
