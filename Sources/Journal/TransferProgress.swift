@@ -8,6 +8,12 @@ public struct TransferProgress: Sendable {
     /// Records per second since the start.
     public var rate: Double
 
+    public init(done: Int64, total: Int64, rate: Double) {
+        self.done = done
+        self.total = total
+        self.rate = rate
+    }
+
     public var left: Int64 { max(0, total - done) }
     public var percent: Int { total == 0 ? 100 : Int(min(100, done * 100 / total)) }
     public var etaSeconds: Double? { rate > 0 ? Double(left) / rate : nil }

@@ -34,6 +34,8 @@ public enum MetadataKey {
     public static let rdkafkaFacility = "rdkafka.facility"
     public static let reason = "reason"
     public static let records = "records"
+    public static let sealed = "sealed"
+    public static let erased = "erased"
     public static let schema = "schema"
     public static let seconds = "seconds"
     public static let service = "service"

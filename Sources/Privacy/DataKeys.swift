@@ -62,6 +62,18 @@ public struct DataKeys: PersonalDataKeys {
     /// Destroys the keys of `users`: their sealed fields, in every copy of the log, can no longer be opened.
     public func erase(_ users: [UUID]) async throws { try await store.destroy(users) }
 
+    /// Replaces every key with a backup's, which must be under this master key. Erasures made
+    /// since the backup are the caller's to apply again (they are in the log).
+    public func restore(masterCheck: Data, keys: [(user: UUID, wrapped: Data)]) async throws {
+        guard master.opens(check: masterCheck) else {
+            throw KeyStoreRefusal("the key store backup is under another master key: give the master key it was made with")
+        }
+        for key in keys where master.unwrap(key.wrapped, user: key.user) == nil {
+            throw KeyStoreRefusal("the data key of user \(key.user.lowercasedString) in the backup does not unwrap: the backup is damaged")
+        }
+        try await store.replace(masterCheck: masterCheck, keys: keys, removingOthers: true)
+    }
+
     /// Re-wraps every key under `newMaster`, in one transaction; answers how many.
     public func rotate(to newMaster: MasterKey) async throws -> Int {
         var rewrapped: [(user: UUID, wrapped: Data)] = []

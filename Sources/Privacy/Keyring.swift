@@ -27,3 +27,12 @@ public struct Keyring: PersonalDataCipher {
         Data("encore/user/\(user.lowercasedString)/\(command.lowercasedString)".utf8)
     }
 }
+
+extension Keyring {
+    /// New keys for `users`, kept nowhere: what they seal can never be opened. For re-writing
+    /// the records of people a log already deleted, so that none of their data is left.
+    public static func unkept(_ users: some Sequence<UUID>) -> Keyring {
+        let keys = Dictionary(Set(users).map { ($0, SymmetricKey(size: .bits256)) }, uniquingKeysWith: { first, _ in first })
+        return Keyring(keys: keys, lookedUp: Set(keys.keys))
+    }
+}

@@ -15,16 +15,29 @@ public enum EntityHistory {
     public static func read(_ kind: EntityKind, id: UUID, log: LogLocation, keys: any PersonalDataKeys, logger: Logger) async throws
         -> [CommandOutcome]
     {
-        let records = try await KafkaAdmin.with(configuration: log.admin, logger: logger) { admin in
-            try await admin.probeConsumer(["fetch.wait.max.ms": "100", "fetch.max.bytes": "52428800"]).closing { reader in
-                try await recordsKeyed(id, topic: log.topic(kind), admin: admin, reader: reader)
-            }
-        }
+        let records = try await LogScan.records(of: log.topic(kind), log: log, logger: logger) { $0.entityKey == id }
         let applier = ProjectionApplier(kind: kind, keys: keys, logger: logger)
         return applier.folder.fold(try await applier.decode(records), records: records, current: [:], alreadyApplied: []).outcomes
     }
+}
 
-    private static func recordsKeyed(_ id: UUID, topic: String, admin: KafkaAdmin, reader: KafkaConsumer) async throws -> [LogRecord] {
+/// One topic read from its beginning to its current end.
+public enum LogScan {
+    /// The records of `topic` that `matching` keeps, in log order per partition (one entity's
+    /// records share a partition, so its records are in its own order).
+    public static func records(
+        of topic: String, log: LogLocation, logger: Logger, matching: @escaping (LogRecord) -> Bool
+    ) async throws -> [LogRecord] {
+        try await KafkaAdmin.with(configuration: log.admin, logger: logger) { admin in
+            try await admin.probeConsumer(["fetch.wait.max.ms": "100", "fetch.max.bytes": "52428800"]).closing { reader in
+                try await records(of: topic, admin: admin, reader: reader, matching: matching)
+            }
+        }
+    }
+
+    private static func records(
+        of topic: String, admin: KafkaAdmin, reader: KafkaConsumer, matching: (LogRecord) -> Bool
+    ) async throws -> [LogRecord] {
         let ends = try await admin.watermarks(topic: topic).filter { $0.value.high > $0.value.low }
         guard !ends.isEmpty else { return [] }
         try reader.assign(ends.keys.sorted().map { TopicPartitionOffset($0, .beginning) })
@@ -35,10 +48,9 @@ public enum EntityHistory {
             for record in try await reader.poll(maxRecords: 10_000, timeout: .milliseconds(500)) {
                 if record.offset + 1 >= ends[record.topicPartition]?.high ?? 0 { pending.remove(record.topicPartition) }
                 let candidate = LogRecord(record)
-                if candidate.entityKey == id, record.offset < ends[record.topicPartition]?.high ?? 0 { found.append(candidate) }
+                if record.offset < ends[record.topicPartition]?.high ?? 0, matching(candidate) { found.append(candidate) }
             }
         }
-        // Offsets order records within a partition; one entity's records share a partition.
         return found.sorted { ($0.position.partition, $0.position.offset) < ($1.position.partition, $1.position.offset) }
     }
 }

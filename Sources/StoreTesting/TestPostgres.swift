@@ -42,6 +42,12 @@ public actor TestPostgres {
         )
     }
 
+    /// The database at `url` (made by ``makeDatabase()``) as `pg_dump` writes it: schema and rows, as SQL.
+    public func dump(url: String) async throws -> String {
+        _ = try await admin()
+        return try await ProcessRunner.check("\(PrivatePostgresServer.binDirectory)/pg_dump", ["--no-owner", "-d", url])
+    }
+
     /// The server, started once; a failed start is reported to every caller rather than retried.
     private func admin() async throws -> Admin {
         if let server { return try await server.value }

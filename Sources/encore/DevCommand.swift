@@ -8,6 +8,7 @@ import LocalBroker
 import Log
 import Logging
 import MetadataKeys
+import Privacy
 import Projection
 import Projector
 import Prometheus
@@ -105,7 +106,20 @@ private struct DevStack: Service {
 
     func run() async throws {
         let dataDir = command.dataDir
-        let journal = try Journal(directory: URL(fileURLWithPath: "\(dataDir)/log"), logger: logger)
+        let storeURL = "sqlite:\(dataDir)/encore.db"
+        // The store is needed before the group below starts, and an SQLite database has nothing
+        // to run in it: scoped to this service instead. The keys come first: a journal written
+        // before user records were sealed is upgraded with them, before anything is served.
+        try await StoreDatabase.with(url: storeURL, logger: logger) { database in
+            try await command.keyOptions.withDataKeys(database: database, dataDirectory: dataDir, logger: logger) { keys in
+                let journal = try await DevJournalUpgrade(dataDirectory: dataDir, keys: keys, logger: logger).journal()
+                try await run(journal: journal, database: database, keys: keys, storeURL: storeURL)
+            }
+        }
+    }
+
+    private func run(journal: Journal, database: StoreDatabase, keys: DataKeys, storeURL: String) async throws {
+        let dataDir = command.dataDir
         // The cluster id is the journal's: the read models are bound to it, and it outlives
         // every broker process.
         let manifest = journal.manifest ?? JournalManifest(clusterID: "encore-dev-\(UUID().uuidString.prefix(8).lowercased())")
@@ -118,59 +132,52 @@ private struct DevStack: Service {
         )
         try await broker.start()
         let kafka = try KafkaOptions.parse(["--brokers", broker.bootstrapServers])
-        let storeURL = "sqlite:\(dataDir)/encore.db"
         do {
             try await restore(journal, into: broker, kafka: kafka)
-            // The store is needed before the group below starts, and an SQLite database has
-            // nothing to run in it: scoped to this service instead.
-            try await StoreDatabase.with(url: storeURL, logger: logger) { database in
-                try await command.keyOptions.withDataKeys(database: database, dataDirectory: dataDir, logger: logger) { keys in
-                    try await database.withStore { store in
-                        try await checkReadModels(store, against: journal, kafka: kafka, storeURL: storeURL)
-                        try await kafka.ensureTopics(logger: logger)
-                        let keeper = LogKeeper(
-                            journal: journal, brokers: kafka.log.brokers, kafkaProperties: kafka.log.kafkaProperties,
-                            topics: EncoreTopics.names(prefix: kafka.log.topicPrefix), logger: logger)
-                        var gateway = GatewayConfiguration(
-                            port: command.port, log: kafka.log, authMode: command.auth, jwtSecret: try command.jwtSecret(),
-                            oidc: command.oidc.configuration
-                        )
-                        // One process owns every partition: the projectors assign them to themselves
-                        // rather than wait for a group rebalance.
-                        var projectorConfiguration = kafka.projectorConfiguration()
-                        projectorConfiguration.membership = .sole
-                        if command.durableAcks { projectorConfiguration.durability = keeper }
-                        let projector = Projector(configuration: projectorConfiguration, store: store, keys: keys, logger: logger)
-                        gateway.crossOrigin = command.crossOrigin.policy
-                        gateway.localProjector = projector
-                        if command.durableAcks { gateway.durability = keeper }
-                        let announcement: Logger.Metadata = [
-                            MetadataKey.api: "http://127.0.0.1:\(command.port)",
-                            MetadataKey.dashboard: "http://127.0.0.1:\(command.port)/dashboard",
-                            MetadataKey.broker: "\(broker.bootstrapServers)",
-                            MetadataKey.log: "\(dataDir)/log",
-                            MetadataKey.store: "\(storeURL)",
-                            MetadataKey.auth: "\(command.auth.rawValue)",
-                        ]
-                        let app = ServedAfterProjectorsStart(projector: projector) { [gateway, logger] in
-                            // Made only once the projectors own their partitions: a Ctrl-C before then
-                            // leaves no gateway client open.
-                            let application = try await GatewayApplication.make(
-                                configuration: gateway, store: store, keys: keys, registry: registry, logger: logger)
-                            logger.notice("Encore dev is up; Ctrl-C stops it", metadata: announcement)
-                            return application
-                        }
-                        // Shut down in reverse: gateway, projectors, the keeper (journaling what the broker
-                        // still has), then the broker; escalate after 30 s. After a Ctrl-C during start-up the
-                        // group still runs, and stops at once: every client made above is closed by its service.
-                        var services = ServiceGroupConfiguration(
-                            services: [.init(service: broker), .init(service: keeper), .init(service: projector), .init(service: app)],
-                            logger: logger
-                        )
-                        services.maximumGracefulShutdownDuration = .seconds(30)
-                        try await ServiceGroup(configuration: services).run()
-                    }
+            try await database.withStore { store in
+                try await checkReadModels(store, against: journal, kafka: kafka, storeURL: storeURL)
+                try await kafka.ensureTopics(logger: logger)
+                let keeper = LogKeeper(
+                    journal: journal, brokers: kafka.log.brokers, kafkaProperties: kafka.log.kafkaProperties,
+                    topics: EncoreTopics.names(prefix: kafka.log.topicPrefix), logger: logger)
+                var gateway = GatewayConfiguration(
+                    port: command.port, log: kafka.log, authMode: command.auth, jwtSecret: try command.jwtSecret(),
+                    oidc: command.oidc.configuration
+                )
+                // One process owns every partition: the projectors assign them to themselves
+                // rather than wait for a group rebalance.
+                var projectorConfiguration = kafka.projectorConfiguration()
+                projectorConfiguration.membership = .sole
+                if command.durableAcks { projectorConfiguration.durability = keeper }
+                let projector = Projector(configuration: projectorConfiguration, store: store, keys: keys, logger: logger)
+                gateway.crossOrigin = command.crossOrigin.policy
+                gateway.localProjector = projector
+                if command.durableAcks { gateway.durability = keeper }
+                let announcement: Logger.Metadata = [
+                    MetadataKey.api: "http://127.0.0.1:\(command.port)",
+                    MetadataKey.dashboard: "http://127.0.0.1:\(command.port)/dashboard",
+                    MetadataKey.broker: "\(broker.bootstrapServers)",
+                    MetadataKey.log: "\(dataDir)/log",
+                    MetadataKey.store: "\(storeURL)",
+                    MetadataKey.auth: "\(command.auth.rawValue)",
+                ]
+                let app = ServedAfterProjectorsStart(projector: projector) { [gateway, logger] in
+                    // Made only once the projectors own their partitions: a Ctrl-C before then
+                    // leaves no gateway client open.
+                    let application = try await GatewayApplication.make(
+                        configuration: gateway, store: store, keys: keys, registry: registry, logger: logger)
+                    logger.notice("Encore dev is up; Ctrl-C stops it", metadata: announcement)
+                    return application
                 }
+                // Shut down in reverse: gateway, projectors, the keeper (journaling what the broker
+                // still has), then the broker; escalate after 30 s. After a Ctrl-C during start-up the
+                // group still runs, and stops at once: every client made above is closed by its service.
+                var services = ServiceGroupConfiguration(
+                    services: [.init(service: broker), .init(service: keeper), .init(service: projector), .init(service: app)],
+                    logger: logger
+                )
+                services.maximumGracefulShutdownDuration = .seconds(30)
+                try await ServiceGroup(configuration: services).run()
             }
         } catch {
             await broker.stop()

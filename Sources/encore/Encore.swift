@@ -16,6 +16,8 @@ struct Encore: AsyncParsableCommand {
             LagCommand.self,
             HistoryCommand.self,
             LogCommand.self,
+            UsersCommand.self,
+            KeysCommand.self,
         ]
     )
 

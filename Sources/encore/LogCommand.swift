@@ -5,6 +5,7 @@ import Journal
 import Kafka
 import Log
 import Logging
+import Privacy
 import Projection
 import Projector
 import Store
@@ -15,7 +16,7 @@ struct LogCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Back the log up to a directory and restore it into a cluster at identical offsets.",
-        subcommands: [Backup.self, Restore.self]
+        subcommands: [Backup.self, Restore.self, Rewrite.self]
     )
 
     struct Backup: AsyncParsableCommand {
@@ -116,6 +117,50 @@ struct LogCommand: AsyncParsableCommand {
                 if bound != target { try await store.setClusterID(target) }
                 return bound != target
             }
+        }
+    }
+
+    struct Rewrite: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy a backup made by any earlier encore into a new one with no personal data in plaintext.",
+            discussion: """
+                Every user record that carries fname, lname and email in plaintext is written sealed under its user's \
+                data key (made in the key store of --store), at the same offset with the same timestamp, key and headers; \
+                the records of users the log deletes are sealed under keys kept nowhere. Everything else is copied as it \
+                is. Restore the new backup with `encore log restore`, then destroy the old cluster and the old backups \
+                (docs/operations.md).
+                """
+        )
+
+        @OptionGroup var storeOptions: StoreOptions
+        @OptionGroup var keyOptions: KeyOptions
+        @OptionGroup var logging: LoggingOptions
+
+        @Option(help: "The backup to read.")
+        var from: String
+
+        @Option(help: "The new backup directory (must not exist yet).")
+        var to: String
+
+        func run() async throws {
+            let logger = logging.bootstrap(label: "encore.log")
+            guard FileManager.default.fileExists(atPath: "\(from)/journal.json") else {
+                throw ValidationError("\(from) holds no backup (no journal.json)")
+            }
+            guard !FileManager.default.fileExists(atPath: to) else { throw ValidationError("\(to) exists: give a new directory") }
+            let source = try Journal(directory: URL(fileURLWithPath: from), logger: logger)
+            let summary = try await storeOptions.withStoreAndKeys(keyOptions, logger: logger) { _, keys in
+                let display = ProgressDisplay(terminal: Terminal.standardErrorIsTTY)
+                defer { display.finish() }
+                return try await LogRewrite(source: source, keys: keys).run(
+                    into: try Journal(directory: URL(fileURLWithPath: to), logger: logger)
+                ) {
+                    display.show($0, "re-writing the log")
+                }
+            }
+            print(
+                "re-wrote \(summary.records) records into \(to): \(summary.sealed) user records sealed, "
+                    + "\(summary.erased) deleted users left with no readable data")
         }
     }
 

@@ -45,7 +45,9 @@ public final class SQLiteStore: ReadModelStore {
                 guard mode?.lowercased() == "wal" else {
                     throw SQLiteFailure(code: 1, message: "cannot switch \(path) to WAL (journal mode is \(mode ?? "unknown"))")
                 }
-                try database.execute("PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY")
+                // secure_delete: a deleted user's row is overwritten, not only unlinked (see `commit`).
+                try database.execute(
+                    "PRAGMA synchronous = NORMAL; PRAGMA cache_size = -16384; PRAGMA temp_store = MEMORY; PRAGMA secure_delete = ON")
             }
         } catch {
             throw StoreError(SQLiteConnection.code(of: error), backend: .sqlite, operation: "open", message: "\(error)", underlying: error)
@@ -200,7 +202,22 @@ public final class SQLiteStore: ReadModelStore {
                     ])
                 }
             }
+            // A deleted user is an erased one: the WAL still holds their row's earlier page
+            // images, so it is checkpointed into the file (where secure_delete zeroed the row)
+            // and truncated.
+            if batch.kind == .user, entities.contains(where: \.isDeleted), !bulk {
+                Self.checkpointTruncating(database, logger: self.logger)
+            }
         }
+    }
+
+    /// `wal_checkpoint(TRUNCATE)`, tried again while a reader holds an older snapshot (up to ~1 s).
+    private static func checkpointTruncating(_ database: SQLiteDatabase, logger: Logger) {
+        for _ in 0..<50 {
+            if (try? database.pragma("wal_checkpoint(TRUNCATE)")) == "0" { return }
+            usleep(20_000)
+        }
+        logger.warning("could not truncate the WAL after erasing a user: their old row stays in it until the next checkpoint")
     }
 
     public func suspendIndexes() async throws -> Bool {

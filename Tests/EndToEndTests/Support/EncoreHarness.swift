@@ -95,6 +95,9 @@ struct EncoreHarness: Sendable {
         }
     }
 
+    /// Where its log is.
+    var log: LogLocation { LogLocation(brokers: broker.bootstrapServers, topicPrefix: prefix, kafkaProperties: [:]) }
+
     /// Sends a request with an optional JSON body (any JSON value, or raw bytes).
     @discardableResult
     func request(_ method: HTTPRequest.Method, _ uri: String, json: Any? = nil, raw: String? = nil, headers: HTTPFields = [:]) async throws
