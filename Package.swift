@@ -230,7 +230,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Domain", "Kafka", "LocalBroker", "Locking", "Log", "Privacy", "ProcessSupport", "Projection", "Store", "Projector",
+                "Domain", "Journal", "Kafka", "LocalBroker", "Locking", "Log", "Privacy", "ProcessSupport", "Projection", "Store",
+                "Projector",
                 "Gateway",
                 "Replay", "KafkaTesting", "StoreTesting",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
