@@ -110,6 +110,7 @@ private struct DevStack: Service {
         // The store is needed before the group below starts, and an SQLite database has nothing
         // to run in it: scoped to this service instead. The keys come first: a journal written
         // before user records were sealed is upgraded with them, before anything is served.
+        try await DevJournalUpgrade.refuseMissingKeyStore(dataDirectory: dataDir, logger: logger)
         try await StoreDatabase.with(url: storeURL, logger: logger) { database in
             try await command.keyOptions.withDataKeys(database: database, dataDirectory: dataDir, logger: logger) { keys in
                 let journal = try await DevJournalUpgrade(dataDirectory: dataDir, keys: keys, logger: logger).journal()

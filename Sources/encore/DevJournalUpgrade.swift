@@ -18,6 +18,22 @@ struct DevJournalUpgrade {
     private var upgrading: String { "\(dataDirectory)/log.upgrading" }
     private var old: String { "\(dataDirectory)/log.old" }
 
+    /// Refuses a data directory whose key store is gone while its log holds records sealed with
+    /// it: a new, empty key store would read every user as erased. Checked before the key store
+    /// is opened (and so made).
+    static func refuseMissingKeyStore(dataDirectory: String, logger: Logger) async throws {
+        let keyStore = "\(dataDirectory)/keys.db"
+        guard !FileManager.default.fileExists(atPath: keyStore), FileManager.default.fileExists(atPath: "\(dataDirectory)/log/journal.json")
+        else { return }
+        let journal = try Journal(directory: URL(fileURLWithPath: "\(dataDirectory)/log"), logger: logger)
+        guard try await LogRewrite.holdsSealedRecords(journal) else { return }
+        throw KeyStoreRefusal(
+            "the key store \(keyStore) is missing, but the log in \(dataDirectory)/log holds user records sealed with its keys: "
+                + "put it back, or restore it from a key backup with `encore keys restore --from BACKUP --store sqlite:\(dataDirectory)/encore.db "
+                + "--log \(dataDirectory)/log --master-key-file \(dataDirectory)/master.key` "
+                + "(without it every user would read as erased)")
+    }
+
     /// The journal, upgraded first if it holds user records in plaintext.
     func journal() async throws -> Journal {
         try finishInterruptedSwap()

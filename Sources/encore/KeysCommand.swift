@@ -1,6 +1,7 @@
 import ArgumentParser
 import Domain
 import Foundation
+import Journal
 import Kafka
 import Logging
 import Privacy
@@ -76,21 +77,43 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "The backup file.")
         var from: String
 
+        @Option(help: "Read the erasures from this log directory (a log backup, or encore dev's DATA_DIR/log) instead of the brokers.")
+        var log: String?
+
         func run() async throws {
-            try Librdkafka.requireMinimumVersion()
             let logger = logging.bootstrap(label: "encore.keys")
             guard let data = FileManager.default.contents(atPath: from) else { throw ValidationError("cannot read \(from)") }
             let backup = try JSONDecoder().decode(KeyStoreBackup.self, from: data)
             let (restored, erased) = try await storeOptions.withStoreAndKeys(keyOptions, logger: logger) { _, keys in
                 try await keys.restore(masterCheck: backup.masterCheck, keys: backup.keys.map { ($0.user, $0.wrapped) })
-                let deleted = try await LogScan.records(of: kafka.log.topic(.user), log: kafka.log, logger: logger) { record in
-                    (try? CommandCodec.decode(record.value, opening: NoPersonalData()))?.action == .deleteUser
-                }
-                let users = Array(Set(deleted.compactMap(\.entityKey)))
+                let users = Array(try await deletedUsers(logger: logger))
                 try await keys.erase(users)
                 return (backup.keys.count, users.count)
             }
             print("restored \(restored) data keys from \(from); erased again the \(erased) users the log deletes")
+        }
+
+        /// Every user the log deletes (each deletion is an erasure).
+        private func deletedUsers(logger: Logger) async throws -> Set<UUID> {
+            func deletion(_ value: Data) -> UUID? {
+                guard let command = try? CommandCodec.decode(value, opening: NoPersonalData()), command.action == .deleteUser else {
+                    return nil
+                }
+                return command.entityID
+            }
+            guard let log else {
+                try Librdkafka.requireMinimumVersion()
+                let records = try await LogScan.records(of: kafka.log.topic(.user), log: kafka.log, logger: logger) {
+                    deletion($0.value) != nil
+                }
+                return Set(records.compactMap { deletion($0.value) })
+            }
+            let journal = try Journal(directory: URL(fileURLWithPath: log), logger: logger)
+            var users = Set<UUID>()
+            for partition in journal.topicPartitions where partition.topic == kafka.log.topic(.user) {
+                try await journal.read(partition) { records in users.formUnion(records.compactMap { deletion($0.value) }) }
+            }
+            return users
         }
     }
 }

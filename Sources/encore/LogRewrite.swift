@@ -20,9 +20,29 @@ struct LogRewrite {
         var erased: Int
     }
 
-    /// The partitions of the users' topics.
-    private var userPartitions: [TopicPartition] {
-        source.topicPartitions.filter { $0.topic.hasSuffix(".\(EntityKind.user.topicSuffix)") }
+    /// The partitions of the users' topics in `journal`.
+    private static func userPartitions(of journal: Journal) -> [TopicPartition] {
+        journal.topicPartitions.filter { $0.topic.hasSuffix(".\(EntityKind.user.topicSuffix)") }
+    }
+
+    private var userPartitions: [TopicPartition] { Self.userPartitions(of: source) }
+
+    /// Whether any user record is sealed (so the log needs the key store it was sealed with).
+    static func holdsSealedRecords(_ journal: Journal) async throws -> Bool {
+        let sealed = Set([RecordType.userCreate, .userUpdate].map { $0.schemaID(version: $0.currentVersion) })
+        var found = false
+        for partition in userPartitions(of: journal) where !found {
+            try await journal.read(partition) { records in
+                found =
+                    found
+                    || records.contains {
+                        $0.headers.contains {
+                            $0.name == "schema-id" && $0.value.map { sealed.contains(String(decoding: $0, as: UTF8.self)) } == true
+                        }
+                    }
+            }
+        }
+        return found
     }
 
     /// Whether any user record still carries its fields in plaintext.
