@@ -95,6 +95,15 @@ struct ErasureTests {
             }
             try await Self.expectIntact(kept, encore)
 
+            // The users' change feed read from the start: every change, none with an erased field.
+            let feed = try await EventStreamClient.open(port: try #require(encore.client.port), path: "/api/v2/users/events?after=")
+            let events = try await feed.events(24 + 12 + 12)
+            feed.close()
+            #expect(events.count == 48)
+            assertNone(in: Data(events.map(\.data).joined().utf8), "the change feed")
+            let erasedIDs = Set(erased.map(\.id))
+            #expect(events.filter { erasedIDs.contains($0.json["id"] as? String ?? "") && $0.json["erased"] as? Bool == true }.count >= 12)
+
             // A replay rebuilds the same: kept people intact, erased ones still erased, verify clean.
             let replayed = try await Replayer(
                 configuration: ReplayConfiguration(log: encore.log), store: encore.store, keys: encore.keys, logger: encore.broker.logger

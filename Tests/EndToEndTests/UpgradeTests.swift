@@ -102,6 +102,13 @@ struct UpgradeTests {
             try await again.request("GET", "/api/v2/users/\(fixture.kept.0.lowercasedString)").json?["fname"] as? String
                 == fixture.kept.1.fname)
         try await again.interrupt()
+
+        // Without its key store the sealed log would read as everyone erased: refused, nothing made.
+        try FileManager.default.removeItem(atPath: "\(dataDir)/keys.db")
+        let refused = try await DevInstance.runToExit(dataDir: dataDir)
+        #expect(refused.status != 0)
+        #expect(refused.standardError.contains("keys.db is missing"), "\(refused.standardError)")
+        #expect(!FileManager.default.fileExists(atPath: "\(dataDir)/keys.db"))
     }
 
     @Test(

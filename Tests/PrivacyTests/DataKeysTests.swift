@@ -53,6 +53,17 @@ struct DataKeysTests {
         }
     }
 
+    @Test("a wrapped key that does not unwrap refuses the start, naming the user and the fix", arguments: StoreBackend.allCases)
+    func corruptWrappedKey(backend: StoreBackend) async throws {
+        try await withKeys(backend) { keys, store, master in
+            let user = UUID()
+            _ = try await store.keep([user: Data(repeating: 7, count: 60)])
+            let refusal = await #expect(throws: KeyStoreRefusal.self) { try await DataKeys(store: store, master: master, source: "test") }
+            #expect(refusal?.description.contains(user.lowercasedString) == true)
+            #expect(refusal?.description.contains("encore keys restore") == true)
+        }
+    }
+
     @Test("rotate-master re-wraps every key: records still open, the old master key is refused", arguments: StoreBackend.allCases)
     func rotation(backend: StoreBackend) async throws {
         try await withKeys(backend) { keys, store, oldMaster in
