@@ -23,14 +23,18 @@ final class MemoryLog: ReplaySource {
 
     init(keys: DataKeys) { self.keys = keys }
 
-    /// Appends `commands` as their producer would, each entity's on one partition, with `timestamp`.
+    /// Appends `commands` as their producer would, each entity's on one partition, with `timestamp`;
+    /// those `writtenByVersion1` picks as builds before record versions wrote them (plaintext).
     @discardableResult
-    func append(_ commands: some Sequence<Command>, at timestamp: Date = Date()) async throws -> [KafkaRecord] {
+    func append(
+        _ commands: some Sequence<Command>, at timestamp: Date = Date(), writtenByVersion1: (Command) -> Bool = { _ in false }
+    ) async throws -> [KafkaRecord] {
         let commands = Array(commands)
         let keyring = try await keys.keyring(writing: commands.filter { $0.kind == .user }.map(\.entityID))
         return try records.withLock { records in
             try commands.map { command in
-                let message = try ProducerMessage(command, sealing: keyring, topicPrefix: location.topicPrefix)
+                var message = try ProducerMessage(command, sealing: keyring, topicPrefix: location.topicPrefix)
+                if writtenByVersion1(command) { message.value = CommandCodec.encodeVersion1(command) }
                 let partition = TopicPartition(message.topic, Int32(command.entityID.uuid.15) % partitions)
                 let record = KafkaRecord(
                     topic: message.topic, partition: partition.partition, offset: Int64(records[partition, default: []].count),
