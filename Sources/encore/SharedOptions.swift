@@ -164,7 +164,13 @@ struct KeyOptions: ParsableArguments {
         database: StoreDatabase, dataDirectory: String = ".encore", logger: Logger, isolation: isolated (any Actor)? = #isolation,
         _ body: (DataKeys) async throws -> T
     ) async throws -> T {
-        let store = try await database.openKeyStore()
+        // Like the first catalog read: a role started beside a busy database waits for it.
+        let store = try await retryWhileUnavailable(
+            patience: .seconds(30),
+            retrying: { error in
+                logger.warning("the key store is not answering yet; trying again", metadata: [MetadataKey.error: "\(error)"])
+            }
+        ) { try await database.openKeyStore() }
         do {
             let master = try await masterKey(for: store, dataDirectory: dataDirectory, logger: logger)
             let result = try await body(try await DataKeys(store: store, master: master, source: "the key store"))
