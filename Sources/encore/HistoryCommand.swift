@@ -56,11 +56,13 @@ struct HistoryCommand: AsyncParsableCommand {
         guard kinds.count == 1, let kind = kinds.first else { throw ValidationError("give one type: users, music or playlists") }
         var logger = logging.bootstrap(label: "encore.history")
         logger.logLevel = max(logger.logLevel, .warning)
-        let (outcomes, commands) = try await storeOptions.withStoreAndKeys(keyOptions, logger: logger) { _, keys in
-            let outcomes = try await EntityHistory.read(kind, id: entityID, log: kafka.log, keys: keys, logger: logger)
-            let cipher: any PersonalDataCipher = kind == .user ? try await keys.keyring(reading: [entityID]) : NoPersonalData()
-            return (outcomes, try outcomes.map { try CommandCodec.decode($0.envelope, opening: cipher) })
-        }
+        // Only a user's records need the key store (their fields are sealed).
+        let (outcomes, commands) =
+            kind == .user
+            ? try await storeOptions.withStoreAndKeys(keyOptions, logger: logger) { _, keys in
+                try await history(kind, entityID, keys: keys, cipher: try await keys.keyring(reading: [entityID]), logger: logger)
+            }
+            : try await history(kind, entityID, keys: NoPersonalData(), cipher: NoPersonalData(), logger: logger)
         if let moment {
             // The log's own records, folded as the projector folds them.
             let state = PastState(folding: commands, at: moment)
@@ -90,6 +92,16 @@ struct HistoryCommand: AsyncParsableCommand {
                 "\(line.topic)[\(line.partition)]@\(line.offset)  \(line.time.formatted(.iso8601))  \(line.type)  command \(line.commandId)  \(result)"
                     + (line.actor.map { "  by \($0)" } ?? ""))
         }
+    }
+}
+
+extension HistoryCommand {
+    /// The entity's outcomes read from the log, and its commands with their fields opened by `cipher`.
+    fileprivate func history(
+        _ kind: EntityKind, _ id: UUID, keys: any PersonalDataKeys, cipher: any PersonalDataCipher, logger: Logger
+    ) async throws -> ([CommandOutcome], [Command]) {
+        let outcomes = try await EntityHistory.read(kind, id: id, log: kafka.log, keys: keys, logger: logger)
+        return (outcomes, try outcomes.map { try CommandCodec.decode($0.envelope, opening: cipher) })
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import KafkaTesting
+import StoreTesting
 import Testing
 
 /// A secret Kafka property's value never reaches an `encore` process's output: not in its
@@ -10,30 +11,33 @@ struct SecretsTests {
     @Test("a run with ENCORE_KAFKA_SASL_PASSWORD, trace logs and librdkafka debug on never prints the password; nor does --help")
     func passwordNeverPrinted() async throws {
         try await TestBroker.with { broker in
-            let secret = "Encore-Secret-\(UUID().uuidString)"
-            let environment = [
-                "ENCORE_BROKERS": broker.bootstrapServers,
-                "ENCORE_KAFKA_SASL_USERNAME": "encore",
-                "ENCORE_KAFKA_SASL_PASSWORD": secret,
-                "ENCORE_KAFKA_DEBUG": "all",
-                "ENCORE_LOG_LEVEL": "trace",
-                "ENCORE_TOPIC_PREFIX": "secrets-\(UUID().uuidString.prefix(8).lowercased())",
-            ]
-            let run = try await ChildProcess.run(["generate", "20"], environment: environment)
-            #expect(run.status == 0, "\(run.output.suffix(2000))")
-            // librdkafka's debug output was there to leak it: it prints the client configuration
-            // (redacting sasl.username as well, measured with librdkafka 2.8).
-            #expect(run.output.contains("sasl.password = [redacted]"))
-            #expect(!run.output.contains(secret))
+            try await withStoreURL(.sqlite) { store in
+                let secret = "Encore-Secret-\(UUID().uuidString)"
+                let environment = [
+                    "ENCORE_STORE": store,
+                    "ENCORE_BROKERS": broker.bootstrapServers,
+                    "ENCORE_KAFKA_SASL_USERNAME": "encore",
+                    "ENCORE_KAFKA_SASL_PASSWORD": secret,
+                    "ENCORE_KAFKA_DEBUG": "all",
+                    "ENCORE_LOG_LEVEL": "trace",
+                    "ENCORE_TOPIC_PREFIX": "secrets-\(UUID().uuidString.prefix(8).lowercased())",
+                ]
+                let run = try await ChildProcess.run(["generate", "20"], environment: environment)
+                #expect(run.status == 0, "\(run.output.suffix(2000))")
+                // librdkafka's debug output was there to leak it: it prints the client configuration
+                // (redacting sasl.username as well, measured with librdkafka 2.8).
+                #expect(run.output.contains("sasl.password = [redacted]"))
+                #expect(!run.output.contains(secret))
 
-            // --help prints option defaults: none may come from a secret variable.
-            let help = try await ChildProcess.run(
-                ["gateway", "--help"],
-                environment: environment.merging([
-                    "ENCORE_STORE": "postgres://encore:\(secret)@127.0.0.1:1/encore", "ENCORE_JWT_SECRET": secret,
-                ]) { _, new in new })
-            #expect(help.output.contains("--kafka-config"))
-            #expect(!help.output.contains(secret))
+                // --help prints option defaults: none may come from a secret variable.
+                let help = try await ChildProcess.run(
+                    ["gateway", "--help"],
+                    environment: environment.merging([
+                        "ENCORE_STORE": "postgres://encore:\(secret)@127.0.0.1:1/encore", "ENCORE_JWT_SECRET": secret,
+                    ]) { _, new in new })
+                #expect(help.output.contains("--kafka-config"))
+                #expect(!help.output.contains(secret))
+            }
         }
     }
 

@@ -17,6 +17,9 @@ scripts/setup >/dev/null
 ENCORE="$SCRATCH/release/encore"
 
 WORK="$(mktemp -d)"
+# The run's own master key (it wraps the users' data keys), for every process it starts: none
+# falls back to ./.encore, where `encore dev` keeps its own.
+export ENCORE_MASTER_KEY="$(head -c 32 /dev/urandom | base64)"
 source scripts/lib/ports.sh
 pids=()
 before_cleanup() { :; }

@@ -5,6 +5,7 @@ Each is a real process on a free port, started and signalled by the suite; logs 
 run's work directory so a failed check can point at them.
 """
 import json
+import base64
 import os
 import shutil
 import signal
@@ -170,8 +171,19 @@ class Roles:
         self.generation += 1
         return os.path.join(self.workdir, f"{self.generation:03d}-{name}.log")
 
+    def master_key_file(self):
+        """The cluster's master key (wraps the users' data keys), made once in the work directory:
+        every role and command of the cluster gets the same one, none falls back to ./.encore."""
+        path = os.path.join(self.workdir, "master.key")
+        if not os.path.exists(path):
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(descriptor, "w") as file:
+                file.write(base64.b64encode(os.urandom(32)).decode() + "\n")
+        return path
+
     def common(self):
-        return ["--brokers", self.brokers, "--store", self.pg.url, "--session-timeout-ms", str(self.session_timeout_ms)]
+        return ["--brokers", self.brokers, "--store", self.pg.url, "--session-timeout-ms", str(self.session_timeout_ms),
+                "--master-key-file", self.master_key_file()]
 
     def projector_argv(self, *extra):
         return [self.encore, "projector", "--metrics-port", "0", "--log-level", "info"] + self.common() + list(extra)
@@ -182,9 +194,9 @@ class Roles:
         argv += ["--port", str(port)] + self.common()
         return argv + (["--write-rate-limit", "0"] if write_rate_limit else [])
 
-    def encore_command(self, *args, store=True, timeout=300):
-        """Runs an `encore` subcommand against this cluster's broker (and store): (exit status, output)."""
-        target = ["--brokers", self.brokers] + (["--store", self.pg.url] if store else [])
+    def encore_command(self, *args, timeout=300):
+        """Runs an `encore` subcommand against this cluster's broker, store and key store: (exit status, output)."""
+        target = ["--brokers", self.brokers, "--store", self.pg.url, "--master-key-file", self.master_key_file()]
         result = subprocess.run([self.encore] + list(args) + target, capture_output=True, text=True, timeout=timeout)
         return result.returncode, result.stdout + result.stderr
 

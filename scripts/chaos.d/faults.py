@@ -121,7 +121,8 @@ def pause_broker(cluster, ledger, down):
 def slow_consumer(cluster, ledger, backlog, rate, duration):
     """One projector throttled far behind a large backlog: lag shows it, memory stays bounded."""
     cluster.stop_projectors()
-    status, output = cluster.encore_command("generate", str(backlog), "--seed", str(random.randrange(10**6)), store=False)
+    # With the cluster's store: its users are sealed under keys in the cluster's key store.
+    status, output = cluster.encore_command("generate", str(backlog), "--seed", str(random.randrange(10**6)))
     generated = Check(f"backlog of {backlog} appended", status == 0, last_line(output) if status else "")
     slow = cluster.start_projector("--max-records-per-second", str(rate))
     peak, lags = 0.0, []
