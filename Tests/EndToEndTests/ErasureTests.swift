@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import KafkaTesting
 import Log
+import Logging
 import Privacy
 import Replay
 import Store
@@ -50,7 +51,11 @@ struct ErasureTests {
                 let path = n % 2 == 0 ? "/api/v1/user/\(person.id)" : "/api/v2/users/\(person.id)"
                 #expect(try await encore.request(.delete, path).status.code < 300)
             }
-            let cli = try await ChildProcess.run(["users", "erase"] + erased.dropFirst(8).map(\.id) + log + ["--store", storeURL])
+            let idsFile = "\(backup)-ids.txt"
+            try (erased.dropFirst(10).map(\.id).joined(separator: "\n") + "\n").write(toFile: idsFile, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: idsFile) }
+            let cli = try await ChildProcess.run(
+                ["users", "erase"] + erased.dropFirst(8).prefix(2).map(\.id) + ["--file", idsFile] + log + ["--store", storeURL])
             #expect(cli.status == 0, "\(cli.output)")
             try await encore.awaitProjected()
             #expect(try await ChildProcess.run(["log", "backup", "--to", "\(backup)/after"] + log).status == 0)
@@ -145,6 +150,34 @@ struct ErasureTests {
             #expect(restored.status == 0, "\(restored.output)")
             #expect(restored.standardOutput.contains("erased again the 1 users"), "\(restored.output)")
             #expect(try await encore.keys.store.wrappedKeys(of: [user]).isEmpty, "the restore brought the key back")
+        }
+    }
+
+    @Test("encore keys rotate-master re-wraps every key: records open under the new master key, the old one is refused")
+    func rotateMaster() async throws {
+        try await withStoreURL(.sqlite) { storeURL in
+            let logger = Logger(label: "test")
+            let user = UUID()
+            let command = Command(entityID: user, action: .createUser(User(fname: "Ada", lname: "Lovelace", email: "ada@example.org")))
+            let record = try await withTestKeys(storeURL: storeURL, logger: logger) { _, keys in
+                try CommandCodec.encode(command, sealing: try await keys.keyring(writing: [user]))
+            }
+            let newMaster = MasterKey()
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("encore-master-\(UUID().uuidString)").path
+            try newMaster.text.write(toFile: file, atomically: true, encoding: .utf8)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let rotated = try await ChildProcess.run(["keys", "rotate-master", "--new-master-key-file", file, "--store", storeURL])
+            #expect(rotated.status == 0, "\(rotated.output)")
+            #expect(rotated.standardOutput.contains("re-wrapped 1 data keys"), "\(rotated.output)")
+            let refused = try await ChildProcess.run(["keys", "backup", "--to", "\(file).json", "--store", storeURL])
+            #expect(refused.status != 0 && refused.output.contains("master key does not open the key store"), "\(refused.output)")
+            try await StoreDatabase.with(url: storeURL, logger: logger) { database in
+                let store = try await database.openKeyStore()
+                let keys = try await DataKeys(store: store, master: newMaster, source: storeURL)
+                let opened = try CommandCodec.decode(record, opening: try await keys.keyring(reading: [user]))
+                #expect(opened.action == command.action)
+                await store.close()
+            }
         }
     }
 
