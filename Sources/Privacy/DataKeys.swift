@@ -13,7 +13,8 @@ public struct DataKeys: PersonalDataKeys {
 
     /// Opens `store` with `master`: a new store records which master key it is under; an
     /// existing one must be under `master`, and every key in it must unwrap.
-    public init(store: any KeyStore, master: MasterKey, source: String) async throws {
+    public init(store: any KeyStore, master: MasterKey) async throws {
+        let source = store.location
         self.store = store
         self.master = master
         let check = try await store.keepMasterCheck(master.check())

@@ -10,7 +10,7 @@ public func withTestDataKeys<T>(isolation: isolated (any Actor)? = #isolation, _
     return try await StoreDatabase.with(url: "sqlite:\(directory.path)/store.db", logger: storeTestLogger) { database in
         let store = try await database.openKeyStore()
         do {
-            let result = try await body(try await DataKeys(store: store, master: MasterKey(), source: directory.path))
+            let result = try await body(try await DataKeys(store: store, master: MasterKey()))
             await store.close()
             return result
         } catch {

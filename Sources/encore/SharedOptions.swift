@@ -173,7 +173,7 @@ struct KeyOptions: ParsableArguments {
         ) { try await database.openKeyStore() }
         do {
             let master = try await masterKey(for: store, dataDirectory: dataDirectory, logger: logger)
-            let result = try await body(try await DataKeys(store: store, master: master, source: "the key store"))
+            let result = try await body(try await DataKeys(store: store, master: master))
             await store.close()
             return result
         } catch {

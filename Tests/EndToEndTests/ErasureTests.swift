@@ -173,7 +173,7 @@ struct ErasureTests {
             #expect(refused.status != 0 && refused.output.contains("master key does not open the key store"), "\(refused.output)")
             try await StoreDatabase.with(url: storeURL, logger: logger) { database in
                 let store = try await database.openKeyStore()
-                let keys = try await DataKeys(store: store, master: newMaster, source: storeURL)
+                let keys = try await DataKeys(store: store, master: newMaster)
                 let opened = try CommandCodec.decode(record, opening: try await keys.keyring(reading: [user]))
                 #expect(opened.action == command.action)
                 await store.close()

@@ -45,10 +45,10 @@ struct DataKeysTests {
             try await StoreDatabase.with(url: url, logger: storeTestLogger) { database in
                 let store = try await database.openKeyStore()
                 defer { Task { await store.close() } }
-                let keys = try await DataKeys(store: store, master: master, source: "test")
+                let keys = try await DataKeys(store: store, master: master)
                 _ = try await keys.keyring(writing: [UUID()])
-                await #expect(throws: KeyStoreRefusal.self) { try await DataKeys(store: store, master: MasterKey(), source: "test") }
-                _ = try await DataKeys(store: store, master: master, source: "test")
+                await #expect(throws: KeyStoreRefusal.self) { try await DataKeys(store: store, master: MasterKey()) }
+                _ = try await DataKeys(store: store, master: master)
             }
         }
     }
@@ -58,7 +58,7 @@ struct DataKeysTests {
         try await withKeys(backend) { keys, store, master in
             let user = UUID()
             _ = try await store.keep([user: Data(repeating: 7, count: 60)])
-            let refusal = await #expect(throws: KeyStoreRefusal.self) { try await DataKeys(store: store, master: master, source: "test") }
+            let refusal = await #expect(throws: KeyStoreRefusal.self) { try await DataKeys(store: store, master: master) }
             #expect(refusal?.description.contains(user.lowercasedString) == true)
             #expect(refusal?.description.contains("encore keys restore") == true)
         }
@@ -71,9 +71,9 @@ struct DataKeysTests {
             let record = try CommandCodec.encode(command, sealing: try await keys.keyring(writing: [command.entityID]))
             let newMaster = MasterKey()
             #expect(try await keys.rotate(to: newMaster) == 1)
-            let rotated = try await DataKeys(store: store, master: newMaster, source: "test")
+            let rotated = try await DataKeys(store: store, master: newMaster)
             #expect(try CommandCodec.decode(record, opening: try await rotated.keyring(reading: [command.entityID])) == command.rounded)
-            await #expect(throws: KeyStoreRefusal.self) { try await DataKeys(store: store, master: oldMaster, source: "test") }
+            await #expect(throws: KeyStoreRefusal.self) { try await DataKeys(store: store, master: oldMaster) }
         }
     }
 
@@ -100,7 +100,7 @@ struct DataKeysTests {
         let path = directory.appendingPathComponent("keys.db").path
         try await StoreDatabase.with(url: "sqlite:\(directory.path)/store.db", logger: storeTestLogger) { database in
             let store = try await database.openKeyStore()
-            let keys = try await DataKeys(store: store, master: MasterKey(), source: path)
+            let keys = try await DataKeys(store: store, master: MasterKey())
             let users = (0..<50).map { _ in UUID() }
             for user in users { _ = try await keys.keyring(writing: [user]) }
             let wrapped = try await store.wrappedKeys(of: Array(users.prefix(10)))
@@ -123,7 +123,7 @@ struct DataKeysTests {
                 let store = try await database.openKeyStore()
                 let master = MasterKey()
                 do {
-                    try await body(try await DataKeys(store: store, master: master, source: url), store, master)
+                    try await body(try await DataKeys(store: store, master: master), store, master)
                     await store.close()
                 } catch {
                     await store.close()

@@ -4,6 +4,9 @@ import Foundation
 /// outside the read models' namespaces, so no replay ever rebuilds or touches it. The store
 /// sees only wrapped bytes; wrapping and unwrapping are the caller's (module `Privacy`).
 public protocol KeyStore: Sendable {
+    /// Where it is, for messages: a file, or a schema and server.
+    var location: String { get }
+
     /// The wrapped keys of those of `users` that have one.
     func wrappedKeys(of users: [UUID]) async throws -> [UUID: Data]
 

@@ -8,6 +8,7 @@ import PostgresNIO
 /// recycled, and in base backups: docs/operations.md says what an operator runs to end that sooner.
 final class PostgresKeyStore: KeyStore {
     private let database: PostgresDatabase
+    var location: String { "schema encore_keys on \(database.endpoint)" }
 
     init(database: PostgresDatabase) async throws {
         self.database = database

@@ -7,6 +7,7 @@ import Foundation
 /// old pages only until it commits, and is deleted then.
 final class SQLiteKeyStore: KeyStore {
     let path: String
+    var location: String { path }
     private let connection: SQLiteConnection
 
     init(path: String, busyTimeout: Duration = .seconds(5)) async throws {

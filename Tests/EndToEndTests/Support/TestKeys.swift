@@ -19,7 +19,7 @@ func withTestKeys<T>(
     try await StoreDatabase.with(url: storeURL, logger: logger) { database in
         let keyStore = try await database.openKeyStore()
         do {
-            let keys = try await DataKeys(store: keyStore, master: TestKeys.master, source: storeURL)
+            let keys = try await DataKeys(store: keyStore, master: TestKeys.master)
             let result = try await database.withStore { try await body($0, keys) }
             await keyStore.close()
             return result
