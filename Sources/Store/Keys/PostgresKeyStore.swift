@@ -12,6 +12,10 @@ final class PostgresKeyStore: KeyStore {
 
     init(database: PostgresDatabase) async throws {
         self.database = database
+        try await PostgresDatabase.migrating { [self] in try await migrate() }
+    }
+
+    private func migrate() async throws {
         try await perform("open key store") { client, logger in
             try await client.withTransaction(logger: logger) { connection in
                 try await connection.query("SELECT pg_advisory_xact_lock(hashtext('encore.keys.migrate'))", logger: logger)

@@ -51,3 +51,18 @@ final class PostgresDatabase: Sendable {
         client = PostgresClient(configuration: try endpoint.clientConfiguration(connectTimeout: connectTimeout), backgroundLogger: logger)
     }
 }
+
+extension PostgresDatabase {
+    /// Runs an idempotent schema migration again when it collides with another process's:
+    /// `CREATE … IF NOT EXISTS` racing the same statement elsewhere can still fail with a unique
+    /// violation on the system catalog (seen with roles starting together on separate hosts).
+    static func migrating(_ migration: () async throws -> Void) async throws {
+        for attempt in 1... {
+            do {
+                return try await migration()
+            } catch let error as StoreError where error.code == .conflict && attempt < 5 {
+                try await Task.sleep(for: .milliseconds(50 * attempt))
+            }
+        }
+    }
+}

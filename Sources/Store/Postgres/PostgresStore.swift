@@ -37,6 +37,10 @@ public final class PostgresStore: ReadModelStore {
     public func migrate() async throws {
         let statements = Self.catalogStatements + Self.schemaStatements(quotedSchema)
         let namespace = namespace
+        try await PostgresDatabase.migrating { [self] in try await migrateOnce(statements, namespace: namespace) }
+    }
+
+    private func migrateOnce(_ statements: [String], namespace: String) async throws {
         try await perform("migrate") { client, logger in
             try await client.withTransaction(logger: logger) { connection in
                 // Serializes concurrent migrations: CREATE … IF NOT EXISTS races on the catalog otherwise.
