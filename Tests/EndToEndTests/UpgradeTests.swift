@@ -101,7 +101,25 @@ struct UpgradeTests {
         #expect(
             try await again.request("GET", "/api/v2/users/\(fixture.kept.0.lowercasedString)").json?["fname"] as? String
                 == fixture.kept.1.fname)
+        // An erasure in dev: the person's wrapped key, read from the key store before, is then
+        // in no file of the data directory (the key store's own included).
+        let person = ErasureTests.Person()
+        let created = try await again.request("POST", "/api/v2/users", json: person.json)
+        let id = try #require(created.json?["id"] as? String)
+        let wrapped = try await StoreDatabase.with(url: "sqlite:\(dataDir)/encore.db", logger: Logger(label: "test")) { database in
+            let store = try await database.openKeyStore()
+            let found = try await store.wrappedKeys(of: [try #require(UUID(uuidString: id))])
+            await store.close()
+            return found
+        }
+        let key = try #require(wrapped.values.first)
+        #expect(try await again.request("DELETE", "/api/v1/user/\(id)").status == 200)
         try await again.interrupt()
+        for file in ErasureTests.files(under: dataDir) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
+            #expect(bytes.range(of: key) == nil, "\(file) holds the erased user's wrapped key")
+            for text in person.strings { #expect(bytes.range(of: Data(text.utf8)) == nil, "\(file) holds \(text)") }
+        }
 
         // Without its key store the sealed log would read as everyone erased: refused, nothing made.
         try FileManager.default.removeItem(atPath: "\(dataDir)/keys.db")
