@@ -17,6 +17,13 @@ public protocol PersonalDataKeys: Sendable {
     func cipher(reading users: [UUID]) async throws -> any PersonalDataCipher
 }
 
+extension PersonalDataKeys {
+    /// What opens one entity's records: its user's key for a user, nothing for other kinds.
+    public func cipher(for kind: EntityKind, entity: UUID) async throws -> any PersonalDataCipher {
+        kind == .user ? try await cipher(reading: [entity]) : NoPersonalData()
+    }
+}
+
 /// Why personal data could not be sealed or opened.
 public enum PersonalDataError: Error, Sendable, Hashable, CustomStringConvertible {
     /// No key was looked up for this user before sealing or opening (a caller's mistake).

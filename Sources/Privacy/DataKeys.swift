@@ -34,12 +34,7 @@ public struct DataKeys: PersonalDataKeys {
     public func keyring(reading users: some Sequence<UUID>) async throws -> Keyring {
         let lookedUp = Set(users)
         var keys: [UUID: SymmetricKey] = [:]
-        for (user, wrapped) in try await store.wrappedKeys(of: Array(lookedUp)) {
-            guard let key = master.unwrap(wrapped, user: user) else {
-                throw KeyStoreRefusal("the data key of user \(user.lowercasedString) does not unwrap under the master key")
-            }
-            keys[user] = key
-        }
+        for (user, wrapped) in try await store.wrappedKeys(of: Array(lookedUp)) { keys[user] = try unwrap(wrapped, user: user) }
         return Keyring(keys: keys, lookedUp: lookedUp)
     }
 
@@ -51,12 +46,7 @@ public struct DataKeys: PersonalDataKeys {
         let fresh = Dictionary(
             Set(users).map { ($0, master.wrap(SymmetricKey(size: .bits256), user: $0)) }, uniquingKeysWith: { a, _ in a })
         var keys: [UUID: SymmetricKey] = [:]
-        for (user, wrapped) in try await store.keep(fresh) {
-            guard let key = master.unwrap(wrapped, user: user) else {
-                throw KeyStoreRefusal("the data key of user \(user.lowercasedString) does not unwrap under the master key")
-            }
-            keys[user] = key
-        }
+        for (user, wrapped) in try await store.keep(fresh) { keys[user] = try unwrap(wrapped, user: user) }
         return Keyring(keys: keys, lookedUp: Set(keys.keys))
     }
 
@@ -79,12 +69,17 @@ public struct DataKeys: PersonalDataKeys {
     public func rotate(to newMaster: MasterKey) async throws -> Int {
         var rewrapped: [(user: UUID, wrapped: Data)] = []
         for key in try await store.allWrappedKeys() {
-            guard let dataKey = master.unwrap(key.wrapped, user: key.user) else {
-                throw KeyStoreRefusal("the data key of user \(key.user.lowercasedString) does not unwrap under the master key")
-            }
-            rewrapped.append((key.user, newMaster.wrap(dataKey, user: key.user)))
+            rewrapped.append((key.user, newMaster.wrap(try unwrap(key.wrapped, user: key.user), user: key.user)))
         }
         try await store.replace(masterCheck: newMaster.check(), keys: rewrapped, removingOthers: false)
         return rewrapped.count
+    }
+
+    /// `user`'s data key out of its wrapping, or a refusal naming the user.
+    private func unwrap(_ wrapped: Data, user: UUID) throws -> SymmetricKey {
+        guard let key = master.unwrap(wrapped, user: user) else {
+            throw KeyStoreRefusal("the data key of user \(user.lowercasedString) does not unwrap under the master key")
+        }
+        return key
     }
 }

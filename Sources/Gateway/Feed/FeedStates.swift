@@ -23,7 +23,7 @@ enum FeedStates {
                 continue
             }
             let wanted = Set(applied.map(\.commandID))
-            let cipher: any PersonalDataCipher = kind == .user ? try await keys.keyring(reading: [entity]) : NoPersonalData()
+            let cipher = try await keys.cipher(for: kind, entity: entity)
             var current: EntitySnapshot?
             for outcome in try await store.history(kind, id: entity) where outcome.status == .applied {
                 // Every stored envelope was decoded once to be folded; one that no longer decodes

@@ -108,7 +108,7 @@ struct ReadService: Sendable {
     /// with the data key as it is now (erased fields once the user is erased). A stored
     /// envelope that no longer decodes is left out.
     func opened(_ outcomes: [CommandOutcome], of kind: EntityKind, id: UUID) async throws -> [UUID: Command] {
-        let cipher: any PersonalDataCipher = kind == .user ? try await keys.keyring(reading: [id]) : NoPersonalData()
+        let cipher = try await keys.cipher(for: kind, entity: id)
         var commands: [UUID: Command] = [:]
         for outcome in outcomes {
             commands[outcome.commandID] = try? CommandCodec.decode(outcome.envelope, opening: cipher)
