@@ -190,6 +190,12 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
+        // bench/http's floor: a bare Hummingbird server answering /health (not shipped).
+        .executableTarget(
+            name: "http-floor",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            path: "Benchmarks/HTTPFloor"
+        ),
         .testTarget(name: "DomainTests", dependencies: ["Domain", "KafkaTesting"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "KafkaTesting", "Locking"]),
         .testTarget(

@@ -27,7 +27,8 @@ func withInProcessGateway(
                 configuration: .producer(bootstrapServers: "127.0.0.1:1", ["message.timeout.ms": "1000"]), logger: logger)
             let services = GatewayServices(
                 commands: CommandService(
-                    producer: producer, durability: nil, namespaces: namespaces, watch: watch, topicPrefix: "encore", keys: keys,
+                    producer: producer, durability: nil, namespaces: namespaces, watch: watch, logEnds: nil, topicPrefix: "encore",
+                    keys: keys,
                     logger: logger),
                 reads: ReadService(namespaces: namespaces, watch: watch, consistencyTimeout: .seconds(1), keys: keys, logEnds: nil),
                 authenticator: try await Authenticator(configuration: configuration, logger: logger),

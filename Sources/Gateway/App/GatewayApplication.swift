@@ -42,7 +42,7 @@ public enum GatewayApplication {
             let producer = try KafkaProducer(configuration: configuration.log.producer(["message.timeout.ms": "5000"]), logger: logger)
             services.append(producer)
             commands = CommandService(
-                producer: producer, durability: configuration.durability, namespaces: namespaces, watch: watch,
+                producer: producer, durability: configuration.durability, namespaces: namespaces, watch: watch, logEnds: logEnds,
                 topicPrefix: configuration.log.topicPrefix, keys: keys, logger: logger
             )
         }

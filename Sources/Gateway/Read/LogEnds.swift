@@ -1,5 +1,6 @@
 import Domain
 import Kafka
+import Locking
 import Log
 import Logging
 import MetadataKeys
@@ -13,7 +14,8 @@ import ServiceLifecycle
 /// Otherwise one fresh read decides: the topics' partitions from metadata, then every command
 /// partition's high watermark from a ``LogEndProbe`` that stays at the log's end (a few Fetch
 /// round trips). Requests that arrive while a read is under way share the next one, so a flood
-/// of bogus tokens costs the broker one read at a time, never one per request.
+/// of bogus tokens costs the broker one read at a time, never one per request. The positions this
+/// gateway appended count as read: its own writers' tokens never need the broker.
 actor LogEnds: Service {
     /// What the log says about a token's position.
     enum Verdict: Equatable {
@@ -35,7 +37,7 @@ actor LogEnds: Service {
     private let topicPrefix: String
     private let topics: [String]
     private let logger: Logger
-    private var ends: [TopicPartition: Int64] = [:]
+    private let ends = Locked<[TopicPartition: Int64]>([:])
     private var partitionCounts: [String: Int] = [:]
     private var latest: Read?
 
@@ -52,7 +54,7 @@ actor LogEnds: Service {
     func judge(_ token: ConsistencyToken) async -> Verdict? {
         let topic = token.kind.topic(prefix: topicPrefix)
         let partition = TopicPartition(topic, token.partition)
-        if let end = ends[partition], token.offset < end { return .inLog }
+        if let end = ends.withLock({ $0[partition] }), token.offset < end { return .inLog }
         do {
             try await readAfter(ContinuousClock.now)
         } catch {
@@ -61,8 +63,44 @@ actor LogEnds: Service {
         }
         let count = partitionCounts[topic] ?? 0
         guard Int(token.partition) < count else { return .noPartition(count: count) }
-        guard let end = ends[partition] else { return nil }
+        guard let end = ends.withLock({ $0[partition] }) else { return nil }
         return token.offset < end ? .inLog : .beyondEnd(end: end)
+    }
+
+    /// ``judge(_:)``, given up (nil) as soon as the calling task is cancelled: a read the
+    /// checkpoint watch has already answered must not wait for a broker read under way.
+    nonisolated func judgeUnlessCancelled(_ token: ConsistencyToken) async -> Verdict? {
+        let pending = Locked<(continuation: CheckedContinuation<Verdict?, Never>?, settled: Bool)>((nil, false))
+        @Sendable func settle(_ verdict: Verdict?) {
+            let continuation = pending.withLock { state -> CheckedContinuation<Verdict?, Never>? in
+                guard !state.settled else { return nil }
+                state.settled = true
+                defer { state.continuation = nil }
+                return state.continuation
+            }
+            continuation?.resume(returning: verdict)
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let cancelled = pending.withLock { state in
+                    if !state.settled { state.continuation = continuation }
+                    return state.settled
+                }
+                if cancelled {
+                    continuation.resume(returning: nil)
+                } else {
+                    Task { settle(await self.judge(token)) }
+                }
+            }
+        } onCancel: {
+            settle(nil)
+        }
+    }
+
+    /// A position this gateway appended (its delivery report): the log holds it.
+    nonisolated func appended(_ token: ConsistencyToken) {
+        let partition = TopicPartition(token.kind.topic(prefix: topicPrefix), token.partition)
+        ends.withLock { $0[partition] = max($0[partition] ?? 0, token.offset + 1) }
     }
 
     /// Returns once a read that started at or after `arrival` has finished.
@@ -85,7 +123,10 @@ actor LogEnds: Service {
             partitionCounts[topic] = found.count
             partitions += found
         }
-        for (partition, end) in try await probe.ends(of: partitions) { ends[partition] = max(ends[partition] ?? 0, end) }
+        let read = try await probe.ends(of: partitions)
+        ends.withLock { ends in
+            for (partition, end) in read { ends[partition] = max(ends[partition] ?? 0, end) }
+        }
     }
 
     /// Closes the Kafka clients when the gateway shuts down.

@@ -43,7 +43,7 @@ struct ReadService: Sendable {
             group.addTask { await watch.wait(until: token, timeout: consistencyTimeout) }
             if let logEnds {
                 group.addTask {
-                    if let refusal = Self.refusal(of: token, await logEnds.judge(token)) { throw refusal }
+                    if let refusal = Self.refusal(of: token, await logEnds.judgeUnlessCancelled(token)) { throw refusal }
                     return nil
                 }
             }

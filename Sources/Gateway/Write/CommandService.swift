@@ -20,6 +20,8 @@ struct CommandService: Sendable {
     let durability: (any LogDurability)?
     let namespaces: ActiveNamespaces
     let watch: CheckpointWatch
+    /// Told every position appended, so this gateway's own tokens are known to be in the log.
+    let logEnds: LogEnds?
     let topicPrefix: String
     /// The users' data keys: a user's personal fields are sealed under theirs; deleting a user erases it.
     let keys: DataKeys
@@ -28,9 +30,10 @@ struct CommandService: Sendable {
 
     init(
         producer: KafkaProducer, durability: (any LogDurability)?, namespaces: ActiveNamespaces, watch: CheckpointWatch,
-        topicPrefix: String, keys: DataKeys,
+        logEnds: LogEnds?, topicPrefix: String, keys: DataKeys,
         logger: Logger
     ) {
+        self.logEnds = logEnds
         self.keys = keys
         self.producer = producer
         self.durability = durability
@@ -97,8 +100,9 @@ struct CommandService: Sendable {
                     MetadataKey.type: "\(command.action.recordType.rawValue)", MetadataKey.partition: "\(report.partition)",
                     MetadataKey.offset: "\(report.offset)",
                 ])
-            return Appended(
-                command: command, token: ConsistencyToken(kind: command.kind, partition: report.partition, offset: report.offset))
+            let token = ConsistencyToken(kind: command.kind, partition: report.partition, offset: report.offset)
+            logEnds?.appended(token)
+            return Appended(command: command, token: token)
         }
     }
 
