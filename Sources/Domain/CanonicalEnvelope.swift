@@ -7,12 +7,13 @@ import Foundation
 /// It answers only when it is sure to agree with the full decoder: anything outside the plain
 /// form — an escape in a string, a fraction or exponent, an unknown or repeated field, a
 /// timestamp in another form, a record the full decoder would refuse — gives nil, and the caller
-/// decodes with `JSONDecoder`, which then says what is wrong in its own words.
+/// decodes with `JSONDecoder`, which then says what is wrong in its own words. Sealed user
+/// records are opened with `cipher`; one it cannot open goes to the full decoder too.
 enum CanonicalEnvelope {
-    static func decode(_ data: Data) -> Command? {
+    static func decode(_ data: Data, opening cipher: some PersonalDataCipher = NoPersonalData()) -> Command? {
         data.withUnsafeBytes { bytes in
             var reader = Reader(bytes: bytes)
-            guard let command = reader.envelope(), reader.atEnd() else { return nil }
+            guard let command = reader.envelope(opening: cipher), reader.atEnd() else { return nil }
             return command
         }
     }
@@ -34,7 +35,7 @@ enum CanonicalEnvelope {
 
         private static let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\")
 
-        mutating func envelope() -> Command? {
+        mutating func envelope(opening cipher: some PersonalDataCipher) -> Command? {
             var type: RecordType?, schemaVersion: Int?, commandID: UUID?, entityID: UUID?
             var timestamp: Date?, actor: String?, expectedVersion: Int?, payload: Range<Int>?
             var actorSeen = false, expectedVersionSeen = false
@@ -63,19 +64,22 @@ enum CanonicalEnvelope {
                 }
                 return true
             }
-            // Version 1 only: the current version of every type but the user records, whose
-            // version 1 (plaintext) reads as its upcast. Sealed user records take the full decoder.
-            guard complete, schemaVersion == 1,
-                let type, let commandID, let entityID, let timestamp, let payload
+            // Version 1 of every type (a user record's plaintext version 1 reads as its upcast),
+            // and the sealed version 2 of the user records.
+            guard complete, let type, let schemaVersion, schemaVersion == 1 || schemaVersion == type.currentVersion,
+                let commandID, let entityID, let timestamp, let payload
             else { return nil }
             var inner = Reader(bytes: UnsafeRawBufferPointer(rebasing: bytes[payload]))
-            guard let action = inner.action(type), inner.atEnd(), (try? Validation.validate(action)) != nil else { return nil }
+            let read = schemaVersion == 1 ? inner.action(type) : inner.sealedUser(type, user: entityID, command: commandID, cipher: cipher)
+            guard let action = read, inner.atEnd(), action.hasErasedFields || (try? Validation.validate(action)) != nil else {
+                return nil
+            }
             return Command(
                 id: commandID, entityID: entityID, timestamp: timestamp, actor: actor, expectedVersion: expectedVersion, action: action)
         }
 
         private static let userFields = ["email", "fname", "lname"], songFields = ["Artist", "SongTitle"]
-        private static let nameField = ["Name"], musicField = ["music_id"]
+        private static let nameField = ["Name"], musicField = ["music_id"], sealedField = ["sealed"]
 
         /// The payload of `type`, with exactly the fields its encoder writes.
         mutating func action(_ type: RecordType) -> Action? {
@@ -112,6 +116,29 @@ enum CanonicalEnvelope {
                 guard complete, let name, let songs else { return nil }
                 return .createPlaylist(Playlist(name: name, songs: songs))
             }
+        }
+
+        /// `{"sealed":"<base64>"}` of a user record, opened: the user's fields, or ``User/erased``
+        /// once the user's key is gone; nil where the full decoder must say what is wrong.
+        mutating func sealedUser(_ type: RecordType, user: UUID, command: UUID, cipher: some PersonalDataCipher) -> Action? {
+            guard let text = strings(Self.sealedField)?[0], let sealed = Data(base64Encoded: text) else { return nil }
+            let opened: Data?
+            do {
+                opened = try cipher.open(sealed, user: user, command: command)
+            } catch {
+                return nil
+            }
+            var fields: User = .erased
+            if let opened {
+                let read: [String]? = opened.withUnsafeBytes { plaintext in
+                    var reader = Reader(bytes: plaintext)
+                    guard let fields = reader.strings(Self.userFields), reader.atEnd() else { return nil }
+                    return fields
+                }
+                guard let read else { return nil }
+                fields = User(fname: read[1], lname: read[2], email: read[0])
+            }
+            return type == .userCreate ? .createUser(fields) : .updateUser(fields)
         }
 
         /// An object of string fields named `names`, each once, in the order of `names`.

@@ -60,7 +60,7 @@ public enum CommandCodec {
     /// Decoded timestamps are whole milliseconds: `Date(timeIntervalSince1970: Double(ms) / 1000)`.
     /// A user whose key `cipher` no longer has decodes with ``User/erased`` fields.
     public static func decode(_ data: Data, opening cipher: some PersonalDataCipher) throws(PoisonRecord) -> Command {
-        if let command = CanonicalEnvelope.decode(data) { return command }
+        if let command = CanonicalEnvelope.decode(data, opening: cipher) { return command }
         return try decodeInFull(data, opening: cipher)
     }
 

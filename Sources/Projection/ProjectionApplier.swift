@@ -43,12 +43,28 @@ public struct ProjectionApplier: Sendable {
     /// each write's trace complete on its own.
     @discardableResult
     public func apply(_ decoded: BatchFolder.Decoded, records: [LogRecord], to store: any ProjectionSink) async throws -> ProjectionBatch {
+        var stages = ApplyStages()
+        return try await apply(decoded, records: records, to: store, stages: &stages)
+    }
+
+    /// ``apply(_:records:to:)``, adding the time each of its stages took to `stages`.
+    @discardableResult
+    public func apply(_ decoded: BatchFolder.Decoded, records: [LogRecord], to store: any ProjectionSink, stages: inout ApplyStages)
+        async throws -> ProjectionBatch
+    {
         let spans = ApplySpans(decoded, topic: records.first?.position.topic)
+        let clock = ContinuousClock()
         do {
+            var started = clock.now
             let current = try await store.snapshots(folder.kind, ids: decoded.entityIDs)
             let already = try await store.existingOutcomes(commandIDs: decoded.commandIDs)
+            stages.read += started.duration(to: clock.now)
+            started = clock.now
             let batch = folder.fold(decoded, records: records, current: current, alreadyApplied: already)
+            stages.fold += started.duration(to: clock.now)
+            started = clock.now
             try await store.commit(batch)
+            stages.write += started.duration(to: clock.now)
             if !spans.isEmpty || logger.logLevel <= .debug {
                 let outcomes = Dictionary(batch.outcomes.map { ($0.commandID, $0) }, uniquingKeysWith: { first, _ in first })
                 spans.end(with: outcomes)
@@ -129,4 +145,14 @@ extension LogRecord {
             key: record.key, value: record.value, headers: record.headers
         )
     }
+}
+
+/// Where a batch's fold spent its time: reading the entities' snapshots and applied commands
+/// from the store, folding (pure), and writing (encoding and committing) the result.
+public struct ApplyStages: Sendable, Hashable {
+    public var read = Duration.zero
+    public var fold = Duration.zero
+    public var write = Duration.zero
+
+    public init() {}
 }

@@ -15,6 +15,19 @@ public struct ReplaySummary: Sendable, Hashable, Codable {
         public var replaced: String?
         /// Whether the namespace serves the projection now.
         public var active: Bool
+        /// Where the rebuild's own loop spent its time (wall clock; models rebuild concurrently).
+        public var stages: Stages
+    }
+
+    /// Seconds spent in each stage of a model's rebuild: waiting for fetched records, decoding
+    /// them (data keys included), reading snapshots and applied commands, folding, and
+    /// encoding and committing the result.
+    public struct Stages: Sendable, Hashable, Codable {
+        public var fetch: Double
+        public var decode: Double
+        public var read: Double
+        public var fold: Double
+        public var write: Double
     }
 
     public var namespace: String

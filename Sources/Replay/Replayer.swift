@@ -161,7 +161,7 @@ public final class Replayer: Sendable {
         return try await source.withReader { reader in
             var model = ReplaySummary.Model(
                 projection: plan.kind.topicSuffix, records: plan.read, poison: plan.poison, resumed: plan.resumed, replaced: nil,
-                active: false
+                active: false, stages: plan.stageSeconds
             )
             var differences: [EntityDifference] = []
             switch configuration.mode {
@@ -179,6 +179,7 @@ public final class Replayer: Sendable {
             }
             model.records = plan.read
             model.poison = plan.poison
+            model.stages = plan.stageSeconds
             return (model, differences)
         }
     }
@@ -195,8 +196,10 @@ public final class Replayer: Sendable {
         // librdkafka keeps a partition's pause across assignments: undo the last call's pauses.
         try reader.resume(Array(pending))
         defer { try? reader.assign([]) }
+        let clock = ContinuousClock()
         while !pending.isEmpty {
             try Task.checkCancellation()
+            var started = clock.now
             let polled = try await reader.poll(maxRecords: configuration.batchSize, timeout: .milliseconds(500))
             var kept: [LogRecord] = []
             kept.reserveCapacity(polled.count)
@@ -218,9 +221,12 @@ public final class Replayer: Sendable {
                 }
             }
             if !finished.isEmpty { try reader.pause(finished) }
+            plan.fetch += started.duration(to: clock.now)
             guard !kept.isEmpty else { continue }
+            started = clock.now
             let decoded = try await plan.applier.decode(kept)
-            try await plan.applier.apply(decoded, records: kept, to: plan.sink)
+            plan.decode += started.duration(to: clock.now)
+            try await plan.applier.apply(decoded, records: kept, to: plan.sink, stages: &plan.stages)
             for record in kept {
                 plan.positions[TopicPartition(record.position.topic, record.position.partition)] = record.position.offset + 1
             }
@@ -395,6 +401,16 @@ private struct ModelReplay {
     let resumed: Bool
     var read: Int64 = 0
     var poison: Int64 = 0
+    /// Time spent waiting for records, and decoding them; then the fold's own stages.
+    var fetch = Duration.zero
+    var decode = Duration.zero
+    var stages = ApplyStages()
+
+    var stageSeconds: ReplaySummary.Stages {
+        ReplaySummary.Stages(
+            fetch: fetch / .seconds(1), decode: decode / .seconds(1), read: stages.read / .seconds(1), fold: stages.fold / .seconds(1),
+            write: stages.write / .seconds(1))
+    }
 
     var remaining: Int64 { ends.reduce(0) { $0 + max(0, $1.value - positions[$1.key, default: 0]) } }
 }

@@ -25,6 +25,35 @@ struct CanonicalEnvelopeTests {
         }
     }
 
+    @Test("sealed user records are read in one pass, opened or erased, equal to the full decoder's reading; damaged ones agree too")
+    func sealedUserRecords() throws {
+        let commands = SyntheticWorkload(count: 3_000, seed: 5, timestamp: utc(2026, 12, 8)).filter {
+            $0.action.recordType.currentVersion == 2
+        }
+        #expect(commands.count > 100)
+        let erasedUsers = Set(commands.map(\.entityID).filter { $0.uuid.0.isMultiple(of: 3) })
+        let cipher = ReversingCipher(erased: erasedUsers)
+        var random = SplitMix64(seed: 8)
+        var erased = 0
+        for command in commands {
+            let data = try CommandCodec.encode(command, sealing: ReversingCipher())
+            let fast = try #require(CanonicalEnvelope.decode(data, opening: cipher), "\(String(decoding: data, as: UTF8.self))")
+            #expect(fast == (try? CommandCodec.decodeInFull(data, opening: cipher)))
+            if fast.action.hasErasedFields { erased += 1 }
+            var bytes = Array(data)
+            bytes[random.below(bytes.count)] = random.pick(Array("{}\":,0aZ=+/".utf8))
+            if let damaged = CanonicalEnvelope.decode(Data(bytes), opening: cipher) {
+                #expect(damaged == (try? CommandCodec.decodeInFull(Data(bytes), opening: cipher)))
+            }
+        }
+        #expect(erased > 0 && erased < commands.count)
+        // A record its cipher cannot open is the full decoder's to refuse, with its reason.
+        let unreadable = Data(
+            String(decoding: try CommandCodec.encode(commands[0], sealing: ReversingCipher()), as: UTF8.self)
+                .replacingOccurrences(of: "\"sealed\":\"", with: "\"sealed\":\"QUJD").utf8)
+        #expect(CanonicalEnvelope.decode(unreadable, opening: ReversingCipher()) == nil)
+    }
+
     @Test("forms outside the plain one are left to the full decoder, or read the same")
     func otherForms() throws {
         let command = Sample.command(.createPlaylist(Playlist(name: "Mix", songs: [id(1), id(2)])), expectedVersion: 3, actor: "ada")
