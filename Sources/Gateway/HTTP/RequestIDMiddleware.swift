@@ -1,3 +1,4 @@
+import Domain
 import Foundation
 import Hummingbird
 import Logging
@@ -9,7 +10,7 @@ import Tracing
 /// the response echoes it.
 struct RequestIDMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let id = request.headers[.requestID].flatMap(Self.accepted) ?? UUID().uuidString.lowercased()
+        let id = request.headers[.requestID].flatMap(Self.accepted) ?? UUID().lowercasedString
         var context = context
         context.logger[metadataKey: RequestIDKey.metadataKey] = "\(id)"
         var instrumentation = InstrumentationContext.current ?? .topLevel

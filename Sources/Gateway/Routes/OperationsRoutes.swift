@@ -22,7 +22,8 @@ struct OperationsRoutes {
     let lagLimitsReadiness: Bool
 
     func add(to router: Router<EncoreRequestContext>) {
-        router.get("health") { _, _ in Health(status: "ok") }
+        // Fixed bytes: JSONEncoder for this one-field body was 6% of a /health request's CPU.
+        router.get("health") { _, _ in Self.bundled(Self.healthBody, contentType: "application/json; charset=utf-8") }
         router.get("ready") { _, _ in try await readiness() }
         router.get("openapi.json") { _, _ in Self.bundled(Self.openAPIDocument, contentType: "application/json") }
         router.get("dashboard") { _, _ in Self.bundled(Self.dashboardPage, contentType: "text/html; charset=utf-8") }
@@ -51,6 +52,8 @@ struct OperationsRoutes {
         }
         return Array(data)
     }
+
+    private static let healthBody = Array(#"{"status":"ok"}"#.utf8)
 
     private static func bundled(_ bytes: [UInt8], contentType: String) -> Response {
         Response(status: .ok, headers: [.contentType: contentType], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
@@ -108,10 +111,6 @@ struct OperationsRoutes {
             ).answer(.serviceUnavailable)
         }
         return Readiness(ready: ready, checks: checks).answer(ready ? .ok : .serviceUnavailable)
-    }
-
-    struct Health: ResponseEncodable {
-        let status: String
     }
 
     /// `/ready`'s answer: each check's state, and why when the log itself is lost.
