@@ -7,7 +7,7 @@ projector has applied it). Latency runs from the command's *scheduled* start to 
 read, so a generator falling behind shows up as latency (no coordinated omission).
 
 Usage: visibility.py HOST:PORT [--rate 1000] [--seconds 10] [--connections 32]
-Prints one line: RESULT commands=N errors=E rate=R p50_ms=… p99_ms=… max_ms=… cpu_pct=C
+Prints one line: RESULT commands=N errors=E error_statuses=STATUSxCOUNT,… rate=R p50_ms=… p99_ms=… max_ms=… cpu_pct=C
 rate counts from the first scheduled start to the last answer; cpu_pct is this generator's own
 user+sys time over that, in % of one core (near 100: the generator, not the gateway, is the limit).
 """
@@ -39,8 +39,11 @@ async def request(reader, writer, method, path, host, body=None, headers=()):
     return status, response_headers, payload
 
 
-async def worker(host, port, schedule, results, errors):
-    reader, writer = await asyncio.open_connection(host, port)
+async def worker(host, port, schedule, results, errors, index):
+    # Each connection from its own loopback address: a client of its own to the gateway, which
+    # lets each client have 16 reads waiting for tokens (all from 127.0.0.1, 32 connections got 429s).
+    local = (f"127.0.{1 + index // 250}.{2 + index % 250}", 0) if host.startswith("127.") else None
+    reader, writer = await asyncio.open_connection(host, port, local_addr=local)
     authority = f"{host}:{port}"
     try:
         while True:
@@ -82,13 +85,14 @@ async def main():
         schedule.put_nowait((start + index / args.rate, index))
     results, errors = [], []
     cpu = os.times()
-    await asyncio.gather(*(worker(host, int(port), schedule, results, errors) for _ in range(args.connections)))
+    await asyncio.gather(*(worker(host, int(port), schedule, results, errors, index) for index in range(args.connections)))
     elapsed = time.perf_counter() - start
     cpu_seconds = sum(os.times()[:2]) - sum(cpu[:2])
     results.sort()
     def pct(p):
         return results[min(len(results) - 1, int(p / 100 * len(results)))] * 1000 if results else float("nan")
-    print(f"RESULT commands={len(results)} errors={len(errors)} rate={len(results) / elapsed:.0f} "
+    statuses = ",".join(f"{status}x{errors.count(status)}" for status in sorted(set(errors))) or "none"
+    print(f"RESULT commands={len(results)} errors={len(errors)} error_statuses={statuses} rate={len(results) / elapsed:.0f} "
           f"p50_ms={pct(50):.2f} p99_ms={pct(99):.2f} max_ms={(results[-1] * 1000 if results else float('nan')):.2f} "
           f"cpu_pct={100 * cpu_seconds / elapsed:.0f}")
 
