@@ -112,11 +112,16 @@ final class PostgresKeyStore: KeyStore {
                     """,
                     logger: logger
                 )
-                for key in keys {
-                    let bytes = ByteBuffer(data: key.wrapped)
+                // Many rows per statement: one round trip per key made a restore of 140,000 keys
+                // outlast the store's deadline.
+                for start in stride(from: 0, to: keys.count, by: 10_000) {
+                    let chunk = keys[start..<min(start + 10_000, keys.count)]
+                    let users = chunk.map(\.user)
+                    let wrapped = chunk.map { ByteBuffer(data: $0.wrapped) }
                     try await connection.query(
                         """
-                        INSERT INTO encore_keys.data_keys (user_id, wrapped) VALUES (\(key.user), \(bytes))
+                        INSERT INTO encore_keys.data_keys (user_id, wrapped)
+                        SELECT * FROM UNNEST(\(users)::uuid[], \(wrapped)::bytea[])
                         ON CONFLICT (user_id) DO UPDATE SET wrapped = excluded.wrapped
                         """,
                         logger: logger
