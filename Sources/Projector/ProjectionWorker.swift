@@ -13,7 +13,9 @@ import Store
 ///
 /// On (re)assignment it starts every partition at the store's checkpoint, not at Kafka's
 /// committed offset, so a crash between the store commit and the Kafka commit neither loses
-/// nor re-applies anything. It still commits to Kafka so standard tools see its position.
+/// nor re-applies anything. It still commits to Kafka so standard tools see its position: at most
+/// once a second and whenever it is idle, since each commit is a broker round trip the batch
+/// would otherwise wait for.
 final class ProjectionWorker: Sendable {
     let kind: EntityKind
     let topic: String
@@ -76,10 +78,14 @@ final class ProjectionWorker: Sendable {
         var throttle = configuration.maxRecordsPerSecond.map(RecordThrottle.init(perSecond:))
         let batchLimit = throttle?.batchLimit(configuration.maxBatch) ?? configuration.maxBatch
         try await consumer.closing { consumer in
+            var kafkaCommits = KafkaCommits()
             while !Task.isCancelled {
                 try await start(consumer, assignments.takeHeld(of: topic))
                 let records = try await consumer.poll(maxRecords: batchLimit, timeout: .milliseconds(200))
-                guard !records.isEmpty else { continue }
+                guard !records.isEmpty else {
+                    await kafkaCommits.flush(consumer, logger: logger)
+                    continue
+                }
                 try await throttle?.pace(records.count)
                 let checkpoints: [LogPosition]
                 do {
@@ -89,6 +95,7 @@ final class ProjectionWorker: Sendable {
                     // written. Re-read its partitions from the store's checkpoints; the group will
                     // revoke what this process no longer owns.
                     logger.warning("batch refused; re-reading from the store's checkpoints", metadata: [MetadataKey.reason: "\(fenced)"])
+                    kafkaCommits.forget()
                     try await rewind(consumer, to: Set(records.map(\.topicPartition)))
                     continue
                 } catch let retired as NamespaceRetired {
@@ -123,13 +130,10 @@ final class ProjectionWorker: Sendable {
                         ])
                     throw failure
                 }
-                do {
-                    try await consumer.commit(checkpoints.map { TopicPartitionOffset($0.topic, $0.partition, KafkaOffset($0.offset)) })
-                } catch {
-                    // The store's checkpoint is authoritative; Kafka's is informational.
-                    logger.warning("Kafka commit failed; the store's checkpoint is kept", metadata: [MetadataKey.error: "\(error)"])
-                }
+                kafkaCommits.add(checkpoints)
+                if kafkaCommits.due { await kafkaCommits.flush(consumer, logger: logger) }
             }
+            await kafkaCommits.flush(consumer, logger: logger)
         }
     }
 
@@ -218,5 +222,36 @@ private struct CheckpointStarts: RebalanceListener {
 
     func partitionsRevoked(_ partitions: [TopicPartition]) {
         assignments.revoke(partitions)
+    }
+}
+
+/// The store's checkpoints not yet committed to Kafka (informational there: the store's are the
+/// ones the projector starts from), committed together at most once a second.
+private struct KafkaCommits {
+    private var pending: [TopicPartition: Int64] = [:]
+    private var last = ContinuousClock.now
+
+    var due: Bool { !pending.isEmpty && ContinuousClock.now - last >= .seconds(1) }
+
+    mutating func add(_ checkpoints: [LogPosition]) {
+        for checkpoint in checkpoints { pending[TopicPartition(checkpoint.topic, checkpoint.partition)] = checkpoint.offset }
+    }
+
+    /// After a refused batch: another member may own some of these partitions now.
+    mutating func forget() { pending = [:] }
+
+    mutating func flush(_ consumer: KafkaConsumer, logger: Logger) async {
+        guard !pending.isEmpty else { return }
+        // Only partitions still assigned: a rebalance may have given the others to another member.
+        let assigned = Set((try? consumer.assignment()) ?? [])
+        let positions = pending.filter { assigned.contains($0.key) }.map { TopicPartitionOffset($0.key, KafkaOffset($0.value)) }
+        pending = [:]
+        last = ContinuousClock.now
+        guard !positions.isEmpty else { return }
+        do {
+            try await consumer.commit(positions)
+        } catch {
+            logger.warning("Kafka commit failed; the store's checkpoint is kept", metadata: [MetadataKey.error: "\(error)"])
+        }
     }
 }
